@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BuildingsConfig(AppConfig):
+    name = "buildings"
+    verbose_name = _("楼宇与企业")

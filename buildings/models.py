@@ -1,0 +1,156 @@
+"""Where everything happens: District → Street → Building → Enterprise."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_credit_code
+
+
+class District(models.Model):
+    """区: Jing'an, Pudong New Area, ..."""
+
+    street_path = None  # scoped by id, see buildings.selectors.scope_queryset
+    district_path = "pk"
+
+    name = models.CharField(_("名称"), max_length=50, unique=True)
+    code = models.CharField(_("区划代码"), max_length=12, unique=True, help_text=_("如 310106"))
+
+    class Meta:
+        verbose_name = _("区")
+        verbose_name_plural = _("区")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Street(models.Model):
+    """街道 / 镇, the social worker's patch."""
+
+    street_path = "pk"
+    district_path = "district"
+
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="streets", verbose_name=_("区")
+    )
+    name = models.CharField(_("名称"), max_length=50)
+    code = models.CharField(_("代码"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("街道/镇")
+        verbose_name_plural = _("街道/镇")
+        ordering = ["district__code", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_district",
+                violation_error_message=_("该区已有同名街道。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district.name} · {self.name}"
+
+
+class Building(models.Model):
+    """楼宇: an office tower with its tenants."""
+
+    street_path = "street"
+    district_path = "street__district"
+
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("街道")
+    )
+    name = models.CharField(_("楼宇名称"), max_length=100)
+    address = models.CharField(_("地址"), max_length=200)
+    floors = models.PositiveSmallIntegerField(_("楼层数"))
+    floor_area_m2 = models.DecimalField(_("建筑面积（㎡）"), max_digits=12, decimal_places=2)
+    is_key_building = models.BooleanField(_("重点楼宇"), default=False, db_index=True)
+    property_company = models.CharField(_("物业公司"), max_length=100, blank=True)
+    employee_count = models.PositiveIntegerField(_("从业人员数"), default=0)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("楼宇")
+        verbose_name_plural = _("楼宇")
+        ordering = ["street_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_street",
+                violation_error_message=_("该街道已有同名楼宇。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(floors__gte=1) & Q(floors__lte=200),
+                name="%(app_label)s_%(class)s_floors_range",
+                violation_error_message=_("楼层数应在1到200之间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(floor_area_m2__gt=0),
+                name="%(app_label)s_%(class)s_area_positive",
+                violation_error_message=_("建筑面积必须大于0。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["name"], name="building_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enterprise(models.Model):
+    """入驻企业: a tenant company of a building."""
+
+    street_path = "building__street"
+    district_path = "building__street__district"
+
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("所在楼宇")
+    )
+    name = models.CharField(_("企业名称"), max_length=150)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    floor = models.SmallIntegerField(_("所在楼层"), help_text=_("地下楼层用负数表示"))
+    employee_count = models.PositiveIntegerField(_("员工数"), default=0)
+    party_member_count = models.PositiveIntegerField(_("党员数"), default=0)
+    industry = models.CharField(_("行业"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        ordering = ["building_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_building",
+                violation_error_message=_("该楼宇已有同名企业。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(party_member_count__lte=F("employee_count")),
+                name="%(app_label)s_%(class)s_members_within_employees",
+                violation_error_message=_("党员数不能多于员工数。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(credit_code__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
+                name="%(app_label)s_%(class)s_credit_code_format",
+                violation_error_message=_("统一社会信用代码格式不正确。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["name"], name="enterprise_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.credit_code:
+            self.credit_code = self.credit_code.strip().upper()
+        if self.building_id and self.floor is not None and self.floor > self.building.floors:
+            raise ValidationError({"floor": _("该楼宇只有%(n)s层。") % {"n": self.building.floors}})

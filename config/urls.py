@@ -1,0 +1,13 @@
+"""Root URLs: the portal at ``/``, the admin at ``/admin/``, the API at ``/api/v1/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "楼宇党建管理后台"
+admin.site.site_title = "楼宇党建"
+admin.site.index_title = "工作台"
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,375 @@
+"""Party organizations, party members, their transfers, and the portal's users."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from config.history import tracked
+
+from .validators import validate_id_number, validate_mobile
+
+
+@tracked
+class PartyOrganization(models.Model):
+    """联合党委 / 党委 / 党总支 / 党支部. Standalone when it belongs to one enterprise."""
+
+    street_path = "street"
+    district_path = "street__district"
+
+    class Kind(models.TextChoices):
+        JOINT_COMMITTEE = "joint_committee", _("联合党委")
+        COMMITTEE = "committee", _("党委")
+        GENERAL_BRANCH = "general_branch", _("党总支")
+        BRANCH = "branch", _("党支部")
+
+    name = models.CharField(_("名称"), max_length=150)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级党组织"),
+    )
+    street = models.ForeignKey(
+        "buildings.Street",
+        on_delete=models.PROTECT,
+        related_name="party_organizations",
+        verbose_name=_("所属街道"),
+    )
+    buildings = models.ManyToManyField(
+        "buildings.Building",
+        blank=True,
+        related_name="party_organizations",
+        verbose_name=_("覆盖楼宇"),
+    )
+    enterprise = models.ForeignKey(
+        "buildings.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="party_organizations",
+        verbose_name=_("所属企业（单独组建）"),
+        help_text=_("单独组建的党组织填写所属企业；联合组建的留空。"),
+    )
+    founded_on = models.DateField(_("成立日期"))
+    term_ends_on = models.DateField(_("换届日期"), null=True, blank=True, db_index=True)
+    secretary = models.ForeignKey(
+        "PartyMember",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("书记"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
+        ordering = ["street_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_street",
+                violation_error_message=_("该街道已有同名党组织。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(term_ends_on__isnull=True) | Q(term_ends_on__gt=F("founded_on")),
+                name="%(app_label)s_%(class)s_term_after_founding",
+                violation_error_message=_("换届日期必须晚于成立日期。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=F("pk")),
+                name="%(app_label)s_%(class)s_not_own_parent",
+                violation_error_message=_("党组织不能是自己的上级。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_standalone(self) -> bool:
+        return self.enterprise_id is not None
+
+    def clean(self) -> None:
+        errors = {}
+        if self.parent_id and self.pk:
+            node, seen = self.parent, set()
+            while node is not None and node.pk not in seen:
+                if node.pk == self.pk:
+                    errors["parent"] = _("上级党组织不能是本组织或其下级。")
+                    break
+                seen.add(node.pk)
+                node = node.parent
+        if self.enterprise_id and self.street_id and self.enterprise.building.street_id != self.street_id:
+            errors["enterprise"] = _("所属企业必须位于本党组织所属街道。")
+        if errors:
+            raise ValidationError(errors)
+
+
+@tracked
+class PartyMember(models.Model):
+    """党员. Personal data: phones and ID numbers are masked outside the change page."""
+
+    street_path = "organization__street"
+    district_path = "organization__street__district"
+
+    class Gender(models.TextChoices):
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
+
+    class Education(models.TextChoices):
+        BELOW_HIGH_SCHOOL = "below_high_school", _("高中以下")
+        HIGH_SCHOOL = "high_school", _("高中/中专")
+        JUNIOR_COLLEGE = "junior_college", _("大专")
+        BACHELOR = "bachelor", _("本科")
+        MASTER = "master", _("硕士研究生")
+        DOCTOR = "doctor", _("博士研究生")
+
+    class Status(models.TextChoices):
+        PROBATIONARY = "probationary", _("预备党员")
+        FULL = "full", _("正式党员")
+
+    name = models.CharField(_("姓名"), max_length=50, db_index=True)
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+    phone = models.CharField(_("手机号码"), max_length=11, validators=[validate_mobile])
+    id_number = models.CharField(_("身份证号"), max_length=18, unique=True, validators=[validate_id_number])
+    education = models.CharField(_("学历"), max_length=20, choices=Education.choices)
+    joined_on = models.DateField(_("入党日期"))
+    status = models.CharField(
+        _("党员类别"), max_length=20, choices=Status.choices, default=Status.FULL, db_index=True
+    )
+    organization = models.ForeignKey(
+        PartyOrganization,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("所在党组织"),
+    )
+    enterprise = models.ForeignKey(
+        "buildings.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="party_members",
+        verbose_name=_("工作单位"),
+    )
+    is_mobile = models.BooleanField(_("流动党员"), default=False, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
+        ordering = ["organization_id", "name"]
+        permissions = [("view_personal_data", _("可查看完整手机号和身份证号"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(joined_on__gt=F("birth_date")),
+                name="%(app_label)s_%(class)s_joined_after_birth",
+                violation_error_message=_("入党日期必须晚于出生日期。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(id_number__regex=r"^\d{17}[0-9X]$"),
+                name="%(app_label)s_%(class)s_id_number_format",
+                violation_error_message=_("身份证号格式不正确。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(phone__regex=r"^1[3-9]\d{9}$"),
+                name="%(app_label)s_%(class)s_phone_format",
+                violation_error_message=_("手机号码格式不正确。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from .validators import id_number_birth_date
+
+        errors = {}
+        if self.id_number:
+            self.id_number = self.id_number.strip().upper()
+        if self.birth_date and self.joined_on and self.joined_on <= self.birth_date:
+            errors["joined_on"] = _("入党日期必须晚于出生日期。")
+        if self.birth_date and self.id_number and len(self.id_number) == 18:
+            born = id_number_birth_date(self.id_number)
+            if born is not None and born != self.birth_date:
+                errors["birth_date"] = _("出生日期与身份证号不一致。")
+        if errors:
+            raise ValidationError(errors)
+
+
+@tracked
+class MemberTransfer(models.Model):
+    """组织关系转接: a member's organizational relationship moving in, out or within."""
+
+    street_path = "member__organization__street"
+    district_path = "member__organization__street__district"
+
+    class Direction(models.TextChoices):
+        IN = "in", _("转入")
+        OUT = "out", _("转出")
+        INTERNAL = "internal", _("系统内转接")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("办理中")
+        COMPLETED = "completed", _("已完成")
+        CANCELLED = "cancelled", _("已撤销")
+
+    member = models.ForeignKey(
+        PartyMember, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("党员")
+    )
+    direction = models.CharField(_("方向"), max_length=10, choices=Direction.choices)
+    from_organization = models.ForeignKey(
+        PartyOrganization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_out",
+        verbose_name=_("转出党组织"),
+    )
+    to_organization = models.ForeignKey(
+        PartyOrganization,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+        verbose_name=_("转入党组织"),
+    )
+    external_organization = models.CharField(
+        _("系统外党组织"), max_length=150, blank=True, help_text=_("转入来源或转出去向（系统外）")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    requested_on = models.DateField(_("申请日期"))
+    completed_on = models.DateField(_("完成日期"), null=True, blank=True)
+    note = models.TextField(_("备注"), blank=True)
+    created_by = models.ForeignKey(
+        "members.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("经办人"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("组织关系转接")
+        verbose_name_plural = _("组织关系转接")
+        ordering = ["-requested_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_organization=F("to_organization")),
+                name="%(app_label)s_%(class)s_different_organizations",
+                violation_error_message=_("转出与转入党组织不能相同。"),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(direction="in", to_organization__isnull=False)
+                    | Q(direction="out", from_organization__isnull=False)
+                    | Q(direction="internal", from_organization__isnull=False, to_organization__isnull=False)
+                ),
+                name="%(app_label)s_%(class)s_direction_organizations",
+                violation_error_message=_(
+                    "转入须填写转入党组织，转出须填写转出党组织，系统内转接两者都须填写。"
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="completed", completed_on__isnull=False)
+                | (~Q(status="completed") & Q(completed_on__isnull=True)),
+                name="%(app_label)s_%(class)s_completed_on_iff_completed",
+                violation_error_message=_("只有已完成的转接才有完成日期。"),
+            ),
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(status="pending"),
+                name="%(app_label)s_%(class)s_one_pending_per_member",
+                violation_error_message=_("该党员已有一条办理中的组织关系转接。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_direction_display()}"
+
+
+class User(AbstractUser):
+    """A portal account: an employee, a social worker, district staff or a superuser.
+
+    Staff scope: ``streets`` for street social workers, ``district`` for district
+    staff; a superuser sees everything.
+    """
+
+    phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[validate_mobile])
+    building = models.ForeignKey(
+        "buildings.Building",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所在楼宇"),
+    )
+    enterprise = models.ForeignKey(
+        "buildings.Enterprise",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("工作单位"),
+    )
+    party_member = models.OneToOneField(
+        PartyMember,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="user",
+        verbose_name=_("关联党员档案"),
+        help_text=_("由街道社工核实后关联；关联后可预约“仅限党员”的活动。"),
+    )
+    streets = models.ManyToManyField(
+        "buildings.Street",
+        blank=True,
+        related_name="social_workers",
+        verbose_name=_("负责街道"),
+        help_text=_("街道社工：只能查看和修改这些街道的数据。"),
+    )
+    district = models.ForeignKey(
+        "buildings.District",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("所属区"),
+        help_text=_("区级工作人员：只能查看和修改本区的数据。"),
+    )
+    language = models.CharField(
+        _("语言"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
+    )
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=~Q(phone=""),
+                name="%(app_label)s_%(class)s_unique_phone",
+                violation_error_message=_("该手机号码已注册。"),
+            )
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.enterprise_id and self.building_id and self.enterprise.building_id != self.building_id:
+            raise ValidationError({"enterprise": _("工作单位不在所选楼宇中。")})

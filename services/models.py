@@ -1,0 +1,395 @@
+"""Party–mass service stations, their spaces, events, bookings and space reservations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Func, Q
+from django.utils.translation import gettext_lazy as _
+
+from config.history import tracked
+
+
+class TsTzRange(Func):
+    function = "tstzrange"
+    output_field = DateTimeRangeField()
+
+
+class ServiceStation(models.Model):
+    """党群服务站 in a building."""
+
+    street_path = "building__street"
+    district_path = "building__street__district"
+
+    building = models.ForeignKey(
+        "buildings.Building",
+        on_delete=models.PROTECT,
+        related_name="stations",
+        verbose_name=_("楼宇"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    floor = models.SmallIntegerField(_("所在楼层"))
+    area_m2 = models.DecimalField(_("面积（㎡）"), max_digits=8, decimal_places=2)
+    opening_hours = models.CharField(
+        _("开放时间"), max_length=200, blank=True, help_text=_("如：工作日 9:00–18:00")
+    )
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    description = models.TextField(_("简介"), blank=True)
+    is_active = models.BooleanField(_("开放中"), default=True)
+
+    class Meta:
+        verbose_name = _("党群服务站")
+        verbose_name_plural = _("党群服务站")
+        ordering = ["building_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["building", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_building",
+                violation_error_message=_("该楼宇已有同名服务站。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(area_m2__gt=0),
+                name="%(app_label)s_%(class)s_area_positive",
+                violation_error_message=_("面积必须大于0。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Space(models.Model):
+    """A room or counter of a station."""
+
+    street_path = "station__building__street"
+    district_path = "station__building__street__district"
+
+    class Function(models.TextChoices):
+        RECEPTION = "reception", _("接待窗口")
+        AFFAIRS = "affairs", _("事务办理")
+        OFFICE = "office", _("驻点办公")
+        ACTIVITY_ROOM = "activity_room", _("活动室")
+
+    station = models.ForeignKey(
+        ServiceStation, on_delete=models.PROTECT, related_name="spaces", verbose_name=_("服务站")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    function = models.CharField(_("功能"), max_length=20, choices=Function.choices)
+    capacity = models.PositiveIntegerField(_("容纳人数"))
+
+    class Meta:
+        verbose_name = _("空间")
+        verbose_name_plural = _("空间")
+        ordering = ["station_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_station",
+                violation_error_message=_("该服务站已有同名空间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="%(app_label)s_%(class)s_capacity_positive",
+                violation_error_message=_("容纳人数必须大于0。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.name} · {self.name}"
+
+
+@tracked
+class Event(models.Model):
+    """A party class, lecture, social or counselling slot in a space.
+
+    ``confirmed_count`` and ``waitlist_count`` are kept by the booking engine
+    (services/booking.py) under the event's row lock; the database refuses a
+    confirmed count above capacity, so overbooking is impossible even for code
+    that bypasses the engine's checks.
+    """
+
+    street_path = "space__station__building__street"
+    district_path = "space__station__building__street__district"
+
+    class Kind(models.TextChoices):
+        PARTY_CLASS = "party_class", _("党课")
+        SAFETY_LECTURE = "safety_lecture", _("安全讲座")
+        YOUTH_SOCIAL = "youth_social", _("青年联谊")
+        COUNSELLING = "counselling", _("心理咨询")
+        OTHER = "other", _("其他")
+
+    class Audience(models.TextChoices):
+        EVERYONE = "everyone", _("所有人")
+        PARTY_MEMBERS = "party_members", _("仅限党员")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        CANCELLED = "cancelled", _("已取消")
+
+    space = models.ForeignKey(Space, on_delete=models.PROTECT, related_name="events", verbose_name=_("空间"))
+    title = models.CharField(_("标题"), max_length=150)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, db_index=True)
+    description = models.TextField(_("介绍"), blank=True)
+    speaker = models.CharField(_("主讲人"), max_length=100, blank=True)
+    organizer = models.ForeignKey(
+        "members.PartyOrganization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organized_events",
+        verbose_name=_("主办党组织"),
+    )
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    capacity = models.PositiveIntegerField(_("名额"))
+    waitlist_limit = models.PositiveIntegerField(_("候补上限"), default=50, help_text=_("0 表示不设候补"))
+    audience = models.CharField(
+        _("面向对象"), max_length=20, choices=Audience.choices, default=Audience.EVERYONE
+    )
+    booking_opens_at = models.DateTimeField(_("开始报名"))
+    booking_closes_at = models.DateTimeField(_("截止报名"))
+    cancel_deadline = models.DateTimeField(_("取消截止"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    confirmed_count = models.PositiveIntegerField(_("已确认人数"), default=0, editable=False)
+    waitlist_count = models.PositiveIntegerField(_("候补人数"), default=0, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
+        ordering = ["starts_at", "id"]
+        permissions = [("view_confidential", _("可查看心理咨询预约人"))]
+        indexes = [
+            models.Index(fields=["status", "starts_at"], name="event_status_starts_idx"),
+            models.Index(fields=["space", "starts_at"], name="event_space_starts_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束时间必须晚于开始时间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(capacity__gt=0),
+                name="%(app_label)s_%(class)s_capacity_positive",
+                violation_error_message=_("名额必须大于0。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_closes_at__gt=F("booking_opens_at"))
+                & Q(booking_closes_at__lte=F("ends_at")),
+                name="%(app_label)s_%(class)s_booking_window",
+                violation_error_message=_("报名截止须晚于开始报名，且不晚于活动结束。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(cancel_deadline__lte=F("starts_at")),
+                name="%(app_label)s_%(class)s_cancel_deadline_before_start",
+                violation_error_message=_("取消截止时间不能晚于活动开始。"),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="counselling") | Q(capacity=1),
+                name="%(app_label)s_%(class)s_counselling_one_person",
+                violation_error_message=_("心理咨询为一对一，名额必须为1。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(confirmed_count__lte=F("capacity")),
+                name="%(app_label)s_%(class)s_not_overbooked",
+                violation_error_message=_("已确认人数不能超过名额。"),
+            ),
+            ExclusionConstraint(
+                name="%(app_label)s_%(class)s_no_overlap_in_space",
+                expressions=[
+                    ("space", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+                condition=~Q(status="cancelled"),
+                violation_error_message=_("该空间在这段时间已有其他活动。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.kind == self.Kind.COUNSELLING
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("结束时间必须晚于开始时间。")
+        if (
+            self.booking_opens_at
+            and self.booking_closes_at
+            and self.booking_closes_at <= self.booking_opens_at
+        ):
+            errors["booking_closes_at"] = _("报名截止须晚于开始报名。")
+        elif self.booking_closes_at and self.ends_at and self.booking_closes_at > self.ends_at:
+            errors["booking_closes_at"] = _("报名截止不能晚于活动结束。")
+        if self.cancel_deadline and self.starts_at and self.cancel_deadline > self.starts_at:
+            errors["cancel_deadline"] = _("取消截止时间不能晚于活动开始。")
+        if self.kind == self.Kind.COUNSELLING and self.capacity not in (None, 1):
+            errors["capacity"] = _("心理咨询为一对一，名额必须为1。")
+        elif self.space_id and self.capacity and self.capacity > self.space.capacity:
+            errors["capacity"] = _("名额不能超过空间容纳人数（%(n)s人）。") % {"n": self.space.capacity}
+        if errors:
+            raise ValidationError(errors)
+
+
+@tracked
+class Booking(models.Model):
+    """A person's seat (or place on the waitlist) at an event.
+
+    Written only through services/booking.py. Waitlist order is first come,
+    first served: ``(created_at, id)`` of the waitlisted rows.
+    """
+
+    street_path = "event__space__station__building__street"
+    district_path = "event__space__station__building__street__district"
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("已确认")
+        WAITLISTED = "waitlisted", _("候补中")
+        CANCELLED = "cancelled", _("已取消")
+        ATTENDED = "attended", _("已签到")
+        NO_SHOW = "no_show", _("未到场")
+
+    ACTIVE = (Status.CONFIRMED, Status.WAITLISTED)
+
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("活动")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("预约人"),
+    )
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, db_index=True)
+    created_at = models.DateTimeField(_("预约时间"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("预约")
+        verbose_name_plural = _("预约")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["event", "status", "created_at"], name="booking_event_status_idx"),
+            models.Index(fields=["user", "status"], name="booking_user_status_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "user"],
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="%(app_label)s_%(class)s_one_active_per_user",
+                violation_error_message=_("您已预约过该活动。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="attended", checked_in_at__isnull=False)
+                | (~Q(status="attended") & Q(checked_in_at__isnull=True)),
+                name="%(app_label)s_%(class)s_checked_in_iff_attended",
+                violation_error_message=_("只有已签到的预约才有签到时间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_status_display()}"
+
+
+@tracked
+class SpaceReservation(models.Model):
+    """A party organization's request to use a space (e.g. a branch's theme-day meeting)."""
+
+    street_path = "space__station__building__street"
+    district_path = "space__station__building__street__district"
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+        CANCELLED = "cancelled", _("已撤销")
+
+    space = models.ForeignKey(
+        Space, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("空间")
+    )
+    organization = models.ForeignKey(
+        "members.PartyOrganization",
+        on_delete=models.PROTECT,
+        related_name="space_reservations",
+        verbose_name=_("党组织"),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="space_reservations",
+        verbose_name=_("申请人"),
+    )
+    purpose = models.CharField(_("用途"), max_length=200)
+    attendees = models.PositiveIntegerField(_("预计人数"))
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.REQUESTED, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("场地预约")
+        verbose_name_plural = _("场地预约")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["space", "starts_at"], name="reservation_space_starts_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束时间必须晚于开始时间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(attendees__gt=0),
+                name="%(app_label)s_%(class)s_attendees_positive",
+                violation_error_message=_("预计人数必须大于0。"),
+            ),
+            ExclusionConstraint(
+                name="%(app_label)s_%(class)s_no_overlap_approved",
+                expressions=[
+                    ("space", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status="approved"),
+                violation_error_message=_("该空间在这段时间已有批准的预约。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} · {self.purpose}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("结束时间必须晚于开始时间。")
+        if self.space_id and self.attendees and self.attendees > self.space.capacity:
+            errors["attendees"] = _("预计人数超过空间容纳人数（%(n)s人）。") % {"n": self.space.capacity}
+        if errors:
+            raise ValidationError(errors)
