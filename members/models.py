@@ -307,8 +307,12 @@ class User(AbstractUser):
     """A portal account: an employee, a social worker, district staff or a superuser.
 
     Staff scope: ``streets`` for street social workers, ``district`` for district
-    staff; a superuser sees everything.
+    staff; a superuser sees everything. As a record, a user belongs to the
+    street of the building they work in.
     """
+
+    street_path = "building__street"
+    district_path = "building__street__district"
 
     phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[validate_mobile])
     building = models.ForeignKey(

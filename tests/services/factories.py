@@ -1,0 +1,80 @@
+"""Factories for stations, spaces, events, bookings and space reservations."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+
+from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
+from tests.buildings.factories import BuildingFactory
+from tests.members.factories import PartyOrganizationFactory, UserFactory
+
+
+class ServiceStationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceStation
+
+    building = factory.SubFactory(BuildingFactory)
+    name = factory.Sequence(lambda n: f"党群服务站{n}")
+    floor = 6
+    area_m2 = 300
+    opening_hours = "工作日 9:00–18:00"
+
+
+class SpaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Space
+
+    station = factory.SubFactory(ServiceStationFactory)
+    name = factory.Sequence(lambda n: f"活动室{n}")
+    function = Space.Function.ACTIVITY_ROOM
+    capacity = 100
+
+
+def _in_days(days: float, hours: float = 0) -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(days=days, hours=hours)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    """A published event three days ahead, open for booking now."""
+
+    class Meta:
+        model = Event
+
+    space = factory.SubFactory(SpaceFactory)
+    title = factory.Sequence(lambda n: f"党课第{n}讲")
+    kind = Event.Kind.PARTY_CLASS
+    description = "学习贯彻党的二十大精神"
+    speaker = "李老师"
+    starts_at = factory.LazyFunction(lambda: _in_days(3).replace(microsecond=0))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=2))
+    capacity = 10
+    audience = Event.Audience.EVERYONE
+    booking_opens_at = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=7))
+    booking_closes_at = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(hours=1))
+    cancel_deadline = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(hours=12))
+    status = Event.Status.PUBLISHED
+
+
+class BookingFactory(factory.django.DjangoModelFactory):
+    """A raw row, for tests of reads and constraints; writes go through services/booking.py."""
+
+    class Meta:
+        model = Booking
+
+    event = factory.SubFactory(EventFactory)
+    user = factory.SubFactory(UserFactory)
+    status = Booking.Status.CONFIRMED
+
+
+class SpaceReservationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SpaceReservation
+
+    space = factory.SubFactory(SpaceFactory)
+    organization = factory.SubFactory(PartyOrganizationFactory)
+    requested_by = factory.SubFactory(UserFactory)
+    purpose = "支部主题党日"
+    attendees = 20
+    starts_at = factory.LazyFunction(lambda: _in_days(5).replace(microsecond=0))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=2))
