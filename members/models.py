@@ -359,6 +359,17 @@ class User(AbstractUser):
     language = models.CharField(
         _("语言"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
     )
+    calendar_token = models.CharField(
+        _("日历订阅密钥"),
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("私人日历订阅地址的密钥；重置后旧地址立即失效。"),
+    )
+    notify_by_email = models.BooleanField(_("邮件提醒"), default=True)
+    notify_in_portal = models.BooleanField(_("站内提醒"), default=True)
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("用户")
@@ -377,3 +388,52 @@ class User(AbstractUser):
         super().clean()
         if self.enterprise_id and self.building_id and self.enterprise.building_id != self.building_id:
             raise ValidationError({"enterprise": _("工作单位不在所选楼宇中。")})
+
+
+class MemberLinkRequest(models.Model):
+    """An employee asks to be linked to their PartyMember record; a social worker decides."""
+
+    street_path = "member__organization__street"
+    district_path = "member__organization__street__district"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待核实")
+        APPROVED = "approved", _("已关联")
+        REJECTED = "rejected", _("已驳回")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="member_link_requests", verbose_name=_("用户")
+    )
+    member = models.ForeignKey(
+        PartyMember, on_delete=models.CASCADE, related_name="link_requests", verbose_name=_("党员档案")
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("核实人"),
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    decision_note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("党员身份关联申请")
+        verbose_name_plural = _("党员身份关联申请")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="%(app_label)s_%(class)s_one_pending_per_user",
+                violation_error_message=_("您已有一条待核实的申请。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.member}"

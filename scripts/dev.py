@@ -134,14 +134,25 @@ def cmd_run(args: list[str]) -> int:
     log("starting the Celery worker and beat")
     procs.append(
         subprocess.Popen(
-            [str(VENV / "bin" / "celery"), "-A", "config", "worker", "-B", "--loglevel=INFO",
-             "--concurrency=2", "-s", str(VAR / "celerybeat-schedule")],
+            [
+                str(VENV / "bin" / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "-B",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "-s",
+                str(VAR / "celerybeat-schedule"),
+            ],
             cwd=ROOT,
             env=env,
         )
     )
     log("starting the web server")
-    procs.append(subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env))
+    procs.append(
+        subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env)
+    )
     print(
         f"""
 ================================================================
