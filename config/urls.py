@@ -10,4 +10,7 @@ admin.site.index_title = "工作台"
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api_urls")),
+    path("accounts/", include("members.urls")),
+    path("", include("services.urls")),
 ]

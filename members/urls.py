@@ -1,0 +1,3 @@
+"""Accounts: sign up, log in/out, password change/reset, profile."""
+
+urlpatterns: list = []

@@ -1,0 +1,4 @@
+"""The employee portal: events, bookings, check-in, reservations."""
+
+app_name = "portal"
+urlpatterns: list = []
