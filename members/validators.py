@@ -1,8 +1,10 @@
 """Validators for personal identifiers: resident ID numbers and mobile numbers.
 
 ``validate_id_number`` checks the 18-digit resident identity number by its
-GB 11643-1999 check digit and its birth date; ``validate_mobile`` accepts a
-mainland mobile number (11 digits starting 13–19).
+GB 11643-1999 check digit, its province code (GB/T 2260, plus 81/82/83 of the
+residence permits for Hong Kong, Macao and Taiwan residents) and its birth date
+(a real date, not before 1900 and not in the future); ``validate_mobile``
+accepts a mainland mobile number (11 digits starting 13–19).
 """
 
 from __future__ import annotations
@@ -11,12 +13,55 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+# re.ASCII: without it \d also matches full-width and other Unicode digits (e.g. "１").
+_ID_RE = re.compile(r"^\d{17}[\dX]$", re.ASCII)
+_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+# First two digits of the address code: the provinces of GB/T 2260, 71 Taiwan, and
+# 81/82/83 of the residence permits of Hong Kong, Macao and Taiwan residents.
+ID_PROVINCE_CODES = frozenset(
+    [
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
+        "83",
+    ]
+)
 
 
 def id_number_check_char(first17: str) -> str:
@@ -25,6 +70,7 @@ def id_number_check_char(first17: str) -> str:
 
 
 def id_number_birth_date(value: str) -> datetime.date | None:
+    """The birth date encoded in digits 7–14, or None when they are not a date."""
     try:
         return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
@@ -35,7 +81,10 @@ def validate_id_number(value: str) -> None:
     number = (value or "").strip().upper()
     if not _ID_RE.match(number):
         raise ValidationError(_("身份证号应为18位：前17位数字，最后一位为数字或X。"), code="id_number_format")
-    if id_number_birth_date(number) is None:
+    if number[:2] not in ID_PROVINCE_CODES:
+        raise ValidationError(_("身份证号前两位不是有效的省级行政区划代码。"), code="id_number_region")
+    born = id_number_birth_date(number)
+    if born is None or born.year < 1900 or born > timezone.localdate():
         raise ValidationError(_("身份证号中的出生日期无效。"), code="id_number_birth_date")
     if id_number_check_char(number[:17]) != number[17]:
         raise ValidationError(_("身份证号校验位不正确，请核对后重新输入。"), code="id_number_checksum")
