@@ -24,43 +24,8 @@ _MOBILE_RE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
 # First two digits of the address code: the provinces of GB/T 2260, 71 Taiwan, and
 # 81/82/83 of the residence permits of Hong Kong, Macao and Taiwan residents.
 ID_PROVINCE_CODES = frozenset(
-    [
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-        "83",
-    ]
+    {*map(str, range(11, 16)), *map(str, range(21, 24)), *map(str, range(31, 38)), *map(str, range(41, 47))}
+    | {*map(str, range(50, 55)), *map(str, range(61, 66)), "71", "81", "82", "83"}
 )
 
 
