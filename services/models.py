@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
@@ -16,6 +17,69 @@ from config.history import tracked
 class TsTzRange(Func):
     function = "tstzrange"
     output_field = DateTimeRangeField()
+
+
+def occupancy_triggers(owner_column: str, occupies: str) -> list[pgtrigger.Trigger]:
+    """Triggers that mirror the rows of a model which occupy a space into SpaceOccupancy.
+
+    ``owner_column`` is SpaceOccupancy's column pointing back at the row
+    (``event_id`` or ``reservation_id``); ``occupies`` is an SQL condition on the
+    row, written with ``{row}`` for the row alias, that says whether the row
+    holds its space (a non-cancelled event, an approved reservation).
+
+    Inserts and deletes are statement-level with transition tables, so a bulk
+    insert of thousands of events costs one INSERT ... SELECT, not one trigger
+    call per row. Updates are row-level and fire only when the space, the times
+    or the status change, so the booking engine's counter updates on the event
+    row never touch the occupancy table.
+    """
+    table = "services_spaceoccupancy"
+    return [
+        pgtrigger.Trigger(
+            name="occupancy_insert",
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=pgtrigger.Insert,
+            referencing=pgtrigger.Referencing(new="new_rows"),
+            func=f"""
+                INSERT INTO {table} (space_id, starts_at, ends_at, {owner_column})
+                SELECT new_rows.space_id, new_rows.starts_at, new_rows.ends_at, new_rows.id
+                FROM new_rows WHERE {occupies.format(row="new_rows")};
+                RETURN NULL;
+            """,
+        ),
+        pgtrigger.Trigger(
+            name="occupancy_update",
+            level=pgtrigger.Row,
+            when=pgtrigger.After,
+            operation=pgtrigger.Update,
+            condition=pgtrigger.AnyChange("space", "starts_at", "ends_at", "status"),
+            func=f"""
+                IF {occupies.format(row="NEW")} THEN
+                    INSERT INTO {table} (space_id, starts_at, ends_at, {owner_column})
+                    VALUES (NEW.space_id, NEW.starts_at, NEW.ends_at, NEW.id)
+                    ON CONFLICT ({owner_column}) DO UPDATE
+                    SET space_id = EXCLUDED.space_id,
+                        starts_at = EXCLUDED.starts_at,
+                        ends_at = EXCLUDED.ends_at;
+                ELSE
+                    DELETE FROM {table} WHERE {owner_column} = NEW.id;
+                END IF;
+                RETURN NULL;
+            """,
+        ),
+        pgtrigger.Trigger(
+            name="occupancy_delete",
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=pgtrigger.Delete,
+            referencing=pgtrigger.Referencing(old="old_rows"),
+            func=f"""
+                DELETE FROM {table} USING old_rows WHERE {table}.{owner_column} = old_rows.id;
+                RETURN NULL;
+            """,
+        ),
+    ]
 
 
 class ServiceStation(models.Model):
@@ -166,6 +230,8 @@ class Event(models.Model):
         verbose_name_plural = _("活动")
         ordering = ["starts_at", "id"]
         permissions = [("view_confidential", _("可查看心理咨询预约人"))]
+        # A non-cancelled event occupies its space (see SpaceOccupancy).
+        triggers = occupancy_triggers("event_id", "{row}.status <> 'cancelled'")
         indexes = [
             models.Index(fields=["status", "starts_at"], name="event_status_starts_idx"),
             models.Index(fields=["space", "starts_at"], name="event_space_starts_idx"),
@@ -242,6 +308,26 @@ class Event(models.Model):
             errors["capacity"] = _("心理咨询为一对一，名额必须为1。")
         elif self.space_id and self.capacity and self.capacity > self.space.capacity:
             errors["capacity"] = _("名额不能超过空间容纳人数（%(n)s人）。") % {"n": self.space.capacity}
+        if (
+            "starts_at" not in errors
+            and "ends_at" not in errors
+            and self.space_id
+            and self.starts_at
+            and self.ends_at
+            and self.ends_at > self.starts_at
+            and self.status != self.Status.CANCELLED
+        ):
+            # Event–event overlap is the ExclusionConstraint's (validate_constraints);
+            # event–reservation overlap spans two tables, so it is checked here.
+            clash = (
+                SpaceOccupancy.overlapping(
+                    space_id=self.space_id, starts_at=self.starts_at, ends_at=self.ends_at
+                )
+                .filter(reservation__isnull=False)
+                .first()
+            )
+            if clash is not None:
+                errors["starts_at"] = clash.conflict_message
         if errors:
             raise ValidationError(errors)
 
@@ -360,6 +446,8 @@ class SpaceReservation(models.Model):
         verbose_name_plural = _("场地预约")
         ordering = ["starts_at", "id"]
         indexes = [models.Index(fields=["space", "starts_at"], name="reservation_space_starts_idx")]
+        # An approved reservation occupies its space (see SpaceOccupancy).
+        triggers = occupancy_triggers("reservation_id", "{row}.status = 'approved'")
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")),
@@ -391,5 +479,103 @@ class SpaceReservation(models.Model):
             errors["ends_at"] = _("结束时间必须晚于开始时间。")
         if self.space_id and self.attendees and self.attendees > self.space.capacity:
             errors["attendees"] = _("预计人数超过空间容纳人数（%(n)s人）。") % {"n": self.space.capacity}
+        if (
+            "ends_at" not in errors
+            and self.status == self.Status.APPROVED
+            and self.space_id
+            and self.starts_at
+            and self.ends_at
+        ):
+            # Reservation–reservation overlap is the ExclusionConstraint's;
+            # reservation–event overlap spans two tables, so it is checked here.
+            clash = (
+                SpaceOccupancy.overlapping(
+                    space_id=self.space_id, starts_at=self.starts_at, ends_at=self.ends_at
+                )
+                .filter(event__isnull=False)
+                .first()
+            )
+            if clash is not None:
+                errors["starts_at"] = clash.conflict_message
         if errors:
             raise ValidationError(errors)
+
+
+class SpaceOccupancy(models.Model):
+    """Who holds a space when: one row per non-cancelled event and per approved reservation.
+
+    An exclusion constraint works on one table, but the rule "an event and an
+    approved reservation never overlap in one space" spans two. This table is
+    the one place both kinds of booking of a room meet, and its exclusion
+    constraint enforces the rule for every write path (admin, API, bulk SQL).
+    It is written only by the PostgreSQL triggers on Event and SpaceReservation
+    (``occupancy_triggers``); never write it from Python.
+    """
+
+    street_path = "space__station__building__street"
+    district_path = "space__station__building__street__district"
+
+    space = models.ForeignKey(Space, on_delete=models.DO_NOTHING, related_name="+", verbose_name=_("空间"))
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    # DO_NOTHING: the delete triggers remove the row (Django's foreign keys are
+    # deferred, so the owner may go first).
+    event = models.OneToOneField(
+        Event,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="occupancy",
+        verbose_name=_("活动"),
+    )
+    reservation = models.OneToOneField(
+        SpaceReservation,
+        on_delete=models.DO_NOTHING,
+        null=True,
+        blank=True,
+        related_name="occupancy",
+        verbose_name=_("场地预约"),
+    )
+
+    class Meta:
+        verbose_name = _("空间占用")
+        verbose_name_plural = _("空间占用")
+        ordering = ["space_id", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(event__isnull=False, reservation__isnull=True)
+                | Q(event__isnull=True, reservation__isnull=False),
+                name="%(app_label)s_%(class)s_exactly_one_owner",
+                violation_error_message=_("空间占用必须且只能对应一个活动或一条场地预约。"),
+            ),
+            ExclusionConstraint(
+                name="%(app_label)s_%(class)s_no_overlap",
+                expressions=[
+                    ("space", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at"), RangeOperators.OVERLAPS),
+                ],
+                violation_error_message=_("该空间在这段时间已被活动或批准的场地预约占用。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.space_id} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
+
+    @classmethod
+    def overlapping(cls, *, space_id: int, starts_at, ends_at) -> models.QuerySet[SpaceOccupancy]:
+        """Occupancies of ``space_id`` overlapping the half-open period [starts_at, ends_at)."""
+        return (
+            cls.objects.filter(space_id=space_id, starts_at__lt=ends_at, ends_at__gt=starts_at)
+            .select_related("event", "reservation__organization")
+            .order_by("starts_at", "id")
+        )
+
+    @property
+    def conflict_message(self) -> str:
+        """What a person asking for this space at an overlapping time should read."""
+        if self.event_id is not None:
+            return _("该时段与活动《%(title)s》冲突。") % {"title": self.event.title}
+        return _("该时段与党组织“%(organization)s”已批准的场地预约（%(purpose)s）冲突。") % {
+            "organization": self.reservation.organization.name,
+            "purpose": self.reservation.purpose,
+        }
