@@ -579,3 +579,165 @@ class SpaceOccupancy(models.Model):
             "organization": self.reservation.organization.name,
             "purpose": self.reservation.purpose,
         }
+
+
+class NotificationOutbox(models.Model):
+    """One notification to deliver to one person: the outbox.
+
+    Written by services/notifications.py in the same transaction as the change
+    that causes it (a booking, a promotion, a changed or cancelled event, a
+    term coming to an end), so a notification exists exactly when its cause
+    does. ``(recipient, kind, cause)`` is unique: writing it twice is a no-op.
+    Workers claim due rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` and
+    record each attempt here; the broker only says "look now".
+    """
+
+    street_path = "street"
+    district_path = "street__district"
+
+    class Kind(models.TextChoices):
+        BOOKING_CONFIRMED = "booking_confirmed", _("预约成功")
+        WAITLISTED = "waitlisted", _("进入候补")
+        WAITLIST_PROMOTED = "waitlist_promoted", _("候补转正")
+        EVENT_REMINDER = "event_reminder", _("活动提醒")
+        EVENT_CHANGED = "event_changed", _("活动变更")
+        EVENT_CANCELLED = "event_cancelled", _("活动取消")
+        TERM_ENDING = "term_ending", _("换届提醒")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        SKIPPED = "skipped", _("已跳过")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="notification_outbox",
+        verbose_name=_("接收人"),
+    )
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
+    cause = models.CharField(
+        _("起因"), max_length=150, help_text=_("引起该通知的对象和事件，如 booking:42:before:1440m")
+    )
+    street = models.ForeignKey(
+        "buildings.Street",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("所属街道"),
+    )
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("预约"),
+    )
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("活动"),
+    )
+    party_organization = models.ForeignKey(
+        "members.PartyOrganization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("党组织"),
+    )
+    committee = models.ForeignKey(
+        "committees.BuildingCommittee",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("楼委会"),
+    )
+    context = models.JSONField(_("附加信息"), default=dict, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    due_at = models.DateTimeField(_("应发时间"))
+    next_attempt_at = models.DateTimeField(_("下次尝试"))
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    skip_reason = models.CharField(_("跳过原因"), max_length=200, blank=True)
+    delivered_channels = models.JSONField(_("已送达渠道"), default=list, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    sent_by = models.CharField(_("发送进程"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("通知发件箱")
+        verbose_name_plural = _("通知发件箱")
+        ordering = ["-due_at", "-id"]
+        indexes = [
+            # The workers' claim: pending rows in next-attempt order.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status="pending"),
+                name="outbox_pending_next_idx",
+            ),
+            models.Index(fields=["status", "-due_at"], name="outbox_status_due_idx"),
+            models.Index(fields=["event", "kind", "status"], name="outbox_event_kind_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "cause"],
+                name="%(app_label)s_%(class)s_unique_key",
+                violation_error_message=_("该通知已存在。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sent", sent_at__isnull=False)
+                | (~Q(status="sent") & Q(sent_at__isnull=True)),
+                name="%(app_label)s_%(class)s_sent_at_iff_sent",
+                violation_error_message=_("只有已发送的通知才有发送时间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.get_kind_display()} → {self.recipient_id}"
+
+
+class PortalNotification(models.Model):
+    """A notification in the portal's bell: delivered from one outbox row, at most once."""
+
+    outbox = models.OneToOneField(
+        NotificationOutbox,
+        on_delete=models.PROTECT,
+        related_name="portal_notification",
+        verbose_name=_("发件记录"),
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="portal_notifications",
+        verbose_name=_("接收人"),
+    )
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"))
+    url = models.CharField(_("链接"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("站内通知")
+        verbose_name_plural = _("站内通知")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="portalnotif_recipient_idx"),
+            models.Index(
+                fields=["recipient"], condition=Q(read_at__isnull=True), name="portalnotif_unread_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
