@@ -437,3 +437,69 @@ class MemberLinkRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.member}"
+
+
+class ApiToken(models.Model):
+    """A REST API key (``Authorization: Token <key>``) acting as its user.
+
+    Only a SHA-256 hash of the key is stored, with the key's first characters
+    (``prefix``) to find the row and to let people tell their keys apart. The
+    key itself is shown once, when it is issued (members/tokens.py).
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("所属用户")
+    )
+    name = models.CharField(_("用途说明"), max_length=100, help_text=_("如：静安区社工部数据对接"))
+    prefix = models.CharField(_("密钥前缀"), max_length=8, db_index=True, editable=False)
+    key_hash = models.CharField(_("密钥摘要"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("签发人"),
+    )
+    expires_at = models.DateTimeField(_("到期时间"))
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("吊销人"),
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("API 密钥")
+        verbose_name_plural = _("API 密钥")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")),
+                name="%(app_label)s_%(class)s_expires_after_creation",
+                violation_error_message=_("到期时间必须晚于签发时间。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(key_hash__regex=r"^[0-9a-f]{64}$"),
+                name="%(app_label)s_%(class)s_key_hash_is_sha256",
+                violation_error_message=_("密钥摘要必须是 SHA-256 十六进制值。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now=None) -> bool:
+        from django.utils import timezone
+
+        return self.expires_at <= (now or timezone.now())
