@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "services.context_processors.notifications",
             ],
         },
     },
@@ -121,7 +123,39 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # The outbox is the record of what must be sent; this is the "look now" that
+    # also catches whatever a dead broker or worker left behind.
+    "send-due-notifications": {
+        "task": "services.tasks.dispatch_due_notifications_task",
+        "schedule": float(os.environ.get("NOTIFICATIONS_BEAT_SECONDS", "60")),
+    },
+    "mark-no-shows": {"task": "services.tasks.mark_no_shows_task", "schedule": 300.0},
+    "scan-term-endings": {
+        "task": "services.tasks.scan_term_endings_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}
+
+# --- Notifications (services/notifications.py) ---------------------------------
+# The portal's public address, for the links in e-mails.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+NOTIFICATIONS = {
+    # Delivery channels, in delivery order: ones that write to our own database first.
+    "CHANNELS": ["services.notifications.InPortalChannel", "services.notifications.EmailChannel"],
+    # Reminders before an event, in minutes, per Event.kind ("default" for the others).
+    "REMINDER_OFFSETS": {"default": [24 * 60, 2 * 60]},
+    # End-of-term (换届) reminders to the street's social workers, days before the term ends.
+    "TERM_REMINDER_DAYS": [90, 30],
+    # Failed sends retry after RETRY_BASE_SECONDS * 2**(attempt-1), at most RETRY_MAX_SECONDS,
+    # and give up (status "failed", shown in the admin) after MAX_ATTEMPTS.
+    "MAX_ATTEMPTS": int(os.environ.get("NOTIFICATIONS_MAX_ATTEMPTS", "8")),
+    "RETRY_BASE_SECONDS": int(os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS", "60")),
+    "RETRY_MAX_SECONDS": 6 * 3600,
+    # Rows one task sends before it returns; the beat fans out one task per batch.
+    "BATCH_SIZE": int(os.environ.get("NOTIFICATIONS_BATCH_SIZE", "500")),
+    "MAX_FANOUT": int(os.environ.get("NOTIFICATIONS_MAX_FANOUT", "50")),
+}
 
 # --- Auth ---------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -165,6 +199,9 @@ EMAIL_BACKEND = os.environ.get(
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "楼宇党建 <noreply@localhost>")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (development).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
