@@ -1,0 +1,514 @@
+"""The booking engine: every write to bookings, event capacity and check-in goes through here.
+
+The portal views, the admin actions, the API and the Celery tasks call these
+functions; none of them re-implements a rule. Each function runs in one
+transaction that first locks the event row (``SELECT ... FOR UPDATE``), so for
+one event all bookings, cancellations, promotions and check-ins happen one
+after the other. That is what keeps, under any concurrency:
+
+* confirmed bookings <= capacity (also a CHECK constraint on the counters),
+* one active booking per (event, person) (also a partial unique index),
+* the waitlist first-come first-served: a freed seat goes to the head of the
+  waitlist in the same transaction that freed it.
+
+``Event.confirmed_count`` counts the seats taken: confirmed, attended and
+no-show bookings (a person who checked in still holds their seat).
+``Event.waitlist_count`` counts waitlisted bookings. Both are written only
+here, under the event lock.
+
+A rule broken raises ``BookingError`` (machine ``code`` + translated
+``message``) before anything is written; the transaction leaves no trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime
+import re
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from buildings.selectors import scope_queryset
+
+from .models import Booking, Event, Space
+
+# Staff may check people in from this long before the start until the end.
+CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
+
+# How many events mark_no_shows locks per transaction.
+_NO_SHOW_CHUNK = 200
+
+
+class BookingError(Exception):
+    """A booking rule refused an action; nothing was changed.
+
+    ``code`` is stable and machine-readable (API clients, tests); ``message``
+    is translated and meant for the person in front of the screen.
+    """
+
+    def __init__(self, code: str, message: str):
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+@dataclasses.dataclass(frozen=True)
+class BookingAction:
+    """What the one button on an event page says and does for a given person."""
+
+    kind: str  # book, waitlist, not_open, closed, full, members_only, booked, login, cancelled, past
+    label: str
+    enabled: bool
+    reason: str
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _local(dt: datetime.datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return timezone.localtime(dt).strftime(fmt)
+
+
+def _lock_event(event_id: int) -> Event:
+    """The event row, locked until the end of the current transaction, with fresh counters."""
+    return Event.objects.select_for_update().get(pk=event_id)
+
+
+def _save_counts(event: Event) -> None:
+    # update(), not save(): only the counters change, and save() would rewrite every
+    # column (and bump updated_at, which means "an editor changed the event").
+    Event.objects.filter(pk=event.pk).update(
+        confirmed_count=event.confirmed_count, waitlist_count=event.waitlist_count
+    )
+
+
+def _copy_counts(target: Event, source: Event) -> None:
+    """Keep the caller's event instance in step with the locked row we changed."""
+    if target is not source:
+        for field in ("capacity", "status", "confirmed_count", "waitlist_count"):
+            setattr(target, field, getattr(source, field))
+
+
+def _is_staff_in_scope(user, event: Event) -> bool:
+    """A staff member whose territory (street, district, or everything) includes the event."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if user.is_superuser:
+        return True
+    if not user.is_staff:
+        return False
+    return scope_queryset(Event.objects.filter(pk=event.pk), user).exists()
+
+
+def _refusal_to_book(event: Event, user, now: datetime.datetime) -> BookingError | None:
+    """Why ``user`` may not book ``event`` now, ignoring seats and existing bookings."""
+    if event.status == Event.Status.CANCELLED:
+        return BookingError("event_cancelled", _("该活动已取消。"))
+    if event.status == Event.Status.DRAFT:
+        return BookingError("event_draft", _("该活动尚未发布。"))
+    if now >= event.ends_at:
+        return BookingError("event_past", _("该活动已结束。"))
+    if now < event.booking_opens_at:
+        return BookingError(
+            "booking_not_open",
+            _("报名尚未开始，将于 %(time)s 开放。") % {"time": _local(event.booking_opens_at)},
+        )
+    if now >= event.booking_closes_at:
+        return BookingError(
+            "booking_closed", _("报名已于 %(time)s 截止。") % {"time": _local(event.booking_closes_at)}
+        )
+    if event.audience == Event.Audience.PARTY_MEMBERS and user.party_member_id is None:
+        return BookingError(
+            "members_only", _("该活动仅限党员报名。如您是党员，请先在个人中心申请关联党员档案。")
+        )
+    return None
+
+
+def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
+    """Give free seats to the head of the waitlist. The caller holds the event lock and saves counts."""
+    if event.status != Event.Status.PUBLISHED or now >= event.ends_at:
+        return []
+    free = event.capacity - event.confirmed_count
+    if free <= 0 or event.waitlist_count <= 0:
+        return []
+    heads = list(
+        Booking.objects.filter(event_id=event.pk, status=Booking.Status.WAITLISTED).order_by(
+            "created_at", "id"
+        )[:free]
+    )
+    if not heads:
+        return []
+    Booking.objects.filter(pk__in=[b.pk for b in heads]).update(
+        status=Booking.Status.CONFIRMED, confirmed_at=now
+    )
+    for booking in heads:
+        booking.status = Booking.Status.CONFIRMED
+        booking.confirmed_at = now
+        booking.event = event
+    event.confirmed_count += len(heads)
+    event.waitlist_count -= len(heads)
+    return heads
+
+
+# --- booking and cancelling ---------------------------------------------------------------------
+
+
+def book_event(*, user, event: Event) -> Booking:
+    """Book a seat: confirmed if one is free, else a place on the waitlist, else refused.
+
+    Pressing twice (or twenty times at once) gives one booking: the second
+    press finds the first under the event lock and is refused "already_booked".
+    """
+    if not (user and user.is_authenticated):
+        raise BookingError("login_required", _("请先登录再预约。"))
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        refusal = _refusal_to_book(locked, user, now)
+        if refusal is not None:
+            raise refusal
+        if Booking.objects.filter(event_id=locked.pk, user_id=user.pk, status__in=Booking.ACTIVE).exists():
+            raise BookingError("already_booked", _("您已预约过该活动。"))
+        if locked.confirmed_count < locked.capacity:
+            status, confirmed_at = Booking.Status.CONFIRMED, now
+            locked.confirmed_count += 1
+        elif locked.waitlist_count < locked.waitlist_limit:
+            status, confirmed_at = Booking.Status.WAITLISTED, None
+            locked.waitlist_count += 1
+        else:
+            raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
+        booking = Booking.objects.create(event=locked, user=user, status=status, confirmed_at=confirmed_at)
+        _save_counts(locked)
+    _copy_counts(event, locked)
+    return booking
+
+
+def cancel_booking(*, booking: Booking, by=None) -> Booking:
+    """Cancel a booking; a freed seat goes to the head of the waitlist in the same transaction.
+
+    ``by=None`` means the caller already knows it is the booker's own booking.
+    The booker is bound by the cancellation deadline (for a confirmed seat;
+    leaving the waitlist is always allowed before the event ends). Staff whose
+    territory includes the event may cancel after the deadline too.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        event = _lock_event(booking.event_id)
+        current = Booking.objects.select_for_update().get(pk=booking.pk)
+        as_staff = False
+        if by is not None and by.pk != current.user_id:
+            if not _is_staff_in_scope(by, event):
+                raise BookingError("not_owner", _("只能取消本人的预约。"))
+            as_staff = True
+        if current.status not in Booking.ACTIVE:
+            raise BookingError(
+                "not_cancellable",
+                _("该预约当前状态为“%(status)s”，不能取消。") % {"status": current.get_status_display()},
+            )
+        if now >= event.ends_at:
+            raise BookingError("event_past", _("活动已结束，预约不能再取消。"))
+        if current.status == Booking.Status.CONFIRMED and not as_staff and now > event.cancel_deadline:
+            raise BookingError(
+                "cancel_deadline_passed",
+                _("已过取消截止时间（%(time)s），不能取消。如确有困难，请联系服务站。")
+                % {"time": _local(event.cancel_deadline)},
+            )
+        if current.status == Booking.Status.CONFIRMED:
+            event.confirmed_count -= 1
+        else:
+            event.waitlist_count -= 1
+        current.status = Booking.Status.CANCELLED
+        current.cancelled_at = now
+        current.save(update_fields=["status", "cancelled_at"])
+        _promote(event, now)
+        _save_counts(event)
+    current.event = event
+    booking.status, booking.cancelled_at = current.status, current.cancelled_at
+    return current
+
+
+def promote_waitlist(*, event: Event) -> list[Booking]:
+    """Fill the free seats of ``event`` from its waitlist, first come first served.
+
+    The engine calls this internally under its own lock; called from outside
+    (the admin's "promote" action) it takes the lock itself, so it is safe
+    either way. Returns the bookings promoted.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        promoted = _promote(locked, now)
+        if promoted:
+            _save_counts(locked)
+    _copy_counts(event, locked)
+    return promoted
+
+
+def change_capacity(*, event: Event, capacity: int) -> Event:
+    """Change the number of seats; never below the seats already taken; an increase promotes."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        if locked.status == Event.Status.CANCELLED:
+            raise BookingError("event_cancelled", _("该活动已取消。"))
+        if now >= locked.ends_at:
+            raise BookingError("event_past", _("该活动已结束。"))
+        if capacity is None or capacity < 1:
+            raise BookingError("capacity_invalid", _("名额必须大于0。"))
+        if locked.kind == Event.Kind.COUNSELLING and capacity != 1:
+            raise BookingError("counselling_one_person", _("心理咨询为一对一，名额必须为1。"))
+        space_capacity = Space.objects.values_list("capacity", flat=True).get(pk=locked.space_id)
+        if capacity > space_capacity:
+            raise BookingError(
+                "capacity_exceeds_space", _("名额不能超过空间容纳人数（%(n)s人）。") % {"n": space_capacity}
+            )
+        if capacity < locked.confirmed_count:
+            raise BookingError(
+                "capacity_below_confirmed",
+                _("名额不能少于已确认的人数（%(n)s人）。") % {"n": locked.confirmed_count},
+            )
+        if capacity != locked.capacity:
+            locked.capacity = capacity
+            Event.objects.filter(pk=locked.pk).update(capacity=capacity, updated_at=now)
+            _promote(locked, now)
+            _save_counts(locked)
+    _copy_counts(event, locked)
+    return locked
+
+
+def cancel_event(*, event: Event, by=None) -> Event:
+    """Cancel the event and every active booking of it; the space becomes free.
+
+    ``by`` (optional) must be staff whose territory includes the event.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        if by is not None and not _is_staff_in_scope(by, locked):
+            raise BookingError("forbidden", _("您无权管理该活动。"))
+        if locked.status == Event.Status.CANCELLED:
+            raise BookingError("event_cancelled", _("该活动已取消。"))
+        if now >= locked.ends_at:
+            raise BookingError("event_past", _("该活动已结束，不能取消。"))
+        active = Booking.objects.filter(event_id=locked.pk)
+        confirmed = active.filter(status=Booking.Status.CONFIRMED).update(
+            status=Booking.Status.CANCELLED, cancelled_at=now
+        )
+        waitlisted = active.filter(status=Booking.Status.WAITLISTED).update(
+            status=Booking.Status.CANCELLED, cancelled_at=now
+        )
+        # Attended bookings (checked in before the cancellation) keep their seat on record.
+        locked.confirmed_count -= confirmed
+        locked.waitlist_count -= waitlisted
+        locked.status = Event.Status.CANCELLED
+        Event.objects.filter(pk=locked.pk).update(
+            status=locked.status,
+            confirmed_count=locked.confirmed_count,
+            waitlist_count=locked.waitlist_count,
+            updated_at=now,
+        )
+    _copy_counts(event, locked)
+    return locked
+
+
+# --- check-in -----------------------------------------------------------------------------------
+
+_CHECKIN_SALT = "services.booking.checkin"
+_CHECKIN_SIGNATURE_LENGTH = 12  # base32 characters: 60 bits, far beyond guessing at a station
+_CHECKIN_CODE = re.compile(r"^(?P<booking>\d{1,18})-(?P<event>\d{1,18})\.(?P<sig>[A-Z2-7]+)$")
+# The signature alphabet (base32) has no 0, 1 or 8; people typing a code often mean O, I and B.
+_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
+
+
+class _CheckinSigner(signing.Signer):
+    """django.core.signing's HMAC, shortened and upper-case so it can be read aloud and typed."""
+
+    def signature(self, value, key=None):
+        digest = salted_hmac(self.salt + "signer", value, key or self.key, algorithm=self.algorithm).digest()
+        return base64.b32encode(digest).decode("ascii")[:_CHECKIN_SIGNATURE_LENGTH]
+
+
+def _checkin_signer() -> _CheckinSigner:
+    return _CheckinSigner(sep=".", salt=_CHECKIN_SALT, algorithm="sha256")
+
+
+def checkin_code(booking: Booking) -> str:
+    """The booking's check-in code, e.g. ``1234-56.K7QX3M2PZ4HT``: booking id, event id, signature.
+
+    Signed with the SECRET_KEY (and its fallbacks on verification), so it
+    cannot be guessed or forged; short enough for a QR code and for typing.
+    """
+    return _checkin_signer().sign(f"{booking.pk}-{booking.event_id}")
+
+
+def checkin_qr_svg(booking: Booking, *, scale: int = 4) -> str:
+    """The check-in code as an inline SVG QR code (no external service, no image file)."""
+    import segno
+
+    return segno.make(checkin_code(booking), error="m").svg_inline(scale=scale)
+
+
+def _parse_checkin_code(code: str) -> tuple[int, int]:
+    normalized = re.sub(r"\s+", "", code or "").upper()
+    match = _CHECKIN_CODE.match(normalized)
+    if match is None:
+        raise BookingError("checkin_invalid", _("签到码无效。"))
+    value = f"{int(match['booking'])}-{int(match['event'])}"
+    signed = f"{value}.{match['sig'].translate(_LOOKALIKES)}"
+    try:
+        _checkin_signer().unsign(signed)
+    except signing.BadSignature:
+        raise BookingError("checkin_tampered", _("签到码已被篡改。")) from None
+    return int(match["booking"]), int(match["event"])
+
+
+def check_in(*, code: str, event: Event | None = None, by=None) -> Booking:
+    """Mark the booking behind ``code`` as attended.
+
+    ``event`` is the event the station staff is checking people in for; a code
+    of another event is refused with that event's title. Check-in is open from
+    ``CHECKIN_OPENS_BEFORE`` the start until the end of the event.
+    """
+    booking_id, event_id = _parse_checkin_code(code)
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            locked = _lock_event(event_id)
+        except Event.DoesNotExist:
+            raise BookingError("checkin_invalid", _("签到码无效。")) from None
+        if event is not None and locked.pk != event.pk:
+            raise BookingError(
+                "checkin_wrong_event", _("该签到码属于另一场活动《%(title)s》。") % {"title": locked.title}
+            )
+        if by is not None and not _is_staff_in_scope(by, locked):
+            raise BookingError("forbidden", _("您无权为该活动签到。"))
+        current = Booking.objects.select_for_update().filter(pk=booking_id, event_id=locked.pk).first()
+        if current is None:
+            raise BookingError("checkin_invalid", _("签到码无效。"))
+        if current.status == Booking.Status.ATTENDED:
+            raise BookingError(
+                "checkin_already_used",
+                _("该预约已于 %(time)s 签到。") % {"time": _local(current.checked_in_at, "%H:%M")},
+            )
+        if current.status != Booking.Status.CONFIRMED:
+            messages = {
+                Booking.Status.CANCELLED: _("该预约已取消，不能签到。"),
+                Booking.Status.WAITLISTED: _("该预约仍在候补中，尚未获得名额，不能签到。"),
+                Booking.Status.NO_SHOW: _("该预约已被记为未到场，不能签到。"),
+            }
+            raise BookingError("checkin_not_confirmed", messages[current.status])
+        if locked.status == Event.Status.CANCELLED:
+            raise BookingError("event_cancelled", _("该活动已取消。"))
+        opens = locked.starts_at - CHECKIN_OPENS_BEFORE
+        if now < opens:
+            raise BookingError("checkin_too_early", _("签到将于 %(time)s 开始。") % {"time": _local(opens)})
+        if now >= locked.ends_at:
+            raise BookingError("checkin_closed", _("活动已结束，签到已关闭。"))
+        current.status = Booking.Status.ATTENDED
+        current.checked_in_at = now
+        current.save(update_fields=["status", "checked_in_at"])
+    current.event = locked
+    return current
+
+
+def mark_no_shows(*, now: datetime.datetime | None = None) -> int:
+    """Confirmed bookings of events that have ended become no-shows. Returns how many.
+
+    Safe to run any number of times and concurrently with check-ins: each
+    batch of events is locked (in primary-key order) before its bookings change.
+    """
+    now = now or timezone.now()
+    event_ids = list(
+        Booking.objects.filter(status=Booking.Status.CONFIRMED, event__ends_at__lte=now)
+        .order_by("event_id")
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    marked = 0
+    for start in range(0, len(event_ids), _NO_SHOW_CHUNK):
+        chunk = event_ids[start : start + _NO_SHOW_CHUNK]
+        with transaction.atomic():
+            locked = list(
+                Event.objects.select_for_update()
+                .filter(pk__in=chunk, ends_at__lte=now)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            marked += Booking.objects.filter(event_id__in=locked, status=Booking.Status.CONFIRMED).update(
+                status=Booking.Status.NO_SHOW
+            )
+    return marked
+
+
+# --- reads for the event page -------------------------------------------------------------------
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    """1-based place on the waitlist (first come, first served), or None if not waitlisted."""
+    if booking.status != Booking.Status.WAITLISTED:
+        return None
+    ahead = Booking.objects.filter(event_id=booking.event_id, status=Booking.Status.WAITLISTED).filter(
+        Q(created_at__lt=booking.created_at) | Q(created_at=booking.created_at, pk__lt=booking.pk)
+    )
+    return ahead.count() + 1
+
+
+def booking_action(*, user, event: Event, now: datetime.datetime | None = None) -> BookingAction:
+    """What the event page's one button should say and whether it works, changing nothing."""
+    now = now or timezone.now()
+    if event.status == Event.Status.CANCELLED:
+        return BookingAction("cancelled", _("活动已取消"), False, _("该活动已取消。"))
+    if now >= event.ends_at:
+        return BookingAction("past", _("活动已结束"), False, _("该活动已结束。"))
+    if not (user and user.is_authenticated):
+        return BookingAction("login", _("登录后预约"), True, _("请先登录再预约。"))
+    mine = (
+        Booking.objects.filter(event_id=event.pk, user_id=user.pk, status__in=Booking.ACTIVE)
+        .order_by("-created_at")
+        .first()
+    )
+    if mine is not None:
+        if mine.status == Booking.Status.WAITLISTED:
+            position = waitlist_position(mine)
+            return BookingAction(
+                "booked",
+                _("候补中（第%(n)s位）") % {"n": position},
+                False,
+                _("有人取消时，将按候补顺序自动为您确认。"),
+            )
+        return BookingAction("booked", _("已预约"), False, _("您已预约该活动，可在“我的预约”中取消。"))
+    if event.status == Event.Status.DRAFT:
+        return BookingAction("not_open", _("尚未发布"), False, _("该活动尚未发布。"))
+    refusal = _refusal_to_book(event, user, now)
+    if refusal is not None:
+        kind = {
+            "booking_not_open": "not_open",
+            "booking_closed": "closed",
+            "members_only": "members_only",
+        }[refusal.code]
+        labels = {"not_open": _("报名未开始"), "closed": _("报名已截止"), "members_only": _("仅限党员")}
+        return BookingAction(kind, labels[kind], False, refusal.message)
+    if event.confirmed_count < event.capacity:
+        return BookingAction(
+            "book",
+            _("立即预约"),
+            True,
+            _("剩余%(n)s个名额。") % {"n": event.capacity - event.confirmed_count},
+        )
+    if event.waitlist_count < event.waitlist_limit:
+        return BookingAction(
+            "waitlist",
+            _("加入候补"),
+            True,
+            _("名额已满，目前有%(n)s人候补；有人取消时按先后顺序递补。") % {"n": event.waitlist_count},
+        )
+    return BookingAction("full", _("名额已满"), False, _("名额已满，候补人数也已达上限。"))
