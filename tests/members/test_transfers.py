@@ -1,0 +1,451 @@
+"""Organizational-relationship transfers: the rules, the locks and the history."""
+
+import datetime
+import threading
+
+import pytest
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from members.models import MemberTransfer, PartyMember, PartyOrganization
+from members.transfers import (
+    TransferError,
+    cancel_transfer,
+    complete_transfer,
+    is_transferred_out,
+    request_transfer,
+    transferred_out_q,
+)
+from tests.buildings.factories import StreetFactory
+from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory, StaffUserFactory
+
+pytestmark = pytest.mark.django_db
+
+IN, OUT, INTERNAL = (
+    MemberTransfer.Direction.IN,
+    MemberTransfer.Direction.OUT,
+    MemberTransfer.Direction.INTERNAL,
+)
+
+
+@pytest.fixture
+def org(street_a):
+    return PartyOrganizationFactory(street=street_a, name="南京西路国际大厦联合党支部")
+
+
+@pytest.fixture
+def other_org(street_a):
+    return PartyOrganizationFactory(street=street_a, name="静安某科技公司党支部")
+
+
+@pytest.fixture
+def member(org):
+    return PartyMemberFactory(organization=org)
+
+
+def refused(code: str, fn, **kwargs) -> TransferError:
+    with pytest.raises(TransferError) as info:
+        fn(**kwargs)
+    assert info.value.code == code, info.value.message
+    assert str(info.value)  # a message for the screen
+    return info.value
+
+
+# --- the three directions -----------------------------------------------------
+
+
+def test_internal_transfer_moves_the_member(member, org, other_org, social_worker):
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    assert transfer.status == MemberTransfer.Status.PENDING
+    assert transfer.from_organization == org
+    assert transfer.requested_on == timezone.localdate()
+    assert transfer.created_by == social_worker
+    member.refresh_from_db()
+    assert member.organization == org  # nothing moves until the receiving side confirms
+
+    done = complete_transfer(transfer=transfer, by=social_worker)
+    assert done.status == MemberTransfer.Status.COMPLETED
+    assert done.completed_on == timezone.localdate()
+    member.refresh_from_db()
+    assert member.organization == other_org
+    assert not is_transferred_out(member)
+
+
+def test_transfer_in_from_outside(member, org, other_org, social_worker):
+    transfer = request_transfer(
+        member=member,
+        direction=IN,
+        to_organization=other_org,
+        external_organization="  江苏省南京市某公司党支部 ",
+        requested_on=timezone.localdate() - datetime.timedelta(days=10),
+        by=social_worker,
+    )
+    assert transfer.from_organization is None
+    assert transfer.external_organization == "江苏省南京市某公司党支部"
+    complete_transfer(
+        transfer=transfer, by=social_worker, completed_on=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    member.refresh_from_db()
+    assert member.organization == other_org
+
+
+def test_transfer_out_keeps_the_record_and_marks_it(member, org, social_worker):
+    transfer = request_transfer(
+        member=member, direction=OUT, external_organization="浙江省杭州市某党支部", by=social_worker
+    )
+    complete_transfer(transfer=transfer, by=social_worker)
+    member.refresh_from_db()
+    assert member.organization == org  # organization cannot be empty; the record stays as history
+    assert is_transferred_out(member)
+    stay = PartyMemberFactory(organization=org)
+    assert list(PartyMember.objects.filter(transferred_out_q())) == [member]
+    assert list(PartyMember.objects.exclude(transferred_out_q())) == [stay]
+
+    # gone members can only come back in
+    refused(
+        "transferred_out",
+        request_transfer,
+        member=member,
+        direction=INTERNAL,
+        to_organization=PartyOrganizationFactory(street=org.street),
+        by=social_worker,
+    )
+    refused(
+        "transferred_out",
+        request_transfer,
+        member=member,
+        direction=OUT,
+        external_organization="别处",
+        by=social_worker,
+    )
+    back = request_transfer(
+        member=member,
+        direction=IN,
+        to_organization=org,
+        external_organization="浙江省杭州市某党支部",
+        by=social_worker,
+    )
+    complete_transfer(transfer=back, by=social_worker)
+    assert not is_transferred_out(member)
+    assert PartyMember.objects.filter(transferred_out_q()).count() == 0
+
+
+# --- one at a time, once ------------------------------------------------------
+
+
+def test_two_pending_transfers_are_refused(member, other_org, social_worker):
+    first = request_transfer(member=member, direction=INTERNAL, to_organization=other_org, by=social_worker)
+    err = refused(
+        "already_pending",
+        request_transfer,
+        member=member,
+        direction=OUT,
+        external_organization="外省某党支部",
+        by=social_worker,
+    )
+    assert err.message == "该党员已有一条办理中的组织关系转接。"
+    assert list(MemberTransfer.objects.filter(member=member)) == [first]
+    # the database says the same to code that skips the service
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MemberTransfer.objects.create(
+            member=member,
+            direction=OUT,
+            from_organization=member.organization,
+            external_organization="x",
+            requested_on=timezone.localdate(),
+        )
+
+
+def test_completing_twice_is_refused(member, org, other_org, social_worker):
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    complete_transfer(transfer=transfer, by=social_worker)
+    err = refused("not_pending", complete_transfer, transfer=transfer, by=social_worker)
+    assert "已完成" in err.message
+    refused("not_pending", cancel_transfer, transfer=transfer, by=social_worker)
+    transfer.refresh_from_db()
+    assert transfer.status == MemberTransfer.Status.COMPLETED
+
+
+def test_cancel_leaves_member_in_place_and_frees_the_slot(member, org, other_org, social_worker):
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    cancelled = cancel_transfer(transfer=transfer, by=social_worker)
+    assert cancelled.status == MemberTransfer.Status.CANCELLED
+    assert cancelled.completed_on is None
+    member.refresh_from_db()
+    assert member.organization == org
+    refused("not_pending", complete_transfer, transfer=transfer, by=social_worker)
+    refused("not_pending", cancel_transfer, transfer=transfer, by=social_worker)
+    again = request_transfer(member=member, direction=INTERNAL, to_organization=other_org, by=social_worker)
+    assert again.pk != transfer.pk
+
+
+# --- bad input ----------------------------------------------------------------
+
+
+def test_bad_requests_are_refused_and_save_nothing(member, org, other_org, social_worker):
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    cases = [
+        ("invalid_direction", {"direction": "sideways", "to_organization": other_org}),
+        ("to_organization_required", {"direction": INTERNAL}),
+        ("to_organization_required", {"direction": IN, "external_organization": "外省某党支部"}),
+        ("external_organization_required", {"direction": IN, "to_organization": other_org}),
+        ("external_organization_required", {"direction": OUT, "external_organization": "   "}),
+        (
+            "out_has_to_organization",
+            {"direction": OUT, "to_organization": other_org, "external_organization": "x"},
+        ),
+        (
+            "external_not_allowed",
+            {"direction": INTERNAL, "to_organization": other_org, "external_organization": "x"},
+        ),
+        ("same_organization", {"direction": INTERNAL, "to_organization": org}),
+        (
+            "requested_in_future",
+            {"direction": INTERNAL, "to_organization": other_org, "requested_on": tomorrow},
+        ),
+    ]
+    for code, kwargs in cases:
+        refused(code, request_transfer, member=member, by=social_worker, **kwargs)
+    assert not MemberTransfer.objects.exists()
+
+
+def test_bad_completion_dates_are_refused(member, other_org, social_worker):
+    today = timezone.localdate()
+    transfer = request_transfer(
+        member=member,
+        direction=INTERNAL,
+        to_organization=other_org,
+        requested_on=today - datetime.timedelta(days=2),
+        by=social_worker,
+    )
+    refused(
+        "completed_before_request",
+        complete_transfer,
+        transfer=transfer,
+        by=social_worker,
+        completed_on=today - datetime.timedelta(days=3),
+    )
+    refused(
+        "completed_in_future",
+        complete_transfer,
+        transfer=transfer,
+        by=social_worker,
+        completed_on=today + datetime.timedelta(days=1),
+    )
+    transfer.refresh_from_db()
+    assert transfer.status == MemberTransfer.Status.PENDING
+
+
+def test_member_moved_meanwhile_is_refused(member, org, other_org, social_worker):
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    third = PartyOrganizationFactory(street=org.street)
+    PartyMember.objects.filter(pk=member.pk).update(organization=third)  # e.g. corrected in the admin
+    refused("organization_changed", complete_transfer, transfer=transfer, by=social_worker)
+    member.refresh_from_db()
+    assert member.organization == third
+
+
+def test_leaving_secretary_leaves_the_seat_empty(member, org, other_org, social_worker):
+    PartyOrganization.objects.filter(pk=org.pk).update(secretary=member)
+    stayer_org = PartyOrganizationFactory(street=org.street, secretary=PartyMemberFactory())
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    complete_transfer(transfer=transfer, by=social_worker)
+    org.refresh_from_db()
+    stayer_org.refresh_from_db()
+    assert org.secretary is None
+    assert stayer_org.secretary is not None
+
+
+# --- scope ----------------------------------------------------------------------
+
+
+def test_only_the_members_territory_may_request(member, other_org, street_a2):
+    stranger = StaffUserFactory(streets=[street_a2])
+    refused(
+        "out_of_scope",
+        request_transfer,
+        member=member,
+        direction=INTERNAL,
+        to_organization=other_org,
+        by=stranger,
+    )
+    refused(
+        "out_of_scope",
+        request_transfer,
+        member=member,
+        direction=OUT,
+        external_organization="x",
+        by=StaffUserFactory(),
+    )
+    assert not MemberTransfer.objects.exists()
+
+
+def test_receiving_side_completes_a_cross_street_transfer(member, social_worker, street_b, district_staff):
+    receiving_org = PartyOrganizationFactory(street=street_b, name="陆家嘴某金融公司党支部")
+    receiver = StaffUserFactory(streets=[street_b])
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=receiving_org, by=social_worker
+    )
+    # the sending social worker and the sending district cannot confirm receipt elsewhere
+    refused("out_of_scope", complete_transfer, transfer=transfer, by=social_worker)
+    refused("out_of_scope", complete_transfer, transfer=transfer, by=district_staff)
+    complete_transfer(transfer=transfer, by=receiver)
+    member.refresh_from_db()
+    assert member.organization == receiving_org
+
+
+def test_receiving_side_may_register_a_transfer_in(street_b):
+    receiving_org = PartyOrganizationFactory(street=street_b)
+    receiver = StaffUserFactory(streets=[street_b])
+    newcomer = PartyMemberFactory(organization=PartyOrganizationFactory(street=StreetFactory()))
+    transfer = request_transfer(
+        member=newcomer,
+        direction=IN,
+        to_organization=receiving_org,
+        external_organization="四川省成都市某党支部",
+        by=receiver,
+    )
+    complete_transfer(transfer=transfer, by=receiver)
+    newcomer.refresh_from_db()
+    assert newcomer.organization == receiving_org
+
+
+def test_either_side_may_cancel_but_strangers_may_not(member, social_worker, street_b, street_a2):
+    receiving_org = PartyOrganizationFactory(street=street_b)
+    receiver = StaffUserFactory(streets=[street_b])
+    first = request_transfer(
+        member=member, direction=INTERNAL, to_organization=receiving_org, by=social_worker
+    )
+    refused("out_of_scope", cancel_transfer, transfer=first, by=StaffUserFactory(streets=[street_a2]))
+    cancel_transfer(transfer=first, by=receiver)
+    second = request_transfer(
+        member=member, direction=INTERNAL, to_organization=receiving_org, by=social_worker
+    )
+    cancel_transfer(transfer=second, by=social_worker)
+    assert set(MemberTransfer.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_superuser_may_do_everything(member, other_org, superuser):
+    transfer = request_transfer(member=member, direction=INTERNAL, to_organization=other_org, by=superuser)
+    complete_transfer(transfer=transfer, by=superuser)
+
+
+# --- history --------------------------------------------------------------------
+
+
+def test_history_records_who_did_what(member, org, other_org, social_worker):
+    TransferEvent = apps.get_model("members", "MemberTransferEvent")
+    MemberEvent = apps.get_model("members", "PartyMemberEvent")
+
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    complete_transfer(transfer=transfer, by=social_worker)
+
+    events = list(TransferEvent.objects.filter(pgh_obj=transfer).order_by("pgh_id"))
+    assert [(e.pgh_label, e.status) for e in events] == [("insert", "pending"), ("update", "completed")]
+    assert [e.pgh_context.metadata["action"] for e in events] == [
+        "members.request_transfer",
+        "members.complete_transfer",
+    ]
+    assert {e.pgh_context.metadata["user"] for e in events} == {social_worker.pk}
+
+    moved = MemberEvent.objects.filter(pgh_obj=member, pgh_label="update").order_by("-pgh_id").first()
+    assert moved.organization_id == other_org.pk
+    assert moved.pgh_context.metadata == {"user": social_worker.pk, "action": "members.complete_transfer"}
+
+
+def test_refused_action_leaves_no_history(member, other_org, social_worker):
+    TransferEvent = apps.get_model("members", "MemberTransferEvent")
+    request_transfer(member=member, direction=INTERNAL, to_organization=other_org, by=social_worker)
+    before = TransferEvent.objects.count()
+    refused(
+        "already_pending",
+        request_transfer,
+        member=member,
+        direction=INTERNAL,
+        to_organization=other_org,
+        by=social_worker,
+    )
+    assert TransferEvent.objects.count() == before
+
+
+# --- concurrency ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_completions_complete_once(street_a):
+    org = PartyOrganizationFactory(street=street_a)
+    target = PartyOrganizationFactory(street=street_a)
+    member = PartyMemberFactory(organization=org)
+    worker = StaffUserFactory(streets=[street_a])
+    transfer = request_transfer(member=member, direction=INTERNAL, to_organization=target, by=worker)
+
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run():
+        try:
+            barrier.wait()
+            complete_transfer(transfer=MemberTransfer.objects.get(pk=transfer.pk), by=worker)
+            result = "ok"
+        except TransferError as exc:
+            result = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["not_pending", "not_pending", "not_pending", "ok"]
+    TransferEvent = apps.get_model("members", "MemberTransferEvent")
+    assert TransferEvent.objects.filter(pgh_obj_id=transfer.pk, status="completed").count() == 1
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_leave_one_pending(street_a):
+    org = PartyOrganizationFactory(street=street_a)
+    targets = [PartyOrganizationFactory(street=street_a) for _ in range(4)]
+    member = PartyMemberFactory(organization=org)
+    worker = StaffUserFactory(streets=[street_a])
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(target):
+        try:
+            barrier.wait()
+            request_transfer(member=member, direction=INTERNAL, to_organization=target, by=worker)
+            result = "ok"
+        except TransferError as exc:
+            result = exc.code
+        finally:
+            connection.close()
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_pending"] * 3 + ["ok"]
+    assert MemberTransfer.objects.filter(member=member, status="pending").count() == 1
