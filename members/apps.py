@@ -1,7 +1,23 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+# The apps whose permissions the staff groups hold (see members/groups.py).
+_GROUP_APPS = {"buildings", "members", "committees", "services"}
+
+
+def _ensure_groups(sender, using="default", **kwargs) -> None:
+    """After migrate, the staff groups exist with their permissions."""
+    if getattr(sender, "label", None) not in _GROUP_APPS:
+        return
+    from .groups import ensure_groups
+
+    ensure_groups()
 
 
 class MembersConfig(AppConfig):
     name = "members"
     verbose_name = _("党组织与党员")
+
+    def ready(self) -> None:
+        post_migrate.connect(_ensure_groups, dispatch_uid="members.ensure_groups")

@@ -1,0 +1,150 @@
+"""Admin for districts, streets, buildings and enterprises, scoped to the user's territory."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from .adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter
+from .models import Building, District, Enterprise, Street
+
+
+class SuperuserWritesMixin:
+    """Districts and streets are the map everyone works on: only superusers change it."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(District)
+class DistrictAdmin(SuperuserWritesMixin, ScopedAdmin):
+    list_display = ("name", "code", "street_count")
+    search_fields = ("name", "code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_street_count=Count("streets"))
+
+    @admin.display(description=_("街道数"), ordering="_street_count")
+    def street_count(self, obj) -> int:
+        return obj._street_count
+
+
+@admin.register(Street)
+class StreetAdmin(SuperuserWritesMixin, ScopedAdmin):
+    list_display = ("name", "district", "code", "building_count")
+    list_select_related = ("district",)
+    list_filter = (DistrictListFilter,)
+    search_fields = ("name", "code", "district__name")
+    autocomplete_fields = ("district",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_building_count=Count("buildings"))
+
+    @admin.display(description=_("楼宇数"), ordering="_building_count")
+    def building_count(self, obj) -> int:
+        return obj._building_count
+
+
+class HasPartyOrganizationFilter(admin.SimpleListFilter):
+    title = _("党组织覆盖")
+    parameter_name = "covered"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("已覆盖")), ("no", _("未覆盖"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(_covered=True)
+        if self.value() == "no":
+            return queryset.filter(_covered=False)
+        return queryset
+
+
+@admin.register(Building)
+class BuildingAdmin(ScopedAdmin):
+    list_display = (
+        "name",
+        "street",
+        "address",
+        "is_key_building",
+        "floors",
+        "employee_count",
+        "enterprise_count",
+        "covered",
+        "has_committee",
+    )
+    list_select_related = ("street__district",)
+    list_filter = (
+        "is_key_building",
+        HasPartyOrganizationFilter,
+        StreetListFilter,
+        DistrictListFilter,
+    )
+    search_fields = ("name", "address", "property_company")
+    autocomplete_fields = ("street",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("street", "name", "address", "is_key_building")}),
+        (_("规模"), {"fields": ("floors", "floor_area_m2", "employee_count", "property_company")}),
+        (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        from committees.models import BuildingCommittee
+        from members.models import PartyOrganization
+
+        covered = PartyOrganization.buildings.through.objects.filter(building_id=OuterRef("pk"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _enterprise_count=Count("enterprises", distinct=True),
+                _covered=Exists(covered),
+                _has_committee=Exists(BuildingCommittee.objects.filter(building_id=OuterRef("pk"))),
+            )
+        )
+
+    @admin.display(description=_("企业数"), ordering="_enterprise_count")
+    def enterprise_count(self, obj) -> int:
+        return getattr(obj, "_enterprise_count", 0)
+
+    @admin.display(description=_("党组织覆盖"), boolean=True, ordering="_covered")
+    def covered(self, obj) -> bool:
+        return getattr(obj, "_covered", False)
+
+    @admin.display(description=_("已建楼委会"), boolean=True, ordering="_has_committee")
+    def has_committee(self, obj) -> bool:
+        return getattr(obj, "_has_committee", False)
+
+
+@admin.register(Enterprise)
+class EnterpriseAdmin(ScopedAdmin):
+    list_display = (
+        "name",
+        "credit_code",
+        "building",
+        "building__street",
+        "floor",
+        "employee_count",
+        "party_member_count",
+        "industry",
+    )
+    list_select_related = ("building__street__district",)
+    list_filter = (StreetListFilter, DistrictListFilter, "industry")
+    search_fields = ("name", "=credit_code", "building__name")
+    autocomplete_fields = ("building",)
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("building", "name", "credit_code", "floor", "industry")}),
+        (_("人员"), {"fields": ("employee_count", "party_member_count")}),
+        (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )

@@ -1,0 +1,428 @@
+"""Admin for party organizations, members, transfers, link requests and users (scoped)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from buildings.adminkit import (
+    DistrictListFilter,
+    ReadOnlyInlineMixin,
+    ScopedAdmin,
+    ScopedTabularInline,
+    StreetListFilter,
+    masked_column,
+    note_form_response,
+)
+
+from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
+
+TERM_WARNING_DAYS = 90
+
+
+class TermListFilter(admin.SimpleListFilter):
+    """换届: terms that have ended, or end within the next 90 days."""
+
+    title = _("换届")
+    parameter_name = "term"
+
+    def lookups(self, request, model_admin):
+        return [("expired", _("已到期")), ("soon", _("90天内到期")), ("ok", _("未到期"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        soon = today + datetime.timedelta(days=TERM_WARNING_DAYS)
+        if self.value() == "expired":
+            return queryset.filter(term_ends_on__lt=today)
+        if self.value() == "soon":
+            return queryset.filter(term_ends_on__gte=today, term_ends_on__lte=soon)
+        if self.value() == "ok":
+            return queryset.filter(Q(term_ends_on__gt=soon) | Q(term_ends_on__isnull=True))
+        return queryset
+
+
+class StandaloneListFilter(admin.SimpleListFilter):
+    title = _("组建方式")
+    parameter_name = "standalone"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("单独组建")), ("no", _("联合组建"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(enterprise__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(enterprise__isnull=True)
+        return queryset
+
+
+@admin.register(PartyOrganization)
+class PartyOrganizationAdmin(ScopedAdmin):
+    list_display = (
+        "name",
+        "kind",
+        "street",
+        "parent",
+        "enterprise",
+        "secretary",
+        "member_count",
+        "founded_on",
+        "term_ends_on",
+    )
+    list_select_related = ("street__district", "parent", "enterprise", "secretary")
+    list_filter = ("kind", StandaloneListFilter, TermListFilter, StreetListFilter, DistrictListFilter)
+    search_fields = ("name",)
+    autocomplete_fields = ("parent", "street", "enterprise", "secretary", "buildings")
+    date_hierarchy = "term_ends_on"
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "parent", "street", "enterprise", "secretary")}),
+        (_("覆盖楼宇"), {"fields": ("buildings",)}),
+        (_("任期"), {"fields": ("founded_on", "term_ends_on")}),
+        (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_member_count=Count("members", distinct=True))
+
+    @admin.display(description=_("党员数"), ordering="_member_count")
+    def member_count(self, obj) -> int:
+        return getattr(obj, "_member_count", 0)
+
+
+class MemberTransferInline(ReadOnlyInlineMixin, ScopedTabularInline):
+    model = MemberTransfer
+    fk_name = "member"
+    fields = (
+        "direction",
+        "from_organization",
+        "to_organization",
+        "external_organization",
+        "status",
+        "requested_on",
+        "completed_on",
+    )
+    verbose_name_plural = _("组织关系转接记录")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("from_organization", "to_organization")
+
+
+@admin.register(PartyMember)
+class PartyMemberAdmin(ScopedAdmin):
+    personal_fields = ("phone", "id_number")
+    list_display = (
+        "name",
+        "gender",
+        masked_column("phone", _("手机号码")),
+        masked_column("id_number", _("身份证号")),
+        "organization",
+        "organization__street",
+        "enterprise",
+        "status",
+        "is_mobile",
+        "joined_on",
+    )
+    list_select_related = ("organization__street__district", "enterprise")
+    list_filter = ("status", "is_mobile", "gender", "education", StreetListFilter, DistrictListFilter)
+    search_fields = ("name", "=phone", "=id_number", "organization__name")
+    search_help_text = _("按姓名或党组织名称搜索；手机号码和身份证号须完整输入。")
+    autocomplete_fields = ("organization", "enterprise")
+    date_hierarchy = "joined_on"
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (MemberTransferInline,)
+    fieldsets = (
+        (None, {"fields": ("name", "gender", "birth_date", "education")}),
+        (_("身份与联系方式"), {"fields": ("id_number", "phone")}),
+        (_("党籍"), {"fields": ("organization", "status", "joined_on", "is_mobile")}),
+        (_("工作单位"), {"fields": ("enterprise",)}),
+        (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+
+@admin.register(MemberTransfer)
+class MemberTransferAdmin(ScopedAdmin):
+    list_display = (
+        "member",
+        "direction",
+        "from_organization",
+        "to_organization",
+        "external_organization",
+        "status",
+        "requested_on",
+        "completed_on",
+        "created_by",
+    )
+    list_select_related = (
+        "member__organization__street",
+        "from_organization",
+        "to_organization",
+        "created_by",
+    )
+    list_filter = ("status", "direction", StreetListFilter, DistrictListFilter)
+    search_fields = ("member__name", "=member__id_number", "external_organization")
+    autocomplete_fields = ("member", "from_organization", "to_organization")
+    date_hierarchy = "requested_on"
+    readonly_fields = ("status", "completed_on", "created_by", "created_at")
+    fields = (
+        "member",
+        "direction",
+        "from_organization",
+        "to_organization",
+        "external_organization",
+        "requested_on",
+        "note",
+        "status",
+        "completed_on",
+        "created_by",
+        "created_at",
+    )
+    actions = ("complete_transfers", "cancel_transfers")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != MemberTransfer.Status.PENDING:
+            # A finished transfer is a record: it is no longer edited.
+            readonly += [f for f in self.fields if f not in readonly]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("完成转接"), permissions=["change"])
+    def complete_transfers(self, request, queryset):
+        from members.transfers import complete_transfer
+
+        self.run_domain_action(
+            request,
+            queryset.select_related("member"),
+            lambda transfer: complete_transfer(transfer=transfer, by=request.user),
+            done_message=_t("已完成 %(count)d 条组织关系转接。"),
+        )
+
+    @admin.action(description=_("撤销"), permissions=["change"])
+    def cancel_transfers(self, request, queryset):
+        from members.transfers import cancel_transfer
+
+        self.run_domain_action(
+            request,
+            queryset.select_related("member"),
+            lambda transfer: cancel_transfer(transfer=transfer, by=request.user),
+            done_message=_t("已撤销 %(count)d 条组织关系转接。"),
+        )
+
+
+@admin.register(MemberLinkRequest)
+class MemberLinkRequestAdmin(ScopedAdmin):
+    list_display = (
+        "user",
+        "member",
+        "member__organization",
+        "member__organization__street",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    list_select_related = ("user", "member__organization__street", "decided_by")
+    list_filter = ("status", StreetListFilter, DistrictListFilter)
+    search_fields = ("user__username", "member__name")
+    date_hierarchy = "created_at"
+    fields = (
+        "user",
+        "applicant_workplace",
+        "member",
+        "member_record",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    )
+    readonly_fields = fields
+    actions = ("approve_requests", "reject_requests")
+
+    def has_add_permission(self, request):
+        return False  # employees ask in the portal
+
+    @admin.display(description=_("申请人所在楼宇和单位"))
+    def applicant_workplace(self, obj) -> str:
+        user = obj.user
+        return " · ".join(str(x) for x in (user.building, user.enterprise) if x) or "—"
+
+    @admin.display(description=_("档案中的党组织和单位"))
+    def member_record(self, obj) -> str:
+        member = obj.member
+        return " · ".join(str(x) for x in (member.organization, member.enterprise) if x) or "—"
+
+    @admin.action(description=_("核实通过并关联"), permissions=["change"])
+    def approve_requests(self, request, queryset):
+        from .linking import approve_link_request
+
+        self.run_domain_action(
+            request,
+            queryset,
+            lambda link: approve_link_request(request=link, by=request.user),
+            done_message=_t("已核实并关联 %(count)d 条申请。"),
+        )
+
+    @admin.action(description=_("驳回"), permissions=["change"])
+    def reject_requests(self, request, queryset):
+        from .linking import reject_link_request
+
+        page = note_form_response(
+            self,
+            request,
+            queryset,
+            action="reject_requests",
+            title=_t("驳回党员身份关联申请"),
+            label=_t("驳回理由（申请人可见）"),
+        )
+        if page is not None:
+            return page
+        note = request.POST.get("note", "")
+        self.run_domain_action(
+            request,
+            queryset,
+            lambda link: reject_link_request(request=link, by=request.user, note=note),
+            done_message=_t("已驳回 %(count)d 条申请。"),
+        )
+        return None
+
+
+class StaffScopeUserChangeForm(UserChangeForm):
+    """A territory (streets or a district) only works for a staff account: say so, don't save a trap."""
+
+    def clean(self):
+        cleaned = super().clean()
+        has_scope = bool(cleaned.get("streets")) or bool(cleaned.get("district"))
+        if has_scope and "is_staff" in self.fields and not cleaned.get("is_staff"):
+            self.add_error(
+                "is_staff", _t("设置了负责街道或所属区的用户须勾选“工作人员状态”，才能登录管理后台。")
+            )
+        return cleaned
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+    """Superusers manage accounts and staff scope; others see and correct employees of their streets."""
+
+    form = StaffScopeUserChangeForm
+    personal_fields = ("phone",)
+    list_display = (
+        "username",
+        "full_name",
+        masked_column("phone", _("手机号码")),
+        "building",
+        "enterprise",
+        "is_party_member",
+        "is_staff",
+        "is_active",
+        "date_joined",
+    )
+    list_select_related = ("building", "enterprise")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", StreetListFilter, DistrictListFilter)
+    search_fields = ("username", "first_name", "last_name", "email", "=phone")
+    autocomplete_fields = ("building", "enterprise", "party_member", "district", "streets", "groups")
+    filter_horizontal = ("user_permissions",)
+    date_hierarchy = "date_joined"
+    ordering = ("username",)
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("个人信息"), {"fields": ("first_name", "last_name", "email", "phone", "language")}),
+        (_("工作单位"), {"fields": ("building", "enterprise", "party_member")}),
+        (
+            _("工作人员范围"),
+            {
+                "fields": ("streets", "district"),
+                "description": _("街道社工填写负责街道；区级工作人员填写所属区。须同时勾选“工作人员状态”。"),
+            },
+        ),
+        (
+            _("权限"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        (_("提醒"), {"fields": ("notify_by_email", "notify_in_portal")}),
+        (_("重要日期"), {"fields": ("last_login", "date_joined")}),
+    )
+    # What a street social worker / district staff may correct for an employee.
+    limited_fieldsets = (
+        (None, {"fields": ("username",)}),
+        (_("个人信息"), {"fields": ("first_name", "last_name", "email", "phone")}),
+        (_("工作单位"), {"fields": ("building", "enterprise", "party_member")}),
+        (_("状态"), {"fields": ("is_active", "last_login", "date_joined")}),
+    )
+    limited_readonly_fields = ("username", "party_member", "last_login", "date_joined")
+
+    def scope_filter(self, request, queryset):
+        queryset = super().scope_filter(request, queryset)
+        if request.user.is_superuser:
+            return queryset
+        # Staff accounts (colleagues, superusers) are managed by superusers only.
+        return queryset.filter(is_staff=False, is_superuser=False)
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if request.user.is_superuser:
+            columns.insert(columns.index("is_staff"), "staff_scope")
+        return columns
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            queryset = queryset.select_related("district").prefetch_related("streets")
+        return queryset
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.limited_fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return self.limited_readonly_fields
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser and (obj.is_staff or obj.is_superuser):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("姓名"), ordering="last_name")
+    def full_name(self, obj) -> str:
+        return obj.get_full_name()
+
+    @admin.display(description=_("已关联党员"), boolean=True, ordering="party_member")
+    def is_party_member(self, obj) -> bool:
+        return obj.party_member_id is not None
+
+    @admin.display(description=_("工作人员范围"))
+    def staff_scope(self, obj) -> str:
+        parts = [str(s) for s in obj.streets.all()]
+        if obj.district_id:
+            parts.insert(0, _t("%(district)s（全区）") % {"district": obj.district})
+        if obj.is_superuser:
+            parts.insert(0, _t("全市"))
+        return "、".join(parts) or "—"

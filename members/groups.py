@@ -1,0 +1,102 @@
+"""The two staff groups and their model permissions.
+
+* 街道社工 (street social worker): keeps the street's records — buildings,
+  enterprises, party organizations, members, transfers, committees and seats,
+  stations, spaces, events, space reservations; decides link requests; sees
+  and cancels bookings (bookings themselves are made by people in the portal).
+* 区级工作人员 (district staff): reads everything of the district and keeps its
+  building and enterprise records.
+
+What a member of either group sees is further limited to their territory
+(``buildings.selectors.scope_queryset``). Neither group may delete members or
+bookings, see full phones and ID numbers (``members.view_personal_data``) or
+counselling bookers (``services.view_confidential``): a superuser grants those
+to named people.
+
+``ensure_groups`` runs after every ``migrate`` (members/apps.py) and from
+``manage.py setup_groups``. It only adds permissions, so a superuser's additions
+survive; ``reset=True`` sets each group to exactly this list.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+logger = logging.getLogger(__name__)
+
+SOCIAL_WORKER = "街道社工"
+DISTRICT_STAFF = "区级工作人员"
+
+VIEW = ("view",)
+KEEP = ("add", "change", "view")
+
+SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "buildings.district": VIEW,
+    "buildings.street": VIEW,
+    "buildings.building": KEEP,
+    "buildings.enterprise": KEEP,
+    "members.partyorganization": KEEP,
+    "members.partymember": KEEP,
+    "members.membertransfer": KEEP,
+    "members.memberlinkrequest": ("change", "view"),
+    "members.user": ("change", "view"),
+    "committees.buildingcommittee": KEEP,
+    # A seat entered by mistake is removed from the committee's page.
+    "committees.committeeseat": (*KEEP, "delete"),
+    "services.servicestation": KEEP,
+    "services.space": KEEP,
+    "services.event": KEEP,
+    "services.booking": ("change", "view"),
+    "services.spacereservation": KEEP,
+}
+
+DISTRICT_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    **{model: VIEW for model in SOCIAL_WORKER_PERMISSIONS},
+    "buildings.building": KEEP,
+    "buildings.enterprise": KEEP,
+}
+
+GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
+    SOCIAL_WORKER: SOCIAL_WORKER_PERMISSIONS,
+    DISTRICT_STAFF: DISTRICT_STAFF_PERMISSIONS,
+}
+
+
+def _permission_q(spec: dict[str, tuple[str, ...]]) -> Q:
+    q = Q(pk__in=[])
+    for label, actions in spec.items():
+        app_label, model = label.split(".")
+        q |= Q(
+            content_type__app_label=app_label,
+            content_type__model=model,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    return q
+
+
+def expected_codenames(name: str) -> set[str]:
+    """``app_label.codename`` of every permission the group ``name`` is meant to have."""
+    return {
+        f"{label.split('.')[0]}.{action}_{label.split('.')[1]}"
+        for label, actions in GROUPS[name].items()
+        for action in actions
+    }
+
+
+def ensure_groups(*, reset: bool = False) -> None:
+    """Create the staff groups and give them their permissions (idempotent)."""
+    for name, spec in GROUPS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions = list(Permission.objects.filter(_permission_q(spec)).select_related("content_type"))
+        missing = expected_codenames(name) - {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
+        if missing:
+            # Before all apps have migrated some permissions do not exist yet; the
+            # post_migrate of the last app fills them in.
+            logger.debug("Group %s: permissions not created yet: %s", name, sorted(missing))
+        if reset:
+            group.permissions.set(permissions)
+        else:
+            group.permissions.add(*permissions)

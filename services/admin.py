@@ -1,0 +1,469 @@
+"""Admin for service stations, spaces, events, bookings and space reservations (scoped).
+
+Bookings are written only by the booking engine (services/booking.py): the
+admin shows them read-only and its actions (cancel a booking, cancel an event,
+promote the waitlist, change the capacity) call the engine. Counselling
+bookings are confidential: without ``services.view_confidential`` they are
+absent from every list, inline, search, export and history here.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+
+from buildings.adminkit import (
+    DistrictListFilter,
+    ReadOnlyInlineMixin,
+    ScopedAdmin,
+    ScopedTabularInline,
+    StreetListFilter,
+    can_view_confidential,
+    note_form_response,
+)
+
+from .models import Booking, Event, NotificationOutbox, ServiceStation, Space, SpaceReservation
+
+
+def hide_confidential_bookings(request, queryset, path: str = "event__kind"):
+    """Counselling bookings only for holders of services.view_confidential (and superusers)."""
+    if can_view_confidential(request.user):
+        return queryset
+    return queryset.exclude(**{path: Event.Kind.COUNSELLING})
+
+
+# --- Stations and spaces ---------------------------------------------------------------
+
+
+class SpaceInline(ScopedTabularInline):
+    model = Space
+    fields = ("name", "function", "capacity")
+    extra = 1
+
+
+@admin.register(ServiceStation)
+class ServiceStationAdmin(ScopedAdmin):
+    list_display = ("name", "building", "building__street", "floor", "area_m2", "opening_hours", "is_active")
+    list_select_related = ("building__street__district",)
+    list_filter = ("is_active", StreetListFilter, DistrictListFilter)
+    search_fields = ("name", "building__name")
+    autocomplete_fields = ("building",)
+    inlines = (SpaceInline,)
+
+
+@admin.register(Space)
+class SpaceAdmin(ScopedAdmin):
+    list_display = ("name", "station", "station__building", "function", "capacity")
+    list_select_related = ("station__building__street",)
+    list_filter = ("function", StreetListFilter, DistrictListFilter)
+    search_fields = ("name", "station__name", "station__building__name")
+    autocomplete_fields = ("station",)
+
+
+# --- Events and their bookings --------------------------------------------------------------
+
+
+class TimeListFilter(admin.SimpleListFilter):
+    title = _("时间")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", _("未开始")), ("ongoing", _("进行中")), ("past", _("已结束"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gt=now)
+        if self.value() == "ongoing":
+            return queryset.filter(starts_at__lte=now, ends_at__gt=now)
+        if self.value() == "past":
+            return queryset.filter(ends_at__lte=now)
+        return queryset
+
+
+class EventAdminForm(forms.ModelForm):
+    """Refuses, with the current figures, what the booking engine would refuse on save."""
+
+    class Meta:
+        model = Event
+        fields = (
+            "title",
+            "kind",
+            "status",
+            "audience",
+            "description",
+            "speaker",
+            "organizer",
+            "space",
+            "starts_at",
+            "ends_at",
+            "capacity",
+            "waitlist_limit",
+            "booking_opens_at",
+            "booking_closes_at",
+            "cancel_deadline",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if self.instance.pk is None:
+            if status == Event.Status.CANCELLED:
+                self.add_error("status", _t("新建活动不能直接设为已取消。"))
+            return cleaned
+        current = (
+            Event.objects.filter(pk=self.instance.pk).values("status", "confirmed_count", "ends_at").first()
+        )
+        if current is None:
+            return cleaned
+        if current["status"] == Event.Status.CANCELLED and status and status != Event.Status.CANCELLED:
+            self.add_error("status", _t("已取消的活动不能恢复，请新建活动。"))
+        elif (
+            "status" in self.changed_data
+            and status == Event.Status.CANCELLED
+            and timezone.now() >= current["ends_at"]
+        ):
+            self.add_error("status", _t("该活动已结束，不能取消。"))
+        capacity = cleaned.get("capacity")
+        if "capacity" in self.changed_data and capacity is not None and capacity < current["confirmed_count"]:
+            self.add_error(
+                "capacity",
+                _t("名额不能少于已确认的人数（%(n)s人）。") % {"n": current["confirmed_count"]},
+            )
+        return cleaned
+
+
+class BookingInline(ReadOnlyInlineMixin, ScopedTabularInline):
+    """An event's bookings, read-only: they are written by the booking engine."""
+
+    model = Booking
+    fields = ("user", "status", "created_at", "confirmed_at", "cancelled_at", "checked_in_at")
+    show_change_link = True
+    verbose_name_plural = _("预约名单")
+
+    def scope_filter(self, request, queryset):
+        return hide_confidential_bookings(request, super().scope_filter(request, queryset))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+def checkin_url(event_id: int) -> str:
+    try:
+        return f"{reverse('portal:checkin')}?event={event_id}"
+    except NoReverseMatch:
+        return f"/checkin/?event={event_id}"
+
+
+@admin.register(Event)
+class EventAdmin(ScopedAdmin):
+    form = EventAdminForm
+    list_display = (
+        "title",
+        "kind",
+        "starts_at",
+        "space",
+        "space__station__building",
+        "status",
+        "audience",
+        "capacity",
+        "confirmed_count",
+        "waitlist_count",
+        "checkin_link",
+    )
+    list_select_related = ("space__station__building__street", "organizer")
+    list_filter = ("status", "kind", "audience", TimeListFilter, StreetListFilter, DistrictListFilter)
+    search_fields = ("title", "speaker", "space__station__name", "space__station__building__name")
+    autocomplete_fields = ("space", "organizer")
+    date_hierarchy = "starts_at"
+    readonly_fields = ("confirmed_count", "waitlist_count", "created_at", "updated_at", "checkin_link")
+    fieldsets = (
+        (None, {"fields": ("title", "kind", "status", "audience", "description", "speaker", "organizer")}),
+        (_("时间地点"), {"fields": ("space", "starts_at", "ends_at")}),
+        (
+            _("报名"),
+            {
+                "fields": (
+                    "capacity",
+                    "waitlist_limit",
+                    "booking_opens_at",
+                    "booking_closes_at",
+                    "cancel_deadline",
+                    "confirmed_count",
+                    "waitlist_count",
+                    "checkin_link",
+                )
+            },
+        ),
+        (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+    inlines = (BookingInline,)
+    actions = ("cancel_events", "promote_waitlists")
+
+    def get_inline_instances(self, request, obj=None):
+        # A counselling slot's booker is confidential: no list at all without the permission.
+        if obj is not None and obj.is_confidential and not can_view_confidential(request.user):
+            return []
+        return super().get_inline_instances(request, obj)
+
+    @admin.display(description=_("签到"))
+    def checkin_link(self, obj) -> str:
+        if obj.pk is None or obj.status != Event.Status.PUBLISHED:
+            return "—"
+        return format_html('<a href="{}">{}</a>', checkin_url(obj.pk), _t("去签到"))
+
+    def save_model(self, request, obj, form, change):
+        """Field edits are saved as such; capacity and cancellation go through the booking engine."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        from services.booking import cancel_event, change_capacity
+
+        engine_fields = {"capacity", "status"}
+        cancelling = "status" in form.changed_data and obj.status == Event.Status.CANCELLED
+        fields = [name for name in form.changed_data if name not in engine_fields]
+        if "status" in form.changed_data and not cancelling:
+            fields.append("status")
+        if fields:
+            # Never a full save: the engine's counters on this row may have moved since the form loaded.
+            obj.save(update_fields=[*fields, "updated_at"])
+        if cancelling:
+            cancel_event(event=obj, by=request.user)
+        elif "capacity" in form.changed_data:
+            change_capacity(event=obj, capacity=obj.capacity)
+        obj.refresh_from_db()
+        self.ensure_in_scope(request, obj)
+
+    @admin.action(description=_("取消所选活动（同时取消全部预约）"), permissions=["change"])
+    def cancel_events(self, request, queryset):
+        from services.booking import cancel_event
+
+        self.run_domain_action(
+            request,
+            queryset,
+            lambda event: cancel_event(event=event, by=request.user),
+            done_message=_t("已取消 %(count)d 个活动，相关预约已一并取消。"),
+        )
+
+    @admin.action(description=_("按候补顺序递补空余名额"), permissions=["change"])
+    def promote_waitlists(self, request, queryset):
+        from services.booking import promote_waitlist
+
+        promoted = 0
+
+        def promote(event):
+            nonlocal promoted
+            promoted += len(promote_waitlist(event=event))
+
+        self.run_domain_action(request, queryset, promote, done_message=_t("已处理 %(count)d 个活动。"))
+        self.message_user(request, _t("共递补 %(n)d 人。") % {"n": promoted})
+
+
+class ConfidentialKindFilter(admin.SimpleListFilter):
+    """Event kind, without offering counselling to those who may not see it."""
+
+    title = _("活动类型")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = Event.Kind.choices
+        if not can_view_confidential(request.user):
+            kinds = [(k, label) for k, label in kinds if k != Event.Kind.COUNSELLING]
+        return kinds
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(event__kind=self.value())
+        return queryset
+
+
+@admin.register(Booking)
+class BookingAdmin(ScopedAdmin):
+    list_display = (
+        "__str__",
+        "event",
+        "event__starts_at",
+        "user",
+        "status",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+        "checked_in_at",
+    )
+    list_display_links = ("__str__",)
+    list_select_related = ("event__space__station__building__street", "user")
+    list_filter = ("status", ConfidentialKindFilter, StreetListFilter, DistrictListFilter)
+    search_fields = ("event__title", "user__username", "=user__phone")
+    search_help_text = _("按活动标题或预约人用户名搜索；手机号码须完整输入。")
+    date_hierarchy = "created_at"
+    fields = ("event", "user", "status", "created_at", "confirmed_at", "cancelled_at", "checked_in_at")
+    readonly_fields = fields
+    actions = ("cancel_bookings",)
+
+    def scope_filter(self, request, queryset):
+        return hide_confidential_bookings(request, super().scope_filter(request, queryset))
+
+    def has_add_permission(self, request):
+        return False  # bookings are made by people in the portal, through the booking engine
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the engine's counters depend on them; cancel instead
+
+    @admin.action(description=_("取消所选预约（工作人员）"), permissions=["change"])
+    def cancel_bookings(self, request, queryset):
+        from services.booking import cancel_booking
+
+        self.run_domain_action(
+            request,
+            queryset.select_related("event"),
+            lambda booking: cancel_booking(booking=booking, by=request.user),
+            done_message=_t("已取消 %(count)d 条预约，空出的名额已按候补顺序递补。"),
+        )
+
+
+# --- Space reservations ------------------------------------------------------------------
+
+
+@admin.register(SpaceReservation)
+class SpaceReservationAdmin(ScopedAdmin):
+    list_display = (
+        "purpose",
+        "organization",
+        "space",
+        "space__station__building",
+        "starts_at",
+        "ends_at",
+        "attendees",
+        "status",
+        "requested_by",
+        "decided_by",
+        "decided_at",
+    )
+    list_select_related = (
+        "organization",
+        "space__station__building__street",
+        "requested_by",
+        "decided_by",
+    )
+    list_filter = ("status", TimeListFilter, StreetListFilter, DistrictListFilter)
+    search_fields = ("purpose", "organization__name", "space__name", "space__station__building__name")
+    autocomplete_fields = ("space", "organization")
+    date_hierarchy = "starts_at"
+    fields = (
+        "space",
+        "organization",
+        "purpose",
+        "attendees",
+        "starts_at",
+        "ends_at",
+        "status",
+        "requested_by",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "created_at",
+    )
+    readonly_fields = ("status", "requested_by", "decided_by", "decided_at", "decision_note", "created_at")
+    actions = ("approve_reservations", "reject_reservations")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != SpaceReservation.Status.REQUESTED:
+            return self.fields  # a decided reservation is a record: use the actions, not edits
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from services.reservations import request_reservation
+
+        created = request_reservation(
+            user=request.user,
+            organization=obj.organization,
+            space=obj.space,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            purpose=obj.purpose,
+            attendees=obj.attendees,
+        )
+        obj.pk = created.pk
+        obj.status, obj.requested_by, obj.created_at = (
+            created.status,
+            created.requested_by,
+            created.created_at,
+        )
+        self.ensure_in_scope(request, obj)
+
+    @admin.action(description=_("批准所选场地预约"), permissions=["change"])
+    def approve_reservations(self, request, queryset):
+        from services.reservations import approve_reservation
+
+        self.run_domain_action(
+            request,
+            queryset,
+            lambda reservation: approve_reservation(reservation=reservation, by=request.user),
+            done_message=_t("已批准 %(count)d 条场地预约。"),
+        )
+
+    @admin.action(description=_("驳回所选场地预约"), permissions=["change"])
+    def reject_reservations(self, request, queryset):
+        from services.reservations import reject_reservation
+
+        page = note_form_response(
+            self,
+            request,
+            queryset,
+            action="reject_reservations",
+            title=_t("驳回场地预约"),
+            label=_t("驳回理由（申请人可见）"),
+        )
+        if page is not None:
+            return page
+        note = request.POST.get("note", "")
+        self.run_domain_action(
+            request,
+            queryset,
+            lambda reservation: reject_reservation(reservation=reservation, by=request.user, note=note),
+            done_message=_t("已驳回 %(count)d 条场地预约。"),
+        )
+        return None
+
+
+# --- Notifications (delivery monitoring, read-only) ----------------------------------------------
+
+
+@admin.register(NotificationOutbox)
+class NotificationOutboxAdmin(ScopedAdmin):
+    """What the notification workers sent, will send, or failed to send; written by services."""
+
+    list_display = ("kind", "recipient", "status", "due_at", "attempts", "sent_at", "last_error")
+    list_select_related = ("recipient",)
+    list_filter = ("status", "kind", StreetListFilter, DistrictListFilter)
+    search_fields = ("recipient__username", "cause")
+    date_hierarchy = "due_at"
+
+    def scope_filter(self, request, queryset):
+        queryset = super().scope_filter(request, queryset)
+        if can_view_confidential(request.user):
+            return queryset
+        return queryset.exclude(
+            Q(booking__event__kind=Event.Kind.COUNSELLING) | Q(event__kind=Event.Kind.COUNSELLING)
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
