@@ -1,0 +1,630 @@
+"""The booking engine (services/booking.py): rules, messages, waitlist order, check-in, no-shows.
+
+Every refused rule is checked for its code, its exact message, and that the
+database is exactly as it was before the attempt.
+"""
+
+import datetime
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from services import booking as engine
+from services.booking import BookingError
+from services.models import Booking, Event, SpaceOccupancy
+from services.tasks import mark_no_shows_task
+from tests.members.factories import PartyMemberFactory, StaffUserFactory, UserFactory
+from tests.services.factories import BookingFactory, EventFactory
+
+pytestmark = pytest.mark.django_db
+
+H = datetime.timedelta(hours=1)
+D = datetime.timedelta(days=1)
+
+
+def local(dt, fmt="%Y-%m-%d %H:%M"):
+    return timezone.localtime(dt).strftime(fmt)
+
+
+def snapshot(event: Event):
+    """Everything the engine could have changed about ``event``."""
+    row = Event.objects.filter(pk=event.pk).values().get()
+    bookings = list(Booking.objects.filter(event_id=event.pk).order_by("pk").values())
+    return row, bookings
+
+
+def assert_refused(event, code, message, action):
+    """``action()`` raises BookingError(code, message) and leaves ``event`` and its bookings untouched."""
+    before = snapshot(event)
+    with pytest.raises(BookingError) as info:
+        action()
+    assert info.value.code == code
+    assert str(info.value.message) == message
+    assert snapshot(event) == before
+    return info.value
+
+
+def shift(event: Event, delta: datetime.timedelta) -> Event:
+    """Move an event and all its deadlines in time (as if the clock had moved the other way)."""
+    fields = ("starts_at", "ends_at", "booking_opens_at", "booking_closes_at", "cancel_deadline")
+    Event.objects.filter(pk=event.pk).update(**{f: getattr(event, f) + delta for f in fields})
+    event.refresh_from_db()
+    return event
+
+
+def past_event(**kwargs) -> Event:
+    now = timezone.now()
+    return EventFactory(
+        starts_at=now - 3 * H,
+        ends_at=now - H,
+        booking_opens_at=now - 10 * D,
+        booking_closes_at=now - 3 * H,
+        cancel_deadline=now - 4 * H,
+        **kwargs,
+    )
+
+
+def soon_event(**kwargs) -> Event:
+    """Starts in 30 minutes: bookable, and check-in is already open."""
+    now = timezone.now()
+    starts = now + 30 * datetime.timedelta(minutes=1)
+    return EventFactory(
+        starts_at=starts,
+        ends_at=starts + 2 * H,
+        booking_opens_at=now - 2 * D,
+        booking_closes_at=starts,
+        cancel_deadline=starts,
+        **kwargs,
+    )
+
+
+def member_user():
+    return UserFactory(party_member=PartyMemberFactory())
+
+
+def fill(event: Event, n: int) -> list[Booking]:
+    return [engine.book_event(user=UserFactory(), event=event) for _ in range(n)]
+
+
+# --- book_event ---------------------------------------------------------------------------------
+
+
+def test_book_confirms_while_seats_are_free_then_waitlists_in_order():
+    event = EventFactory(capacity=2, waitlist_limit=5)
+    first, second, third, fourth = fill(event, 4)
+    assert [b.status for b in (first, second)] == [Booking.Status.CONFIRMED] * 2
+    assert first.confirmed_at is not None
+    assert [b.status for b in (third, fourth)] == [Booking.Status.WAITLISTED] * 2
+    assert third.confirmed_at is None
+    assert [engine.waitlist_position(b) for b in (first, third, fourth)] == [None, 1, 2]
+    assert (event.confirmed_count, event.waitlist_count) == (2, 2)  # the caller's instance is kept in step
+    event.refresh_from_db()
+    assert (event.confirmed_count, event.waitlist_count) == (2, 2)
+
+
+def test_waitlist_full_is_refused_and_changes_nothing():
+    event = EventFactory(capacity=1, waitlist_limit=1)
+    fill(event, 2)
+    assert_refused(
+        event,
+        "waitlist_full",
+        "名额已满，候补人数也已达上限。",
+        lambda: engine.book_event(user=UserFactory(), event=event),
+    )
+
+
+def test_no_waitlist_when_limit_is_zero():
+    event = EventFactory(capacity=1, waitlist_limit=0)
+    fill(event, 1)
+    assert_refused(
+        event, "waitlist_full", "名额已满，候补人数也已达上限。", lambda: engine.book_event(user=UserFactory(), event=event)
+    )
+
+
+def test_booking_before_the_window_opens_is_refused():
+    now = timezone.now()
+    event = EventFactory(booking_opens_at=now + D)
+    assert_refused(
+        event,
+        "booking_not_open",
+        f"报名尚未开始，将于 {local(event.booking_opens_at)} 开放。",
+        lambda: engine.book_event(user=UserFactory(), event=event),
+    )
+
+
+def test_booking_after_the_window_closes_is_refused():
+    now = timezone.now()
+    event = EventFactory(booking_opens_at=now - 3 * D, booking_closes_at=now - H)
+    assert_refused(
+        event,
+        "booking_closed",
+        f"报名已于 {local(event.booking_closes_at)} 截止。",
+        lambda: engine.book_event(user=UserFactory(), event=event),
+    )
+
+
+def test_booking_a_draft_is_refused():
+    event = EventFactory(status=Event.Status.DRAFT)
+    assert_refused(event, "event_draft", "该活动尚未发布。", lambda: engine.book_event(user=UserFactory(), event=event))
+
+
+def test_booking_a_cancelled_event_is_refused():
+    event = EventFactory(status=Event.Status.CANCELLED)
+    assert_refused(
+        event, "event_cancelled", "该活动已取消。", lambda: engine.book_event(user=UserFactory(), event=event)
+    )
+
+
+def test_booking_a_past_event_is_refused():
+    event = past_event()
+    assert_refused(event, "event_past", "该活动已结束。", lambda: engine.book_event(user=UserFactory(), event=event))
+
+
+def test_members_only_event_refuses_non_members_and_accepts_members():
+    event = EventFactory(audience=Event.Audience.PARTY_MEMBERS)
+    assert_refused(
+        event,
+        "members_only",
+        "该活动仅限党员报名。如您是党员，请先在个人中心申请关联党员档案。",
+        lambda: engine.book_event(user=UserFactory(), event=event),
+    )
+    assert engine.book_event(user=member_user(), event=event).status == Booking.Status.CONFIRMED
+
+
+def test_a_second_active_booking_is_refused_confirmed_or_waitlisted():
+    event = EventFactory(capacity=1)
+    seated, waiting = UserFactory(), UserFactory()
+    engine.book_event(user=seated, event=event)
+    engine.book_event(user=waiting, event=event)
+    for user in (seated, waiting):
+        assert_refused(
+            event, "already_booked", "您已预约过该活动。", lambda u=user: engine.book_event(user=u, event=event)
+        )
+
+
+def test_anonymous_user_is_asked_to_log_in():
+    from django.contrib.auth.models import AnonymousUser
+
+    event = EventFactory()
+    assert_refused(
+        event, "login_required", "请先登录再预约。", lambda: engine.book_event(user=AnonymousUser(), event=event)
+    )
+
+
+def test_booking_again_after_cancelling_is_allowed():
+    event = EventFactory()
+    user = UserFactory()
+    engine.cancel_booking(booking=engine.book_event(user=user, event=event))
+    again = engine.book_event(user=user, event=event)
+    assert again.status == Booking.Status.CONFIRMED
+    assert Booking.objects.filter(event=event, user=user).count() == 2
+
+
+def test_counselling_slot_is_for_one_person():
+    event = EventFactory(kind=Event.Kind.COUNSELLING, capacity=1)
+    first, second = fill(event, 2)
+    assert (first.status, second.status) == (Booking.Status.CONFIRMED, Booking.Status.WAITLISTED)
+    assert_refused(
+        event,
+        "counselling_one_person",
+        "心理咨询为一对一，名额必须为1。",
+        lambda: engine.change_capacity(event=event, capacity=2),
+    )
+
+
+def test_book_event_query_count_is_bounded_and_independent_of_bookings(django_assert_max_num_queries):
+    event = EventFactory(capacity=30)
+    fill(event, 20)
+    user = UserFactory()
+    with django_assert_max_num_queries(6):  # savepoint, lock, exists, insert, update counters, release
+        engine.book_event(user=user, event=event)
+    full = EventFactory(capacity=1)
+    fill(full, 1)
+    with django_assert_max_num_queries(6):
+        assert engine.book_event(user=user, event=full).status == Booking.Status.WAITLISTED
+
+
+def test_book_event_locks_the_event_row():
+    event, user = EventFactory(), UserFactory()
+    with CaptureQueriesContext(connection) as ctx:
+        engine.book_event(user=user, event=event)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    # The first statement after the savepoint locks the event row; nothing else is locked.
+    assert sqls[0].startswith("SAVEPOINT")
+    assert sqls[1].startswith('SELECT "services_event"') and sqls[1].endswith("FOR UPDATE")
+    assert sum("FOR UPDATE" in sql for sql in sqls) == 1
+
+
+# --- cancel_booking and promotion ---------------------------------------------------------------
+
+
+def test_cancel_frees_the_seat_for_the_head_of_the_waitlist():
+    event = EventFactory(capacity=2, waitlist_limit=10)
+    seated, _other, head, second, third = fill(event, 5)
+    cancelled = engine.cancel_booking(booking=seated)
+    assert cancelled.status == Booking.Status.CANCELLED and cancelled.cancelled_at is not None
+    assert seated.status == Booking.Status.CANCELLED  # the caller's instance follows
+    head.refresh_from_db()
+    second.refresh_from_db()
+    assert head.status == Booking.Status.CONFIRMED and head.confirmed_at is not None
+    assert second.status == Booking.Status.WAITLISTED
+    assert [engine.waitlist_position(b) for b in (second, third)] == [1, 2]
+    event.refresh_from_db()
+    assert (event.confirmed_count, event.waitlist_count) == (2, 2)
+
+
+def test_cancelling_after_the_deadline_is_refused():
+    event = EventFactory()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    Event.objects.filter(pk=event.pk).update(cancel_deadline=timezone.now() - H)
+    event.refresh_from_db()
+    assert_refused(
+        event,
+        "cancel_deadline_passed",
+        f"已过取消截止时间（{local(event.cancel_deadline)}），不能取消。如确有困难，请联系服务站。",
+        lambda: engine.cancel_booking(booking=booking, by=booking.user),
+    )
+
+
+def test_staff_in_scope_may_cancel_after_the_deadline_and_the_waitlist_moves(street_a, social_worker):
+    event = EventFactory(capacity=1, space__station__building__street=street_a)
+    seated, waiting = fill(event, 2)
+    Event.objects.filter(pk=event.pk).update(cancel_deadline=timezone.now() - H)
+    engine.cancel_booking(booking=seated, by=social_worker)
+    waiting.refresh_from_db()
+    assert waiting.status == Booking.Status.CONFIRMED
+
+
+def test_staff_of_another_street_and_other_people_may_not_cancel(street_b):
+    event = EventFactory()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    outsider = StaffUserFactory(streets=[street_b])
+    for by in (outsider, UserFactory()):
+        assert_refused(
+            event, "not_owner", "只能取消本人的预约。", lambda by=by: engine.cancel_booking(booking=booking, by=by)
+        )
+
+
+def test_leaving_the_waitlist_after_the_deadline_is_allowed():
+    event = EventFactory(capacity=1)
+    _seated, waiting = fill(event, 2)
+    Event.objects.filter(pk=event.pk).update(cancel_deadline=timezone.now() - H)
+    assert engine.cancel_booking(booking=waiting).status == Booking.Status.CANCELLED
+    event.refresh_from_db()
+    assert (event.confirmed_count, event.waitlist_count) == (1, 0)
+
+
+def test_cancelling_twice_is_refused():
+    event = EventFactory()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    engine.cancel_booking(booking=booking)
+    assert_refused(
+        event,
+        "not_cancellable",
+        "该预约当前状态为“已取消”，不能取消。",
+        lambda: engine.cancel_booking(booking=booking),
+    )
+
+
+def test_cancelling_after_the_event_ended_is_refused():
+    event = EventFactory()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    shift(event, -5 * D)
+    assert_refused(event, "event_past", "活动已结束，预约不能再取消。", lambda: engine.cancel_booking(booking=booking))
+
+
+def test_promote_waitlist_fills_seats_freed_outside_the_engine_in_order():
+    event = EventFactory(capacity=1)
+    _seated, first, second, third = fill(event, 4)
+    Event.objects.filter(pk=event.pk).update(capacity=3)  # e.g. an editor widened the event
+    promoted = engine.promote_waitlist(event=event)
+    assert [b.pk for b in promoted] == [first.pk, second.pk]
+    assert engine.waitlist_position(Booking.objects.get(pk=third.pk)) == 1
+    assert (event.confirmed_count, event.waitlist_count) == (3, 1)
+    assert engine.promote_waitlist(event=event) == []  # nothing left to do
+
+
+# --- change_capacity ----------------------------------------------------------------------------
+
+
+def test_increasing_capacity_promotes_exactly_the_first_waiting():
+    event = EventFactory(capacity=2)
+    bookings = fill(event, 6)
+    engine.change_capacity(event=event, capacity=4)
+    statuses = [Booking.objects.get(pk=b.pk).status for b in bookings]
+    assert statuses == [Booking.Status.CONFIRMED] * 4 + [Booking.Status.WAITLISTED] * 2
+    assert (event.capacity, event.confirmed_count, event.waitlist_count) == (4, 4, 2)
+
+
+def test_capacity_below_confirmed_is_refused():
+    event = EventFactory(capacity=5)
+    fill(event, 4)
+    assert_refused(
+        event,
+        "capacity_below_confirmed",
+        "名额不能少于已确认的人数（4人）。",
+        lambda: engine.change_capacity(event=event, capacity=3),
+    )
+    engine.change_capacity(event=event, capacity=4)
+    event.refresh_from_db()
+    assert (event.capacity, event.confirmed_count) == (4, 4)
+
+
+def test_capacity_must_be_positive_and_fit_the_room():
+    event = EventFactory(capacity=5, space__capacity=40)
+    assert_refused(event, "capacity_invalid", "名额必须大于0。", lambda: engine.change_capacity(event=event, capacity=0))
+    assert_refused(
+        event,
+        "capacity_exceeds_space",
+        "名额不能超过空间容纳人数（40人）。",
+        lambda: engine.change_capacity(event=event, capacity=41),
+    )
+
+
+# --- cancel_event -------------------------------------------------------------------------------
+
+
+def test_cancelling_an_event_cancels_its_bookings_and_frees_the_space(street_a, social_worker):
+    event = EventFactory(capacity=2, space__station__building__street=street_a)
+    bookings = fill(event, 3)
+    assert SpaceOccupancy.objects.filter(event=event).exists()
+    engine.cancel_event(event=event, by=social_worker)
+    assert event.status == Event.Status.CANCELLED
+    assert {b.status for b in Booking.objects.filter(pk__in=[b.pk for b in bookings])} == {
+        Booking.Status.CANCELLED
+    }
+    assert not Booking.objects.filter(event=event, cancelled_at__isnull=True).exists()
+    event.refresh_from_db()
+    assert (event.status, event.confirmed_count, event.waitlist_count) == (Event.Status.CANCELLED, 0, 0)
+    assert not SpaceOccupancy.objects.filter(event=event).exists()
+    assert_refused(
+        event, "event_cancelled", "该活动已取消。", lambda: engine.book_event(user=UserFactory(), event=event)
+    )
+    assert_refused(event, "event_cancelled", "该活动已取消。", lambda: engine.cancel_event(event=event))
+
+
+def test_cancelling_an_event_is_for_staff_in_scope(street_b):
+    event = EventFactory()
+    fill(event, 2)
+    assert_refused(
+        event,
+        "forbidden",
+        "您无权管理该活动。",
+        lambda: engine.cancel_event(event=event, by=StaffUserFactory(streets=[street_b])),
+    )
+
+
+def test_cancelling_a_past_event_is_refused():
+    event = past_event()
+    assert_refused(event, "event_past", "该活动已结束，不能取消。", lambda: engine.cancel_event(event=event))
+
+
+# --- check-in -----------------------------------------------------------------------------------
+
+
+def test_checkin_code_is_short_signed_and_checks_in_once():
+    event = soon_event()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    code = engine.checkin_code(booking)
+    assert code.startswith(f"{booking.pk}-{event.pk}.") and len(code) <= 40
+    assert code != engine.checkin_code(engine.book_event(user=UserFactory(), event=event))
+    attended = engine.check_in(code=f"  {code.lower()} ", event=event)
+    assert attended.pk == booking.pk
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.ATTENDED and booking.checked_in_at is not None
+    event.refresh_from_db()
+    assert event.confirmed_count == 2  # an attended person still holds their seat
+    assert_refused(
+        event,
+        "checkin_already_used",
+        f"该预约已于 {local(booking.checked_in_at, '%H:%M')} 签到。",
+        lambda: engine.check_in(code=code, event=event),
+    )
+
+
+def test_checkin_code_typed_with_lookalike_digits_is_accepted():
+    event = soon_event()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    code = engine.checkin_code(booking)
+    head, sig = code.rsplit(".", 1)
+    typed = head + "." + sig.replace("O", "0").replace("I", "1").replace("B", "8")
+    assert engine.check_in(code=typed).status == Booking.Status.ATTENDED
+
+
+@pytest.mark.parametrize("code", ["", "hello", "12-34", "12.ABCDEFGHIJKL", "12-34.abc!@#", "x-1.ABCDEFGHIJKL"])
+def test_malformed_codes_are_invalid(code):
+    event = soon_event()
+    engine.book_event(user=UserFactory(), event=event)
+    assert_refused(event, "checkin_invalid", "签到码无效。", lambda: engine.check_in(code=code))
+
+
+def test_tampered_codes_are_recognised():
+    event = soon_event()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    other = engine.book_event(user=UserFactory(), event=event)
+    code = engine.checkin_code(booking)
+    head, sig = code.rsplit(".", 1)
+    flipped = head + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
+    someone_elses = f"{other.pk}-{event.pk}.{sig}"  # another booking id under my signature
+    for bad in (flipped, someone_elses):
+        assert_refused(event, "checkin_tampered", "签到码已被篡改。", lambda bad=bad: engine.check_in(code=bad))
+
+
+def test_a_validly_signed_code_for_a_missing_booking_is_invalid():
+    event = soon_event()
+    ghost = Booking(pk=987654, event_id=event.pk)
+    assert_refused(event, "checkin_invalid", "签到码无效。", lambda: engine.check_in(code=engine.checkin_code(ghost)))
+
+
+def test_codes_survive_secret_key_rotation(settings):
+    event = soon_event()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    code = engine.checkin_code(booking)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-key-after-rotation-" + "x" * 40
+    assert engine.check_in(code=code).status == Booking.Status.ATTENDED
+
+
+def test_a_code_of_another_event_says_which_event():
+    event = soon_event(title="消防安全讲座")
+    other = soon_event()
+    code = engine.checkin_code(engine.book_event(user=UserFactory(), event=event))
+    assert_refused(
+        event,
+        "checkin_wrong_event",
+        "该签到码属于另一场活动《消防安全讲座》。",
+        lambda: engine.check_in(code=code, event=other),
+    )
+
+
+def test_waitlisted_cancelled_and_no_show_bookings_cannot_check_in():
+    event = soon_event(capacity=1)
+    _seated, waiting, leaving = fill(event, 3)
+    engine.cancel_booking(booking=leaving)
+    assert_refused(
+        event,
+        "checkin_not_confirmed",
+        "该预约仍在候补中，尚未获得名额，不能签到。",
+        lambda: engine.check_in(code=engine.checkin_code(waiting)),
+    )
+    assert_refused(
+        event,
+        "checkin_not_confirmed",
+        "该预约已取消，不能签到。",
+        lambda: engine.check_in(code=engine.checkin_code(leaving)),
+    )
+    no_show = BookingFactory(event=past_event(), status=Booking.Status.NO_SHOW)
+    assert_refused(
+        no_show.event,
+        "checkin_not_confirmed",
+        "该预约已被记为未到场，不能签到。",
+        lambda: engine.check_in(code=engine.checkin_code(no_show)),
+    )
+
+
+def test_checkin_opens_one_hour_before_the_start_and_closes_at_the_end():
+    event = EventFactory()  # three days ahead
+    booking = engine.book_event(user=UserFactory(), event=event)
+    code = engine.checkin_code(booking)
+    assert_refused(
+        event,
+        "checkin_too_early",
+        f"签到将于 {local(event.starts_at - H)} 开始。",
+        lambda: engine.check_in(code=code),
+    )
+    shift(event, -(event.ends_at - timezone.now()) - H)  # now it ended an hour ago
+    assert_refused(event, "checkin_closed", "活动已结束，签到已关闭。", lambda: engine.check_in(code=code))
+
+
+def test_checkin_by_staff_of_another_street_is_refused(street_a, street_b, social_worker):
+    event = soon_event(space__station__building__street=street_a)
+    code = engine.checkin_code(engine.book_event(user=UserFactory(), event=event))
+    assert_refused(
+        event,
+        "forbidden",
+        "您无权为该活动签到。",
+        lambda: engine.check_in(code=code, event=event, by=StaffUserFactory(streets=[street_b])),
+    )
+    assert engine.check_in(code=code, event=event, by=social_worker).status == Booking.Status.ATTENDED
+
+
+def test_checkin_qr_svg_encodes_the_code():
+    event = soon_event()
+    svg = engine.checkin_qr_svg(engine.book_event(user=UserFactory(), event=event))
+    assert svg.startswith("<svg") and "path" in svg
+
+
+# --- no-shows -----------------------------------------------------------------------------------
+
+
+def _ended_event_with_bookings():
+    event = soon_event(capacity=3)
+    came, missed, left = fill(event, 3)
+    engine.check_in(code=engine.checkin_code(came))
+    engine.cancel_booking(booking=left)
+    shift(event, -(event.ends_at - timezone.now()) - H)
+    return event, came, missed, left
+
+
+def test_mark_no_shows_marks_only_confirmed_bookings_of_ended_events_and_is_idempotent():
+    event, came, missed, left = _ended_event_with_bookings()
+    upcoming = EventFactory()
+    future = engine.book_event(user=UserFactory(), event=upcoming)
+    assert engine.mark_no_shows() == 1
+    statuses = {b.pk: b.status for b in Booking.objects.all()}
+    assert statuses[missed.pk] == Booking.Status.NO_SHOW
+    assert statuses[came.pk] == Booking.Status.ATTENDED
+    assert statuses[left.pk] == Booking.Status.CANCELLED
+    assert statuses[future.pk] == Booking.Status.CONFIRMED
+    assert engine.mark_no_shows() == 0
+    event.refresh_from_db()
+    assert event.confirmed_count == 2  # seats taken stay taken: attended + no-show
+
+
+def test_mark_no_shows_respects_the_given_now():
+    event, _came, missed, _left = _ended_event_with_bookings()
+    assert engine.mark_no_shows(now=event.ends_at - H) == 0
+    assert engine.mark_no_shows(now=event.ends_at) == 1
+    missed.refresh_from_db()
+    assert missed.status == Booking.Status.NO_SHOW
+
+
+def test_mark_no_shows_command_and_task():
+    _ended_event_with_bookings()
+    from io import StringIO
+
+    out = StringIO()
+    call_command("mark_no_shows", stdout=out)
+    assert "已标记 1 个未到场预约" in out.getvalue()
+    _ended_event_with_bookings()
+    assert mark_no_shows_task() == 1
+
+
+# --- booking_action: the one button -------------------------------------------------------------
+
+
+def _action(user, event):
+    before = snapshot(event)
+    action = engine.booking_action(user=user, event=event)
+    assert snapshot(event) == before
+    return action.kind, str(action.label), action.enabled, str(action.reason)
+
+
+def test_booking_action_for_each_situation():
+    from django.contrib.auth.models import AnonymousUser
+
+    user = UserFactory()
+    now = timezone.now()
+    event = EventFactory(capacity=2, waitlist_limit=1)
+    assert _action(AnonymousUser(), event)[:3] == ("login", "登录后预约", True)
+    assert _action(user, event) == ("book", "立即预约", True, "剩余2个名额。")
+    fill(event, 2)
+    event.refresh_from_db()
+    assert _action(user, event) == ("waitlist", "加入候补", True, "名额已满，目前有0人候补；有人取消时按先后顺序递补。")
+    waiting = engine.book_event(user=user, event=event)
+    event.refresh_from_db()
+    assert _action(user, event)[:3] == ("booked", "候补中（第1位）", False)
+    assert _action(UserFactory(), event)[:3] == ("full", "名额已满", False)
+    engine.cancel_booking(booking=waiting)
+    engine.change_capacity(event=event, capacity=3)
+    engine.book_event(user=user, event=event)
+    assert _action(user, event)[:3] == ("booked", "已预约", False)
+
+    later = EventFactory(booking_opens_at=now + D)
+    assert _action(user, later) == (
+        "not_open",
+        "报名未开始",
+        False,
+        f"报名尚未开始，将于 {local(later.booking_opens_at)} 开放。",
+    )
+    closed = EventFactory(booking_opens_at=now - 3 * D, booking_closes_at=now - H)
+    assert _action(user, closed)[:3] == ("closed", "报名已截止", False)
+    members = EventFactory(audience=Event.Audience.PARTY_MEMBERS)
+    assert _action(user, members)[:3] == ("members_only", "仅限党员", False)
+    assert _action(member_user(), members)[0] == "book"
+    assert _action(user, EventFactory(status=Event.Status.CANCELLED))[:3] == ("cancelled", "活动已取消", False)
+    assert _action(user, past_event())[:3] == ("past", "活动已结束", False)
+    assert _action(user, EventFactory(status=Event.Status.DRAFT))[:3] == ("not_open", "尚未发布", False)
