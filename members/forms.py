@@ -1,0 +1,274 @@
+"""Forms of the accounts pages: sign-up, profile, party-member link request.
+
+Building and employer are chosen with an autocomplete field that also works
+without JavaScript: the visible text box is submitted too, and a name that
+matches exactly one record is accepted.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.urls import reverse_lazy
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from buildings.models import Building, Enterprise
+
+from .models import User
+from .validators import validate_mobile
+
+
+def building_label(building: Building) -> str:
+    return f"{building.name}（{building.address}）"
+
+
+class AutocompleteWidget(forms.Widget):
+    """A text box (what people type and see) plus a hidden input (the chosen record's id).
+
+    ``static/js/portal.js`` turns it into an accessible combobox fed by ``url``;
+    without JavaScript the typed text is resolved on the server.
+    """
+
+    def __init__(self, url, *, depends_on: str = "", placeholder: str = "", attrs=None):
+        super().__init__(attrs)
+        self.url = url
+        self.depends_on = depends_on
+        self.placeholder = placeholder
+        self.queryset: QuerySet | None = None
+        self.label_from_instance = str
+
+    def value_from_datadict(self, data, files, name):
+        chosen = (data.get(name) or "").strip()
+        if chosen:
+            return chosen
+        return (data.get(f"{name}_text") or "").strip()
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}_text" not in data
+
+    def _label(self, value) -> tuple[str, str]:
+        """(hidden id, visible text) for the current value."""
+        if value in (None, ""):
+            return "", ""
+        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+            obj = self.queryset.filter(pk=value).first() if self.queryset is not None else None
+            if obj is not None:
+                return str(obj.pk), self.label_from_instance(obj)
+            return "", ""
+        if hasattr(value, "pk"):
+            return str(value.pk), self.label_from_instance(value)
+        return "", str(value)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs or {})
+        field_id = attrs.pop("id", f"id_{name}")
+        chosen, text = self._label(value)
+        extra = mark_safe(  # each part is escaped by format_html
+            " ".join(
+                format_html('{}="{}"', key, "" if val is True else val)
+                for key, val in attrs.items()
+                if val not in (None, False) and key != "required"
+            )
+        )
+        return format_html(
+            '<div class="autocomplete" data-autocomplete-url="{url}" data-depends-on="{dep}">'
+            '<input type="text" id="{id}" name="{name}_text" value="{text}" placeholder="{ph}"'
+            ' autocomplete="off" role="combobox" aria-autocomplete="list" aria-expanded="false"'
+            ' aria-controls="{id}_listbox" {required} {extra}>'
+            '<input type="hidden" name="{name}" id="{id}_value" value="{chosen}">'
+            '<ul class="autocomplete-list" role="listbox" id="{id}_listbox" hidden></ul>'
+            "</div>",
+            url=str(self.url),
+            dep=self.depends_on,
+            id=field_id,
+            name=name,
+            text=text,
+            ph=str(self.placeholder),
+            required="required" if self.is_required else "",
+            extra=extra,
+            chosen=chosen,
+        )
+
+
+class AutocompleteModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField fed by an autocomplete endpoint; never renders the whole table."""
+
+    default_error_messages = {
+        "invalid_choice": _("请从提示列表中选择。"),
+        "not_found": _("未找到“%(text)s”，请输入名称的一部分，再从提示列表中选择。"),
+        "ambiguous": _("有多个名为“%(text)s”的记录，请从提示列表中选择。"),
+    }
+
+    def __init__(self, queryset, *, url, label_from_instance=None, depends_on="", placeholder="", **kwargs):
+        self._label_func = label_from_instance or str
+        widget = AutocompleteWidget(url, depends_on=depends_on, placeholder=placeholder)
+        super().__init__(queryset, widget=widget, **kwargs)
+        self._sync_widget()
+
+    def _sync_widget(self) -> None:
+        self.widget.queryset = self.queryset
+        self.widget.label_from_instance = self._label_func
+
+    def _set_queryset(self, queryset):
+        super()._set_queryset(queryset)
+        if hasattr(self, "_label_func"):
+            self._sync_widget()
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)
+
+    def label_from_instance(self, obj):
+        return self._label_func(obj)
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result._sync_widget()
+        return result
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, str) and not value.isdigit():
+            name = value.split("（", 1)[0].strip()
+            matches = list(self.queryset.filter(name__iexact=name)[:2])
+            if not matches:
+                raise ValidationError(
+                    self.error_messages["not_found"], code="not_found", params={"text": value}
+                )
+            if len(matches) > 1:
+                raise ValidationError(
+                    self.error_messages["ambiguous"], code="ambiguous", params={"text": value}
+                )
+            return matches[0]
+        return super().to_python(value)
+
+
+def building_field(**kwargs) -> AutocompleteModelChoiceField:
+    return AutocompleteModelChoiceField(
+        Building.objects.all(),
+        url=reverse_lazy("autocomplete_buildings"),
+        label_from_instance=building_label,
+        placeholder=_("输入楼宇名称或地址"),
+        **kwargs,
+    )
+
+
+def enterprise_field(*, depends_on: str = "id_building_value", **kwargs) -> AutocompleteModelChoiceField:
+    return AutocompleteModelChoiceField(
+        Enterprise.objects.all(),
+        url=reverse_lazy("autocomplete_enterprises"),
+        depends_on=depends_on,
+        placeholder=_("先选楼宇，再输入单位名称"),
+        **kwargs,
+    )
+
+
+class _BuildingEnterpriseMixin:
+    """Narrows the employer to the chosen building, so a typed name is matched there only."""
+
+    def _narrow_enterprises(self) -> None:
+        building_id = (self.data.get("building") or "").strip() if self.is_bound else ""
+        if building_id.isdigit():
+            self.fields["enterprise"].queryset = Enterprise.objects.filter(building_id=building_id)
+
+    def clean(self):
+        cleaned = super().clean()
+        building, enterprise = cleaned.get("building"), cleaned.get("enterprise")
+        if building and enterprise and enterprise.building_id != building.pk:
+            self.add_error("enterprise", _("工作单位不在所选楼宇中。"))
+        return cleaned
+
+
+class SignUpForm(_BuildingEnterpriseMixin, UserCreationForm):
+    """Username, mobile, email, password; building and employer by autocomplete."""
+
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        validators=[validate_mobile],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("电子邮箱"),
+        help_text=_("用于找回密码和接收活动提醒。"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "phone", "email")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["building"] = building_field(label=_("所在楼宇"))
+        self.fields["enterprise"] = enterprise_field(
+            label=_("工作单位"),
+            required=False,
+            help_text=_("在列表中找不到您的单位时可以留空，以后在个人资料中补填。"),
+        )
+        self._narrow_enterprises()
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("该邮箱已注册。如忘记密码，请使用“找回密码”。"), code="duplicate_email")
+        return email
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if User.objects.filter(phone=phone).exists():
+            raise ValidationError(_("该手机号码已注册，请直接登录。"), code="duplicate_phone")
+        return phone
+
+
+class ProfileForm(_BuildingEnterpriseMixin, forms.ModelForm):
+    """What an employee may change about themselves (not staff flags, not the member link)."""
+
+    class Meta:
+        model = User
+        fields = ("first_name", "email", "phone", "language", "notify_by_email", "notify_in_portal")
+        labels = {"first_name": _("姓名"), "email": _("电子邮箱")}
+        help_texts = {"first_name": _("签到时工作人员看到的名字；可以留空。")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["phone"].required = True
+        self.fields["building"] = building_field(label=_("所在楼宇"))
+        self.fields["enterprise"] = enterprise_field(label=_("工作单位"), required=False)
+        if not self.is_bound:
+            self.initial["building"] = self.instance.building_id
+            self.initial["enterprise"] = self.instance.enterprise_id
+        self._narrow_enterprises()
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("该邮箱已被其他账号使用。"), code="duplicate_email")
+        return email
+
+    def save(self, commit=True):
+        self.instance.building = self.cleaned_data["building"]
+        self.instance.enterprise = self.cleaned_data.get("enterprise")
+        return super().save(commit=commit)
+
+
+class MemberLinkRequestForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50, help_text=_("与党员档案中的姓名一致。"))
+    id_number = forms.CharField(
+        label=_("身份证号"),
+        max_length=18,
+        min_length=18,
+        help_text=_("只用于匹配您的党员档案，不会显示给他人。"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    def clean_id_number(self):
+        from .validators import validate_id_number
+
+        value = self.cleaned_data["id_number"].strip().upper()
+        validate_id_number(value)
+        return value

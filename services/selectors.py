@@ -1,0 +1,199 @@
+"""Read side of the portal: event lists, a person's bookings, the check-in choices, a station's week.
+
+Selectors own the joins, so pages and the API have a fixed number of queries
+whatever the number of rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from buildings.selectors import scope_queryset
+
+from .models import Booking, Event, ServiceStation, Space, SpaceReservation
+
+PLACE_RELATED = ("space__station__building__street",)
+
+
+def event_queryset() -> QuerySet[Event]:
+    """Events with their place (space, station, building, street) joined in."""
+    return Event.objects.select_related(*PLACE_RELATED, "organizer")
+
+
+def upcoming_event_list(*, now: datetime.datetime | None = None) -> QuerySet[Event]:
+    """Published events that have not ended, soonest first."""
+    now = now or timezone.now()
+    return event_queryset().filter(status=Event.Status.PUBLISHED, ends_at__gt=now).order_by("starts_at", "id")
+
+
+def portal_event(*, pk: int) -> Event | None:
+    """An event a person may open in the portal: published or cancelled (drafts are not public)."""
+    return event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]).first()
+
+
+def active_booking_map(*, user, events) -> dict[int, Booking]:
+    """The user's confirmed or waitlisted booking for each of ``events`` (one query)."""
+    if not (user and user.is_authenticated):
+        return {}
+    ids = [e.pk for e in events]
+    if not ids:
+        return {}
+    rows = Booking.objects.filter(user=user, event_id__in=ids, status__in=Booking.ACTIVE)
+    return {b.event_id: b for b in rows}
+
+
+def _waitlist_position_subquery():
+    """1-based FCFS place among the event's waitlisted bookings, computed in SQL (no N+1)."""
+    ahead = (
+        Booking.objects.filter(event=OuterRef("event_id"), status=Booking.Status.WAITLISTED)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
+        )
+        .order_by()
+        .values("event_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(ahead), 0) + 1
+
+
+def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None) -> QuerySet[Booking]:
+    """A person's bookings, upcoming (event not ended, soonest first) or past (latest first).
+
+    Each waitlisted row carries ``queue_position``; the event and its place are joined in.
+    """
+    now = now or timezone.now()
+    qs = (
+        Booking.objects.filter(user=user)
+        .select_related("event__space__station__building")
+        .annotate(queue_position=_waitlist_position_subquery())
+    )
+    if past:
+        return qs.filter(event__ends_at__lte=now).order_by("-event__starts_at", "-id")
+    return qs.filter(event__ends_at__gt=now).order_by("event__starts_at", "id")
+
+
+def user_booking(*, user, pk: int) -> Booking | None:
+    """One of the person's own bookings; other people's are invisible (None)."""
+    return (
+        Booking.objects.filter(user=user, pk=pk)
+        .select_related("event__space__station__building__street", "event__organizer")
+        .annotate(queue_position=_waitlist_position_subquery())
+        .first()
+    )
+
+
+def feed_bookings(*, user, now: datetime.datetime | None = None, days_back: int = 90) -> QuerySet[Booking]:
+    """Bookings for the private calendar feed: not cancelled, events from ``days_back`` days ago on."""
+    now = now or timezone.now()
+    return (
+        Booking.objects.filter(user=user, event__ends_at__gt=now - datetime.timedelta(days=days_back))
+        .exclude(status=Booking.Status.CANCELLED)
+        .select_related("event__space__station__building")
+        .order_by("event__starts_at", "id")
+    )
+
+
+def checkin_event_choices(*, user, now: datetime.datetime | None = None) -> QuerySet[Event]:
+    """Published events in the staff member's territory, from six hours ago to the end of tomorrow."""
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    end = (local + datetime.timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    qs = Event.objects.filter(
+        status=Event.Status.PUBLISHED,
+        ends_at__gt=now - datetime.timedelta(hours=6),
+        starts_at__lt=end,
+    ).select_related("space__station__building")
+    return scope_queryset(qs, user).order_by("starts_at", "id")
+
+
+def station_list(*, street_id: int | None = None) -> QuerySet[ServiceStation]:
+    qs = ServiceStation.objects.filter(is_active=True).select_related("building__street__district")
+    if street_id:
+        qs = qs.filter(building__street_id=street_id)
+    return qs.annotate(space_count=Count("spaces")).order_by("building__street_id", "building__name", "name")
+
+
+def station_detail(*, pk: int) -> ServiceStation | None:
+    return ServiceStation.objects.select_related("building__street__district").filter(pk=pk).first()
+
+
+@dataclass
+class WeekItem:
+    kind: str  # "event" or "reservation"
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    title: str
+    obj: object
+
+
+@dataclass
+class SpaceWeek:
+    """One space's week: ``day_cells`` is seven (date, items) pairs, Monday first."""
+
+    space: Space
+    day_cells: list[tuple[datetime.date, list[WeekItem]]] = field(default_factory=list)
+
+
+def week_start_for(day: datetime.date) -> datetime.date:
+    """The Monday of ``day``'s week."""
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def station_week(
+    *, station: ServiceStation, week_start: datetime.date
+) -> tuple[list[datetime.date], list[SpaceWeek]]:
+    """Each space's published events and approved reservations from Monday ``week_start``, day by day.
+
+    Three queries: spaces, events, reservations.
+    """
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(week_start, datetime.time.min, tzinfo=tz)
+    end = start + datetime.timedelta(days=7)
+    days = [week_start + datetime.timedelta(days=i) for i in range(7)]
+    spaces = list(Space.objects.filter(station=station).order_by("name", "id"))
+    rows = {s.pk: SpaceWeek(space=s, day_cells=[(d, []) for d in days]) for s in spaces}
+    events = Event.objects.filter(
+        space__station=station, status=Event.Status.PUBLISHED, starts_at__lt=end, ends_at__gt=start
+    ).order_by("starts_at")
+    reservations = SpaceReservation.objects.filter(
+        space__station=station, status=SpaceReservation.Status.APPROVED, starts_at__lt=end, ends_at__gt=start
+    ).select_related("organization")
+    items = [WeekItem("event", e.starts_at, e.ends_at, e.title, e) for e in events if e.space_id in rows]
+    items += [
+        WeekItem("reservation", r.starts_at, r.ends_at, r.purpose, r)
+        for r in reservations
+        if r.space_id in rows
+    ]
+    items.sort(key=lambda i: i.starts_at)
+    for item in items:
+        first = max(timezone.localtime(item.starts_at, tz).date(), week_start)
+        last = min(timezone.localtime(item.ends_at - datetime.timedelta(microseconds=1), tz).date(), days[-1])
+        day = first
+        while day <= last:
+            rows[item.obj.space_id].day_cells[(day - week_start).days][1].append(item)
+            day += datetime.timedelta(days=1)
+    return days, list(rows.values())
+
+
+def secretary_organizations(*, user) -> QuerySet:
+    """Party organizations whose secretary is the user's linked party-member record."""
+    from members.models import PartyOrganization
+
+    if not (user and user.is_authenticated and user.party_member_id):
+        return PartyOrganization.objects.none()
+    return PartyOrganization.objects.filter(secretary_id=user.party_member_id).order_by("name")
+
+
+def user_reservation_list(*, user) -> QuerySet[SpaceReservation]:
+    return (
+        SpaceReservation.objects.filter(requested_by=user)
+        .select_related("space__station__building", "organization")
+        .order_by("-starts_at", "-id")
+    )

@@ -1,0 +1,418 @@
+"""The employee portal: browse and book events, my bookings, calendar files, check-in, stations.
+
+Thin views: reads come from ``services.selectors``, writes go through
+``services.booking`` and ``services.reservations``; a ``BookingError`` (or
+``ReservationError``) becomes a message with its exact text, never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from buildings.models import Street
+from buildings.selectors import has_staff_scope, scope_queryset
+from members.models import User
+
+from . import booking as engine
+from . import reservations, selectors
+from .calendar import booking_ics, event_location, feed_ics
+from .filtersets import EventFilterSet
+from .forms import CheckInForm, ReservationRequestForm
+from .models import Booking, Event
+
+EVENTS_PER_PAGE = 12
+BOOKINGS_PER_PAGE = 20
+STATIONS_PER_PAGE = 20
+
+
+def _querystring_without(request: HttpRequest, *keys: str) -> str:
+    params = request.GET.copy()
+    for key in keys:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def _local(dt: datetime.datetime) -> str:
+    return date_format(timezone.localtime(dt), "SHORT_DATETIME_FORMAT")
+
+
+# --- Browse ---------------------------------------------------------------------------------
+
+
+@require_GET
+def event_list(request: HttpRequest) -> HttpResponse:
+    filterset = EventFilterSet(request.GET or None, queryset=selectors.upcoming_event_list())
+    page = Paginator(filterset.qs, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    booked = selectors.active_booking_map(user=request.user, events=page.object_list)
+    cards = [(event, booked.get(event.pk)) for event in page.object_list]
+    return render(
+        request,
+        "portal/event_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "cards": cards,
+            "querystring": _querystring_without(request, "page"),
+            "filtered": any(v for k, v in request.GET.items() if k not in {"page", "building_text"}),
+        },
+    )
+
+
+@require_GET
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = selectors.portal_event(pk=pk)
+    if event is None:
+        raise Http404(_("活动不存在或尚未发布。"))
+    action = engine.booking_action(user=request.user, event=event)
+    my_booking = None
+    if request.user.is_authenticated:
+        my_booking = selectors.active_booking_map(user=request.user, events=[event]).get(event.pk)
+    return render(
+        request,
+        "portal/event_detail.html",
+        {"event": event, "action": action, "my_booking": my_booking, "location": event_location(event)},
+    )
+
+
+@require_POST
+def event_book(request: HttpRequest, pk: int) -> HttpResponse:
+    event = selectors.portal_event(pk=pk)
+    if event is None:
+        raise Http404(_("活动不存在或尚未发布。"))
+    if not request.user.is_authenticated:
+        messages.info(request, _("请先登录，再预约活动。"))
+        return redirect(
+            f"{reverse('login')}?{urlencode({'next': reverse('portal:event_detail', args=[pk])})}"
+        )
+    try:
+        booking = engine.book_event(user=request.user, event=event)
+    except engine.BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:event_detail", pk=pk)
+    if booking.status == Booking.Status.WAITLISTED:
+        position = engine.waitlist_position(booking)
+        messages.success(
+            request,
+            _("名额已满，您已加入候补，目前排第%(n)s位。有人取消时将按顺序为您递补。") % {"n": position},
+        )
+    else:
+        messages.success(request, _("预约成功！请在活动开始时出示签到二维码。"))
+    return redirect("portal:booking_detail", pk=booking.pk)
+
+
+# --- My bookings ----------------------------------------------------------------------------
+
+
+def cancel_state(booking: Booking, now: datetime.datetime) -> tuple[bool, str]:
+    """Whether the booker can still cancel, and if not, why (shown beside the disabled button)."""
+    event = booking.event
+    if booking.status not in Booking.ACTIVE:
+        return False, ""
+    if event.status == Event.Status.CANCELLED:
+        return False, _("活动已取消。")
+    if now >= event.ends_at:
+        return False, _("活动已结束。")
+    # Leaving the waitlist is allowed until the event ends; a confirmed seat only until the deadline.
+    if booking.status == Booking.Status.CONFIRMED and now > event.cancel_deadline:
+        return False, _("已过取消截止时间（%(deadline)s），如需取消请联系服务站。") % {
+            "deadline": _local(event.cancel_deadline)
+        }
+    return True, ""
+
+
+@login_required
+@require_GET
+def my_bookings(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    upcoming_page = Paginator(
+        selectors.user_booking_list(user=request.user, past=False, now=now), BOOKINGS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    past_page = Paginator(
+        selectors.user_booking_list(user=request.user, past=True, now=now), BOOKINGS_PER_PAGE
+    ).get_page(request.GET.get("past_page"))
+    upcoming = [(b, *cancel_state(b, now)) for b in upcoming_page.object_list]
+    return render(
+        request,
+        "portal/my_bookings.html",
+        {
+            "upcoming": upcoming,
+            "upcoming_page": upcoming_page,
+            "past_page": past_page,
+            "now": now,
+        },
+    )
+
+
+def _own_booking(request: HttpRequest, pk: int) -> Booking:
+    booking = selectors.user_booking(user=request.user, pk=pk)
+    if booking is None:
+        raise Http404(_("预约不存在。"))
+    return booking
+
+
+def _qr_svg(data: str) -> str:
+    """The check-in code as an inline SVG QR code (segno), scaled by CSS."""
+    qr = segno.make(data, error="m", micro=False)
+    return qr.svg_inline(scale=6, border=2, dark="#000", light="#fff", svgclass="qr", title=None)
+
+
+@login_required
+@require_GET
+def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _own_booking(request, pk)
+    now = timezone.now()
+    can_cancel, cancel_reason = cancel_state(booking, now)
+    code = qr = ""
+    if booking.status == Booking.Status.CONFIRMED and booking.event.ends_at > now:
+        code = engine.checkin_code(booking)
+        qr = mark_safe(_qr_svg(code))  # segno's own SVG markup, no user input in it
+    return render(
+        request,
+        "portal/booking_detail.html",
+        {
+            "booking": booking,
+            "event": booking.event,
+            "location": event_location(booking.event),
+            "can_cancel": can_cancel,
+            "cancel_reason": cancel_reason,
+            "code": code,
+            "qr": qr,
+        },
+    )
+
+
+@login_required
+@require_POST
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _own_booking(request, pk)
+    try:
+        engine.cancel_booking(booking=booking, by=request.user)
+    except engine.BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect("portal:booking_detail", pk=pk)
+    messages.success(request, _("已取消“%(title)s”的预约。") % {"title": booking.event.title})
+    return redirect("portal:my_bookings")
+
+
+def _calendar_response(body: bytes, *, filename: str | None) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    if filename:
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, max-age=0, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _calendar_context(request: HttpRequest) -> dict:
+    host = request.get_host().split(":")[0] or "localhost"
+    return {"domain": host, "base_url": f"{request.scheme}://{request.get_host()}"}
+
+
+@login_required
+@require_GET
+def booking_calendar(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = _own_booking(request, pk)
+    return _calendar_response(
+        booking_ics(booking, **_calendar_context(request)), filename=f"booking-{booking.pk}.ics"
+    )
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's private feed, for Outlook/Apple/Google calendars; the token is the only key."""
+    user = User.objects.filter(calendar_token=token, is_active=True).first() if token else None
+    if user is None:
+        raise Http404(_("订阅地址无效或已被重置。"))
+    return _calendar_response(
+        feed_ics(selectors.feed_bookings(user=user), **_calendar_context(request)), filename=None
+    )
+
+
+# --- Check-in -------------------------------------------------------------------------------
+
+
+def _require_staff_scope(request: HttpRequest) -> None:
+    if not (request.user.is_staff and has_staff_scope(request.user)):
+        raise PermissionDenied(_("只有负责该服务站的工作人员可以签到。"))
+
+
+def _booker_label(request: HttpRequest, booking: Booking) -> str:
+    if booking.event.is_confidential and not request.user.has_perm("services.view_confidential"):
+        return _("预约人信息保密")
+    user = booking.user
+    return user.get_full_name() or user.username
+
+
+@login_required
+def checkin(request: HttpRequest) -> HttpResponse:
+    """Staff scan or type a booking's code; the booking becomes attended (services.booking.check_in)."""
+    _require_staff_scope(request)
+    events = selectors.checkin_event_choices(user=request.user)
+    initial_event = request.GET.get("event", "")
+    form = CheckInForm(
+        request.POST or None,
+        event_queryset=events,
+        initial={"event": initial_event if initial_event.isdigit() else None},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            event = form.cleaned_data["event"]
+            try:
+                booking = engine.check_in(code=form.cleaned_data["code"], event=event, by=request.user)
+            except engine.BookingError as exc:
+                messages.error(request, exc.message)
+            else:
+                booking = (
+                    scope_queryset(Booking.objects.select_related("event", "user"), request.user)
+                    .filter(pk=booking.pk)
+                    .first()
+                    or booking
+                )
+                messages.success(
+                    request,
+                    _("签到成功：%(who)s · %(title)s（%(time)s）")
+                    % {
+                        "who": _booker_label(request, booking),
+                        "title": booking.event.title,
+                        "time": _local(booking.checked_in_at or timezone.now()),
+                    },
+                )
+                query = f"?{urlencode({'event': event.pk})}" if event else ""
+                return redirect(reverse("portal:checkin") + query)
+        else:
+            messages.error(request, _("请输入签到码。"))
+    selected = None
+    event_value = form["event"].value()
+    if event_value and str(event_value).isdigit():
+        selected = events.filter(pk=event_value).first()
+    attended = 0
+    if selected is not None:
+        attended = selected.bookings.filter(status=Booking.Status.ATTENDED).count()
+    return render(
+        request,
+        "portal/checkin.html",
+        {"form": form, "selected": selected, "attended": attended},
+    )
+
+
+# --- Stations and space reservations --------------------------------------------------------
+
+
+@require_GET
+def station_list(request: HttpRequest) -> HttpResponse:
+    street_id = request.GET.get("street", "")
+    street_id = int(street_id) if street_id.isdigit() else None
+    page = Paginator(selectors.station_list(street_id=street_id), STATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    streets = Street.objects.select_related("district").order_by("district__code", "name")
+    return render(
+        request,
+        "portal/station_list.html",
+        {
+            "page": page,
+            "streets": streets,
+            "street_id": street_id,
+            "querystring": _querystring_without(request, "page"),
+        },
+    )
+
+
+@require_GET
+def station_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    station = selectors.station_detail(pk=pk)
+    if station is None:
+        raise Http404(_("服务站不存在。"))
+    today = timezone.localdate()
+    week_param = request.GET.get("week", "")
+    try:
+        day = datetime.date.fromisoformat(week_param) if week_param else today
+    except ValueError:
+        messages.error(request, _("日期格式应为 年-月-日，如 %(example)s；已显示本周。") % {"example": today})
+        day = today
+    week_start = selectors.week_start_for(day)
+    days, spaces = selectors.station_week(station=station, week_start=week_start)
+    return render(
+        request,
+        "portal/station_detail.html",
+        {
+            "station": station,
+            "days": days,
+            "spaces": spaces,
+            "today": today,
+            "week_start": week_start,
+            "prev_week": week_start - datetime.timedelta(days=7),
+            "next_week": week_start + datetime.timedelta(days=7),
+            "can_reserve": selectors.secretary_organizations(user=request.user).exists()
+            if request.user.is_authenticated
+            else False,
+        },
+    )
+
+
+@login_required
+def reservation_request(request: HttpRequest, pk: int) -> HttpResponse:
+    station = selectors.station_detail(pk=pk)
+    if station is None:
+        raise Http404(_("服务站不存在。"))
+    organizations = selectors.secretary_organizations(user=request.user)
+    if not organizations.exists():
+        return render(request, "portal/reservation_not_allowed.html", {"station": station}, status=403)
+    form = ReservationRequestForm(
+        request.POST or None,
+        organizations=organizations,
+        station=station,
+        initial={"space": request.GET.get("space")},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            reservation = reservations.request_reservation(
+                user=request.user,
+                organization=data["organization"],
+                space=data["space"],
+                purpose=data["purpose"],
+                attendees=data["attendees"],
+                starts_at=data["starts_at"],
+                ends_at=data["ends_at"],
+            )
+        except reservations.ReservationError as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("场地预约申请已提交（%(space)s，%(time)s），请等待服务站审批。")
+                % {"space": reservation.space.name, "time": _local(reservation.starts_at)},
+            )
+            return redirect("portal:my_reservations")
+    return render(request, "portal/reservation_form.html", {"station": station, "form": form})
+
+
+@login_required
+@require_GET
+def my_reservations(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.user_reservation_list(user=request.user), BOOKINGS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "portal/my_reservations.html",
+        {"page": page, "is_secretary": selectors.secretary_organizations(user=request.user).exists()},
+    )
