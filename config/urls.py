@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("accounts/", include("members.urls")),
+    path("notifications/", include("services.notification_urls")),
     path("", include("services.urls")),
 ]

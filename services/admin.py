@@ -467,3 +467,6 @@ class NotificationOutboxAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from services import admin_outbox  # noqa: E402,F401

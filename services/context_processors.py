@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from django.utils.functional import SimpleLazyObject
 
+class _UnreadCount:
+    """Called by the template engine when a template uses it, at most one query per request."""
 
-def _unread_count(user) -> int:
-    from services.models import PortalNotification
+    def __init__(self, user):
+        self.user = user
+        self.value: int | None = None
 
-    return PortalNotification.objects.filter(recipient=user, read_at__isnull=True).count()
+    def __call__(self) -> int:
+        if self.value is None:
+            from services.models import PortalNotification
+
+            self.value = PortalNotification.objects.filter(recipient=self.user, read_at__isnull=True).count()
+        return self.value
 
 
 def notifications(request) -> dict:
@@ -16,4 +23,4 @@ def notifications(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"notification_unread_count": SimpleLazyObject(lambda: _unread_count(user))}
+    return {"notification_unread_count": _UnreadCount(user)}
