@@ -1,0 +1,396 @@
+"""Space reservations (services/reservations.py): who may ask and decide, and no double booking of a room."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from services import reservations
+from services.models import Event, SpaceOccupancy, SpaceReservation
+from services.reservations import ReservationError
+from tests.members.factories import (
+    PartyMemberFactory,
+    PartyOrganizationFactory,
+    StaffUserFactory,
+    UserFactory,
+)
+from tests.services.factories import EventFactory, SpaceFactory, SpaceReservationFactory
+
+H = datetime.timedelta(hours=1)
+
+
+def at(hours: float) -> datetime.datetime:
+    base = (timezone.now() + datetime.timedelta(days=4)).replace(minute=0, second=0, microsecond=0)
+    return base + datetime.timedelta(hours=hours)
+
+
+def event_at(space, start_h, end_h, **kwargs) -> Event:
+    starts, ends = at(start_h), at(end_h)
+    return EventFactory(
+        space=space,
+        starts_at=starts,
+        ends_at=ends,
+        booking_opens_at=starts - datetime.timedelta(days=7),
+        booking_closes_at=starts,
+        cancel_deadline=starts - H,
+        **kwargs,
+    )
+
+
+def state():
+    return (
+        list(SpaceReservation.objects.order_by("pk").values()),
+        list(SpaceOccupancy.objects.order_by("pk").values()),
+    )
+
+
+def assert_refused(code, message, action):
+    before = state()
+    with pytest.raises(ReservationError) as info:
+        action()
+    assert info.value.code == code
+    assert str(info.value.message) == message
+    assert state() == before
+
+
+@pytest.fixture
+def space(street_a):
+    return SpaceFactory(station__building__street=street_a, capacity=30, name="多功能活动室")
+
+
+@pytest.fixture
+def organization(street_a):
+    org = PartyOrganizationFactory(street=street_a, name="静安嘉里中心联合党支部")
+    org.secretary = PartyMemberFactory(organization=org)
+    org.save()
+    return org
+
+
+@pytest.fixture
+def secretary(organization):
+    return UserFactory(party_member=organization.secretary)
+
+
+def ask(user, organization, space, start_h=0, end_h=2, **overrides):
+    kwargs = {
+        "user": user,
+        "organization": organization,
+        "space": space,
+        "starts_at": at(start_h),
+        "ends_at": at(end_h),
+        "purpose": "支部主题党日",
+        "attendees": 20,
+    }
+    kwargs.update(overrides)
+    return reservations.request_reservation(**kwargs)
+
+
+# --- request ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_secretary_requests_a_space(secretary, organization, space):
+    reservation = ask(secretary, organization, space, purpose="  支部主题党日  ")
+    reservation.refresh_from_db()
+    assert reservation.status == SpaceReservation.Status.REQUESTED
+    assert (reservation.requested_by, reservation.organization, reservation.space) == (
+        secretary,
+        organization,
+        space,
+    )
+    assert reservation.purpose == "支部主题党日"
+    assert not SpaceOccupancy.objects.exists()  # a request holds nothing yet
+
+
+@pytest.mark.django_db
+def test_staff_in_scope_may_request_on_behalf_of_the_organization(social_worker, organization, space):
+    assert ask(social_worker, organization, space).status == SpaceReservation.Status.REQUESTED
+
+
+@pytest.mark.django_db
+def test_others_may_not_request(organization, space, street_b):
+    plain_member = UserFactory(party_member=PartyMemberFactory(organization=organization))
+    other_secretary = UserFactory(party_member=PartyMemberFactory())
+    PartyOrganizationFactory(secretary=other_secretary.party_member)
+    for user in (UserFactory(), plain_member, other_secretary, StaffUserFactory(streets=[street_b])):
+        assert_refused(
+            "not_secretary",
+            "只有该党组织的书记或负责该服务站的社工可以申请使用场地。",
+            lambda u=user: ask(u, organization, space),
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "code", "message"),
+    [
+        ({"purpose": "   "}, "purpose_required", "请填写用途。"),
+        ({"purpose": "长" * 201}, "purpose_too_long", "用途不能超过200个字。"),
+        ({"start_h": 2, "end_h": 2}, "invalid_period", "结束时间必须晚于开始时间。"),
+        ({"start_h": 3, "end_h": 1}, "invalid_period", "结束时间必须晚于开始时间。"),
+        ({"start_h": -200, "end_h": -199}, "in_past", "不能预约已经开始或过去的时段。"),
+        ({"attendees": 0}, "attendees_invalid", "预计人数必须大于0。"),
+        ({"attendees": 31}, "too_many_attendees", "预计人数超过空间容纳人数（30人）。"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_clear_message(
+    secretary, organization, space, overrides, code, message
+):
+    assert_refused(code, message, lambda: ask(secretary, organization, space, **overrides))
+
+
+@pytest.mark.django_db
+def test_a_closed_station_takes_no_requests(secretary, organization, space):
+    space.station.is_active = False
+    space.station.save()
+    assert_refused(
+        "station_closed", "该服务站暂停开放，不能预约。", lambda: ask(secretary, organization, space)
+    )
+
+
+@pytest.mark.django_db
+def test_a_taken_slot_is_refused_at_request_time(secretary, organization, space, social_worker):
+    event_at(space, 0, 2, title="安全生产讲座")
+    assert_refused(
+        "space_conflict",
+        "该时段与活动《安全生产讲座》冲突。",
+        lambda: ask(secretary, organization, space, 1, 3),
+    )
+    other = PartyOrganizationFactory(name="南京西路第二党支部", street=organization.street)
+    approved = ask(social_worker, other, space, 4, 6, purpose="党课")
+    reservations.approve_reservation(reservation=approved, by=social_worker)
+    assert_refused(
+        "space_conflict",
+        "该时段与党组织“南京西路第二党支部”已批准的场地预约（党课）冲突。",
+        lambda: ask(secretary, organization, space, 5, 7),
+    )
+    assert ask(secretary, organization, space, 2, 4).pk  # the gap between them is free
+
+
+# --- approve / reject ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_stations_social_worker_approves(secretary, organization, space, social_worker):
+    reservation = ask(secretary, organization, space)
+    approved = reservations.approve_reservation(reservation=reservation, by=social_worker, note="同意")
+    assert reservation.status == approved.status == SpaceReservation.Status.APPROVED
+    approved.refresh_from_db()
+    assert (approved.decided_by, approved.decision_note) == (social_worker, "同意")
+    assert approved.decided_at is not None
+    assert SpaceOccupancy.objects.get(reservation=approved).starts_at == approved.starts_at
+    # Now the room is held: an event cannot be put there, by any write path.
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        event_at(space, 1, 3)
+
+
+@pytest.mark.django_db
+def test_only_staff_in_scope_decide(secretary, organization, space, street_b):
+    reservation = ask(secretary, organization, space)
+    for by in (secretary, StaffUserFactory(streets=[street_b]), UserFactory()):
+        assert_refused(
+            "forbidden",
+            "只有负责该服务站的社工可以审批。",
+            lambda by=by: reservations.approve_reservation(reservation=reservation, by=by),
+        )
+        assert_refused(
+            "forbidden",
+            "只有负责该服务站的社工可以审批。",
+            lambda by=by: reservations.reject_reservation(reservation=reservation, by=by),
+        )
+
+
+@pytest.mark.django_db
+def test_a_decided_request_cannot_be_decided_again(secretary, organization, space, social_worker):
+    reservation = ask(secretary, organization, space)
+    reservations.reject_reservation(reservation=reservation, by=social_worker, note="  该时段另有安排  ")
+    reservation.refresh_from_db()
+    assert reservation.status == SpaceReservation.Status.REJECTED
+    assert reservation.decision_note == "该时段另有安排"
+    for decide in (reservations.approve_reservation, reservations.reject_reservation):
+        assert_refused(
+            "not_pending",
+            "该申请已处理（当前状态：已驳回）。",
+            lambda decide=decide: decide(reservation=reservation, by=social_worker),
+        )
+
+
+@pytest.mark.django_db
+def test_a_note_that_is_too_long_is_refused(secretary, organization, space, social_worker):
+    reservation = ask(secretary, organization, space)
+    for decide in (reservations.approve_reservation, reservations.reject_reservation):
+        assert_refused(
+            "note_too_long",
+            "审批意见不能超过200个字。",
+            lambda decide=decide: decide(reservation=reservation, by=social_worker, note="长" * 201),
+        )
+
+
+@pytest.mark.django_db
+def test_a_request_whose_time_has_come_cannot_be_approved(organization, space, social_worker, secretary):
+    now = timezone.now()
+    reservation = SpaceReservationFactory(
+        space=space, organization=organization, requested_by=secretary, starts_at=now - H, ends_at=now + H
+    )
+    assert_refused(
+        "reservation_past",
+        "申请的时段已开始或已过去，不能批准。",
+        lambda: reservations.approve_reservation(reservation=reservation, by=social_worker),
+    )
+
+
+@pytest.mark.django_db
+def test_approval_is_refused_when_an_event_took_the_slot_meanwhile(
+    secretary, organization, space, social_worker
+):
+    reservation = ask(secretary, organization, space, 0, 2)
+    event_at(space, 1, 3, title="青年联谊会")  # scheduled in the admin after the request
+    assert_refused(
+        "space_conflict",
+        "该时段与活动《青年联谊会》冲突。",
+        lambda: reservations.approve_reservation(reservation=reservation, by=social_worker),
+    )
+
+
+@pytest.mark.django_db
+def test_of_two_overlapping_requests_only_one_is_approved(organization, space, social_worker):
+    first = ask(social_worker, organization, space, 0, 2)
+    second = ask(social_worker, organization, space, 1, 3, purpose="组织生活会")
+    reservations.approve_reservation(reservation=first, by=social_worker)
+    assert_refused(
+        "space_conflict",
+        "该时段与党组织“静安嘉里中心联合党支部”已批准的场地预约（支部主题党日）冲突。",
+        lambda: reservations.approve_reservation(reservation=second, by=social_worker),
+    )
+
+
+@pytest.mark.django_db
+def test_a_constraint_violation_after_the_check_becomes_the_same_clear_message(
+    secretary, organization, space, social_worker, monkeypatch
+):
+    """The database has the last word: if the check misses a clash (a race), the constraint's
+    violation is turned into the domain message, not a 500."""
+    reservation = ask(secretary, organization, space, 0, 2)
+    event_at(space, 1, 3, title="消防演练")
+    real = reservations.space_conflict
+    calls = []
+
+    def blind_first_time(**kwargs):
+        calls.append(kwargs)
+        return None if len(calls) == 1 else real(**kwargs)
+
+    monkeypatch.setattr(reservations, "space_conflict", blind_first_time)
+    assert_refused(
+        "space_conflict",
+        "该时段与活动《消防演练》冲突。",
+        lambda: reservations.approve_reservation(reservation=reservation, by=social_worker),
+    )
+    assert len(calls) == 2
+
+
+# --- cancel -------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_cancelling_an_approved_reservation_frees_the_room(secretary, organization, space, social_worker):
+    reservation = ask(secretary, organization, space, 0, 2)
+    reservations.approve_reservation(reservation=reservation, by=social_worker)
+    reservations.cancel_reservation(reservation=reservation, by=secretary)
+    assert reservation.status == SpaceReservation.Status.CANCELLED
+    assert not SpaceOccupancy.objects.filter(reservation=reservation).exists()
+    assert event_at(space, 0, 2).pk
+    assert_refused(
+        "not_cancellable",
+        "该预约当前状态为“已撤销”，不能撤销。",
+        lambda: reservations.cancel_reservation(reservation=reservation, by=secretary),
+    )
+
+
+@pytest.mark.django_db
+def test_who_may_cancel(secretary, organization, space, social_worker, street_b):
+    by_requester = ask(social_worker, organization, space, 0, 1)
+    by_secretary = ask(social_worker, organization, space, 2, 3)
+    by_staff = ask(secretary, organization, space, 4, 5)
+    for stranger in (UserFactory(), StaffUserFactory(streets=[street_b])):
+        assert_refused(
+            "forbidden",
+            "只有申请人、该党组织书记或负责该服务站的社工可以撤销。",
+            lambda s=stranger: reservations.cancel_reservation(reservation=by_staff, by=s),
+        )
+    reservations.cancel_reservation(reservation=by_requester, by=social_worker)
+    reservations.cancel_reservation(reservation=by_secretary, by=secretary)
+    reservations.cancel_reservation(reservation=by_staff, by=social_worker)
+    assert set(SpaceReservation.objects.values_list("status", flat=True)) == {
+        SpaceReservation.Status.CANCELLED
+    }
+
+
+@pytest.mark.django_db
+def test_an_ended_reservation_cannot_be_cancelled(secretary, organization, space):
+    now = timezone.now()
+    reservation = SpaceReservationFactory(
+        space=space,
+        organization=organization,
+        requested_by=secretary,
+        starts_at=now - 3 * H,
+        ends_at=now - H,
+        status=SpaceReservation.Status.APPROVED,
+    )
+    assert_refused(
+        "reservation_past",
+        "该预约的时段已结束，不能撤销。",
+        lambda: reservations.cancel_reservation(reservation=reservation, by=secretary),
+    )
+
+
+# --- real races ---------------------------------------------------------------------------------
+
+
+def _race(*calls):
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(i, call):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = ("ok", call())
+        except BaseException as exc:
+            results[i] = ("error", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_parallel_approvals_of_overlapping_requests_approve_exactly_one(organization, space, social_worker):
+    requests = [ask(social_worker, organization, space, 0, 2, purpose=f"活动{i}") for i in range(6)]
+    results = _race(
+        *[
+            lambda r=r: reservations.approve_reservation(
+                reservation=SpaceReservation.objects.get(pk=r.pk), by=social_worker
+            )
+            for r in requests
+        ]
+    )
+    ok = [v for kind, v in results if kind == "ok"]
+    errors = [v for kind, v in results if kind == "error"]
+    assert len(ok) == 1
+    assert len(errors) == 5
+    assert all(isinstance(e, ReservationError) and e.code == "space_conflict" for e in errors), errors
+    winner = ok[0]
+    assert {str(e.message) for e in errors} == {
+        f"该时段与党组织“{organization.name}”已批准的场地预约（{winner.purpose}）冲突。"
+    }
+    assert list(SpaceReservation.objects.filter(status=SpaceReservation.Status.APPROVED)) == [winner]
+    assert SpaceOccupancy.objects.get().reservation_id == winner.pk
