@@ -108,9 +108,7 @@ class StreetListFilter(admin.SimpleListFilter):
     parameter_name = "street"
 
     def lookups(self, request, model_admin):
-        streets = list(scope_queryset(Street.objects.select_related("district"), request.user))
-        if len(streets) < 2:
-            return []
+        streets = scope_queryset(Street.objects.select_related("district"), request.user)
         return [(str(s.pk), str(s)) for s in streets]
 
     def queryset(self, request, queryset):
@@ -129,9 +127,7 @@ class DistrictListFilter(admin.SimpleListFilter):
     parameter_name = "district"
 
     def lookups(self, request, model_admin):
-        districts = list(scope_queryset(District.objects.all(), request.user))
-        if len(districts) < 2:
-            return []
+        districts = scope_queryset(District.objects.all(), request.user)
         return [(str(d.pk), str(d)) for d in districts]
 
     def queryset(self, request, queryset):

@@ -22,6 +22,7 @@ from buildings.adminkit import (
     masked_column,
     note_form_response,
 )
+from buildings.selectors import scope_queryset
 
 from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
 
@@ -90,6 +91,11 @@ class PartyOrganizationAdmin(ScopedAdmin):
         (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
 
+    def scope_filter(self, request, queryset):
+        if is_transfer_destination_lookup(request):
+            return queryset  # any organization may receive a transfer (MemberTransferAdmin)
+        return super().scope_filter(request, queryset)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_member_count=Count("members", distinct=True))
 
@@ -148,8 +154,31 @@ class PartyMemberAdmin(ScopedAdmin):
     )
 
 
+def organizations_in_scope(user):
+    return scope_queryset(PartyOrganization.objects.all(), user).values("pk")
+
+
+def is_transfer_destination_lookup(request) -> bool:
+    """The autocomplete of a transfer's destination organization (see MemberTransferAdmin)."""
+    return (
+        request.path.endswith("/autocomplete/")
+        and request.GET.get("app_label") == "members"
+        and request.GET.get("model_name") == "membertransfer"
+        and request.GET.get("field_name") == "to_organization"
+    )
+
+
 @admin.register(MemberTransfer)
 class MemberTransferAdmin(ScopedAdmin):
+    """Transfers, requested and decided through members/transfers.py.
+
+    A transfer concerns two sides: it is visible to the member's street and to
+    the streets of its sending and receiving organizations, so the receiving
+    side can complete it. The destination may be any organization of the city
+    (the one deliberate exception to scoped choices: a member moving to another
+    street is the common case); everything else stays within the territory.
+    """
+
     list_display = (
         "member",
         "direction",
@@ -169,9 +198,8 @@ class MemberTransferAdmin(ScopedAdmin):
     )
     list_filter = ("status", "direction", StreetListFilter, DistrictListFilter)
     search_fields = ("member__name", "=member__id_number", "external_organization")
-    autocomplete_fields = ("member", "from_organization", "to_organization")
+    autocomplete_fields = ("member", "to_organization")
     date_hierarchy = "requested_on"
-    readonly_fields = ("status", "completed_on", "created_by", "created_at")
     fields = (
         "member",
         "direction",
@@ -185,19 +213,46 @@ class MemberTransferAdmin(ScopedAdmin):
         "created_by",
         "created_at",
     )
+    readonly_fields = ("from_organization", "status", "completed_on", "created_by", "created_at")
     actions = ("complete_transfers", "cancel_transfers")
 
+    def scope_filter(self, request, queryset):
+        if request.user.is_superuser:
+            return queryset
+        orgs = organizations_in_scope(request.user)
+        return queryset.filter(
+            Q(member__organization__in=orgs) | Q(from_organization__in=orgs) | Q(to_organization__in=orgs)
+        )
+
+    def get_field_queryset(self, db, db_field, request):
+        if db_field.name == "to_organization":
+            return PartyOrganization.objects.using(db).order_by("name")
+        return super().get_field_queryset(db, db_field, request)
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.status != MemberTransfer.Status.PENDING:
-            # A finished transfer is a record: it is no longer edited.
-            readonly += [f for f in self.fields if f not in readonly]
-        return readonly
+        if obj is not None:
+            # Direction, sides and dates change only through the actions; the note stays editable.
+            return [f for f in self.fields if f != "note"]
+        return self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from members.transfers import request_transfer
+
+        created = request_transfer(
+            member=obj.member,
+            direction=obj.direction,
+            to_organization=obj.to_organization,
+            external_organization=obj.external_organization,
+            requested_on=obj.requested_on,
+            note=obj.note,
+            by=request.user,
+        )
+        for field in ("pk", "from_organization_id", "status", "created_by_id", "created_at"):
+            setattr(obj, field, getattr(created, field))
+        self.ensure_in_scope(request, obj)
 
     @admin.action(description=_("完成转接"), permissions=["change"])
     def complete_transfers(self, request, queryset):
@@ -205,7 +260,7 @@ class MemberTransferAdmin(ScopedAdmin):
 
         self.run_domain_action(
             request,
-            queryset.select_related("member"),
+            queryset,
             lambda transfer: complete_transfer(transfer=transfer, by=request.user),
             done_message=_t("已完成 %(count)d 条组织关系转接。"),
         )
@@ -216,7 +271,7 @@ class MemberTransferAdmin(ScopedAdmin):
 
         self.run_domain_action(
             request,
-            queryset.select_related("member"),
+            queryset,
             lambda transfer: cancel_transfer(transfer=transfer, by=request.user),
             done_message=_t("已撤销 %(count)d 条组织关系转接。"),
         )
