@@ -1,0 +1,341 @@
+"""Accounts (members/accounts.py and the accounts pages): sign-up, login, passwords, profile, link requests."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from members import accounts
+from members.models import MemberLinkRequest, User
+from tests.buildings.factories import BuildingFactory, EnterpriseFactory
+from tests.members.factories import PASSWORD, PartyMemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SIGNUP = reverse("signup")
+
+
+@pytest.fixture
+def building():
+    return BuildingFactory(name="静安嘉里中心", address="南京西路1515号")
+
+
+@pytest.fixture
+def enterprise(building):
+    return EnterpriseFactory(building=building, name="上海示例科技有限公司")
+
+
+def signup_data(bldg, enterprise=None, **overrides):
+    data = {
+        "username": "xiaoming",
+        "phone": "13912345678",
+        "email": "xiaoming@example.com",
+        "password1": "Quiet-River-2026",
+        "password2": "Quiet-River-2026",
+        "building": bldg.pk,
+        "building_text": "",
+        "enterprise": enterprise.pk if enterprise else "",
+        "enterprise_text": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# --- the write side ------------------------------------------------------------------------------
+
+
+def test_register_user_creates_an_employee(building, enterprise):
+    user = accounts.register_user(
+        username="lihua",
+        email="lihua@example.com",
+        phone="13800001111",
+        password="Quiet-River-2026",
+        building=building,
+        enterprise=enterprise,
+    )
+    user.refresh_from_db()
+    assert user.check_password("Quiet-River-2026")
+    assert (user.building, user.enterprise, user.is_staff, user.is_superuser) == (
+        building,
+        enterprise,
+        False,
+        False,
+    )
+
+
+def test_register_user_refuses_an_employer_in_another_building_and_weak_passwords(building):
+    elsewhere = EnterpriseFactory()
+    with pytest.raises(ValidationError) as info:
+        accounts.register_user(
+            username="a", email="a@example.com", phone="13800001111", password="Quiet-River-2026",
+            building=building, enterprise=elsewhere,
+        )  # fmt: skip
+    assert "工作单位不在所选楼宇中。" in str(info.value)
+    with pytest.raises(ValidationError):
+        accounts.register_user(
+            username="b", email="b@example.com", phone="13800001112", password="12345678", building=building
+        )
+    assert not User.objects.exists()
+
+
+# --- sign-up page --------------------------------------------------------------------------------
+
+
+def test_signup_logs_in_and_says_welcome(client, building, enterprise):
+    response = client.post(SIGNUP, signup_data(building, enterprise), follow=True)
+    user = User.objects.get(username="xiaoming")
+    assert (user.building, user.enterprise, user.phone) == (building, enterprise, "13912345678")
+    assert response.context["user"] == user
+    assert "注册成功，欢迎您！" in response.content.decode()
+
+
+def test_signup_without_javascript_resolves_typed_names(client, building, enterprise):
+    data = signup_data(
+        building,
+        building="",
+        building_text="静安嘉里中心（南京西路1515号）",
+        enterprise="",
+        enterprise_text="上海示例科技有限公司",
+    )
+    client.post(SIGNUP, data)
+    user = User.objects.get(username="xiaoming")
+    assert (user.building, user.enterprise) == (building, enterprise)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"phone": "12345"}, "phone", "请输入11位中国大陆手机号码（以13–19开头）。"),
+        ({"building": "", "building_text": "不存在的大厦"}, "building", "未找到“不存在的大厦”"),
+        ({"building": "", "building_text": ""}, "building", "该字段是必填项。"),
+        ({"building": "999999"}, "building", "请从提示列表中选择。"),
+        ({"password2": "different"}, "password2", "输入的两个密码不一致。"),
+        ({"email": "not-an-email"}, "email", "请输入合法的邮件地址。"),
+    ],
+)
+def test_signup_errors_are_field_messages(client, building, overrides, field, message):
+    response = client.post(SIGNUP, signup_data(building, **overrides))
+    assert response.status_code == 200
+    errors = " ".join(response.context["form"].errors.get(field, []))
+    assert message in errors
+    assert not User.objects.filter(username="xiaoming").exists()
+
+
+def test_signup_refuses_taken_phone_email_and_foreign_employer(client, building):
+    UserFactory(phone="13912345678", email="XiaoMing@example.com")
+    response = client.post(SIGNUP, signup_data(building, EnterpriseFactory()))
+    errors = response.context["form"].errors
+    assert "该手机号码已注册，请直接登录。" in errors["phone"]
+    assert "该邮箱已注册。如忘记密码，请使用“找回密码”。" in errors["email"]
+    assert errors["enterprise"]  # an enterprise of another building is not in the narrowed list
+
+
+def test_signup_page_renders_accessible_autocomplete(client, building):
+    html = client.get(SIGNUP).content.decode()
+    assert 'role="combobox"' in html
+    assert '<label for="id_building"' in html and 'id="id_building"' in html
+    assert f'data-autocomplete-url="{reverse("autocomplete_buildings")}"' in html
+
+
+# --- autocomplete --------------------------------------------------------------------------------
+
+
+def test_building_autocomplete(client, building):
+    BuildingFactory(name="恒隆广场", address="南京西路1266号")
+    for i in range(20):
+        BuildingFactory(name=f"南京西路大楼{i}")
+    data = client.get(reverse("autocomplete_buildings"), {"q": "嘉里"}).json()
+    assert data["results"] == [
+        {"id": building.pk, "label": "静安嘉里中心（南京西路1515号）", "detail": building.street.name}
+    ]
+    by_address = client.get(reverse("autocomplete_buildings"), {"q": "1266"}).json()["results"]
+    assert [r["label"] for r in by_address] == ["恒隆广场（南京西路1266号）"]
+    assert len(client.get(reverse("autocomplete_buildings"), {"q": "南京西路"}).json()["results"]) == 15
+    assert client.get(reverse("autocomplete_buildings")).json() == {"results": []}
+
+
+def test_enterprise_autocomplete_is_per_building(client, building, enterprise):
+    EnterpriseFactory(name="上海示例贸易有限公司")  # another building
+    url = reverse("autocomplete_enterprises")
+    results = client.get(url, {"building": building.pk, "q": "示例"}).json()["results"]
+    assert [r["id"] for r in results] == [enterprise.pk]
+    assert [r["id"] for r in client.get(url, {"building": building.pk}).json()["results"]] == [enterprise.pk]
+    assert client.get(url, {"q": "示"}).json() == {"results": []}
+    assert len(client.get(url, {"q": "示例"}).json()["results"]) == 2
+    bad = client.get(url, {"building": "1 OR 1=1"})
+    assert bad.status_code == 400 and "building" in bad.json()["error"]
+
+
+# --- login, logout, passwords --------------------------------------------------------------------
+
+
+def test_login_and_logout_answer_with_messages(client):
+    user = UserFactory(username="zhangwei", language="en")
+    response = client.post(reverse("login"), {"username": "zhangwei", "password": PASSWORD})
+    assert response.status_code == 302
+    # The language saved in the profile applies from the login on.
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    page = client.get(response["Location"])
+    assert page.context["user"] == user
+    assert "Logged in." in page.content.decode() or "登录成功。" in page.content.decode()
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    response = client.post(reverse("logout"), follow=True)
+    assert not response.context["user"].is_authenticated
+    assert "您已退出登录。" in response.content.decode()
+
+
+def test_wrong_password_is_a_form_error(client):
+    UserFactory(username="zhangwei")
+    response = client.post(reverse("login"), {"username": "zhangwei", "password": "wrong"})
+    assert response.status_code == 200
+    assert "请输入一个正确的" in response.content.decode()
+
+
+def test_password_change(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": PASSWORD, "new_password1": "Quiet-River-2026", "new_password2": "Quiet-River-2026"},
+        follow=True,
+    )
+    user.refresh_from_db()
+    assert user.check_password("Quiet-River-2026")
+    assert "密码已修改。" in response.content.decode()
+
+
+def test_password_reset_by_email(client):
+    user = UserFactory(email="reset@example.com")
+    response = client.post(reverse("password_reset"), {"email": "reset@example.com"}, follow=True)
+    assert "请查收邮件" in response.content.decode()
+    (message,) = mail.outbox
+    assert message.to == ["reset@example.com"] and "重设您的密码" in message.subject
+    link = re.search(r"https?://[^/]+(/accounts/reset/\S+/)", message.body).group(1)
+    form_page = client.get(link, follow=True)
+    assert form_page.context["validlink"]
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "Quiet-River-2026", "new_password2": "Quiet-River-2026"},
+    )
+    user.refresh_from_db()
+    assert user.check_password("Quiet-River-2026")
+    # An unknown address gets the same page and no mail (no account discovery).
+    client.post(reverse("password_reset"), {"email": "nobody@example.com"})
+    assert len(mail.outbox) == 1
+
+
+# --- profile -------------------------------------------------------------------------------------
+
+
+def test_profile_update_and_language_cookie(client, building, enterprise):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(
+        reverse("profile"),
+        {
+            "first_name": "王小明",
+            "email": "new@example.com",
+            "phone": "13700000000",
+            "language": "en",
+            "notify_by_email": "",
+            "notify_in_portal": "on",
+            "building": building.pk,
+            "enterprise": enterprise.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    user.refresh_from_db()
+    assert (user.first_name, user.email, user.building, user.enterprise) == (
+        "王小明",
+        "new@example.com",
+        building,
+        enterprise,
+    )
+    assert user.notify_by_email is False and user.language == "en"
+
+
+def test_profile_refuses_foreign_employer_and_keeps_staff_flags(client, building):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(
+        reverse("profile"),
+        {
+            "email": user.email,
+            "phone": user.phone,
+            "language": "zh-hans",
+            "building": building.pk,
+            "enterprise_text": EnterpriseFactory(name="别楼的公司").name,
+            "is_staff": "on",
+            "is_superuser": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "个人资料未保存" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_staff and not user.is_superuser and user.building is None
+
+
+# --- party-member link requests ------------------------------------------------------------------
+
+
+def test_link_request_needs_matching_name_and_id_number(client):
+    member = PartyMemberFactory(name="李红")
+    user = UserFactory()
+    client.force_login(user)
+    url = reverse("member_link_request")
+    response = client.post(url, {"name": "李白", "id_number": member.id_number})
+    assert "未找到姓名和身份证号都匹配的党员档案" in response.content.decode()
+    response = client.post(url, {"name": "李红", "id_number": "310101199001011235"})
+    assert response.context["form"].errors["id_number"]  # bad check digit: a field error
+    response = client.post(url, {"name": "李红", "id_number": member.id_number.lower()}, follow=True)
+    request = MemberLinkRequest.objects.get(user=user)
+    assert request.member == member and request.status == MemberLinkRequest.Status.PENDING
+    assert "申请已提交" in response.content.decode()
+    assert "正在等待街道社工核实" in client.get(reverse("profile")).content.decode()
+
+
+def test_link_request_refusals():
+    member = PartyMemberFactory(name="李红")
+    user = UserFactory()
+    accounts.request_member_link(user=user, name="李红", id_number=member.id_number)
+    with pytest.raises(accounts.AccountError) as info:
+        accounts.request_member_link(user=user, name="李红", id_number=member.id_number)
+    assert info.value.code == "request_pending"
+    UserFactory(party_member=member)
+    with pytest.raises(accounts.AccountError) as info:
+        accounts.request_member_link(user=UserFactory(), name="李红", id_number=member.id_number)
+    assert info.value.code == "member_already_linked"
+    linked = UserFactory(party_member=PartyMemberFactory())
+    with pytest.raises(accounts.AccountError) as info:
+        accounts.request_member_link(user=linked, name="x", id_number="y")
+    assert info.value.code == "already_linked"
+    assert MemberLinkRequest.objects.count() == 1
+
+
+# --- calendar token ------------------------------------------------------------------------------
+
+
+def test_calendar_token_reset_and_revoke_from_the_profile(client):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(reverse("calendar_token"), {"action": "reset"}, follow=True)
+    user.refresh_from_db()
+    assert user.calendar_token
+    html = response.content.decode()
+    assert "已生成日历订阅地址" in html
+    assert reverse("portal:calendar_feed", args=[user.calendar_token]) in html
+    old = user.calendar_token
+    client.post(reverse("calendar_token"), {"action": "reset"})
+    user.refresh_from_db()
+    assert user.calendar_token != old
+    response = client.post(reverse("calendar_token"), {"action": "revoke"}, follow=True)
+    user.refresh_from_db()
+    assert user.calendar_token is None
+    assert "日历订阅已关闭" in response.content.decode()
+    assert client.get(reverse("calendar_token")).status_code == 405
+    response = client.post(reverse("calendar_token"), {"action": "drop tables"}, follow=True)
+    assert "无法识别的操作。" in response.content.decode()

@@ -1,0 +1,118 @@
+"""Calendar files (services/calendar.py): the .ics per booking and the private, revocable feed."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from icalendar import Calendar
+
+from members import accounts
+from services import booking as engine
+from services.calendar import booking_ics, feed_ics
+from services.models import Booking
+from tests.members.factories import UserFactory
+from tests.services.factories import EventFactory, ServiceStationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def vevents(body: bytes):
+    return [c for c in Calendar.from_ical(body).walk("VEVENT")]
+
+
+def test_booking_ics_has_the_event_in_utc_with_place_and_a_stable_uid():
+    station = ServiceStationFactory(name="南京西路党群服务站", floor=6, building__name="静安嘉里中心")
+    event = EventFactory(space__station=station, space__name="多功能厅", title="党课：新质生产力")
+    booking = engine.book_event(user=UserFactory(), event=event)
+    body = booking_ics(booking, domain="portal.example", base_url="https://portal.example")
+    assert b"BEGIN:VCALENDAR" in body and b"VERSION:2.0" in body
+    (vevent,) = vevents(body)
+    assert vevent["UID"] == f"booking-{booking.pk}@portal.example"
+    assert vevent.decoded("DTSTART") == event.starts_at
+    assert vevent.decoded("DTEND") == event.ends_at
+    assert vevent.decoded("DTSTART").utcoffset() == datetime.timedelta(0)
+    assert str(vevent["SUMMARY"]) == "党课：新质生产力"
+    assert "静安嘉里中心" in str(vevent["LOCATION"]) and "6层" in str(vevent["LOCATION"])
+    assert "多功能厅" in str(vevent["LOCATION"])
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+    assert str(vevent["URL"]) == f"https://portal.example/bookings/{booking.pk}/"
+
+
+def test_waitlisted_booking_is_tentative():
+    event = EventFactory(capacity=1)
+    engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    (vevent,) = vevents(booking_ics(waiting, domain="x", base_url="http://x"))
+    assert str(vevent["STATUS"]) == "TENTATIVE"
+    assert str(vevent["SUMMARY"]).startswith("【候补】")
+
+
+def test_download_is_an_attachment_for_the_booker_only(client):
+    user = UserFactory()
+    booking = engine.book_event(user=user, event=EventFactory())
+    url = reverse("portal:booking_calendar", args=[booking.pk])
+    assert client.get(url).status_code == 302  # login first
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="booking-{booking.pk}.ics"'
+    assert len(vevents(response.content)) == 1
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+
+
+def test_feed_lists_my_active_bookings_and_not_cancelled_ones():
+    user = UserFactory()
+    kept = engine.book_event(user=user, event=EventFactory(title="保留的"))
+    gone = engine.book_event(user=user, event=EventFactory(title="取消的"))
+    engine.cancel_booking(booking=gone, by=user)
+    engine.book_event(user=UserFactory(), event=EventFactory(title="别人的"))
+    from services.selectors import feed_bookings
+
+    body = feed_ics(feed_bookings(user=user), domain="x", base_url="http://x")
+    assert [str(v["SUMMARY"]) for v in vevents(body)] == ["保留的"]
+    assert vevents(body)[0]["UID"] == f"booking-{kept.pk}@x"
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body
+
+
+def test_private_feed_url_works_until_reset_or_revoked(client):
+    user = UserFactory()
+    engine.book_event(user=user, event=EventFactory(title="订阅里的活动"))
+    old = accounts.reset_calendar_token(user=user)
+    url = reverse("portal:calendar_feed", args=[old])
+    response = client.get(url)  # no login: calendar apps have no session
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert "Content-Disposition" not in response
+    assert [str(v["SUMMARY"]) for v in vevents(response.content)] == ["订阅里的活动"]
+    new = accounts.reset_calendar_token(user=user)
+    assert new != old and len(new) >= 40
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("portal:calendar_feed", args=[new])).status_code == 200
+    accounts.revoke_calendar_token(user=user)
+    assert client.get(reverse("portal:calendar_feed", args=[new])).status_code == 404
+    assert client.get("/calendar/.ics").status_code == 404
+
+
+def test_feed_of_an_inactive_user_is_gone(client):
+    user = UserFactory()
+    token = accounts.reset_calendar_token(user=user)
+    user.is_active = False
+    user.save()
+    assert client.get(reverse("portal:calendar_feed", args=[token])).status_code == 404
+
+
+def test_feed_query_count_does_not_grow(client, django_assert_max_num_queries):
+    user = UserFactory()
+    token = accounts.reset_calendar_token(user=user)
+    for _ in range(3):
+        engine.book_event(user=user, event=EventFactory())
+    with django_assert_max_num_queries(2) as few:
+        client.get(reverse("portal:calendar_feed", args=[token]))
+    for _ in range(20):
+        engine.book_event(user=user, event=EventFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("portal:calendar_feed", args=[token]))
+    assert len(vevents(response.content)) == 23
+    assert Booking.objects.filter(user=user).count() == 23
