@@ -1,7 +1,9 @@
 """Root URLs: the portal at ``/``, the admin at ``/admin/``, the API at ``/api/v1/``."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 
 from config.health import healthz
 
@@ -11,6 +13,8 @@ admin.site.index_title = "工作台"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on every page without a <link rel="icon"> (the admin).
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
