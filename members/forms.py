@@ -22,6 +22,14 @@ from .models import User
 from .validators import validate_mobile
 
 
+class NoLabelSuffix:
+    """Labels without Django's ":" suffix (Chinese labels read better without it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
 def building_label(building: Building) -> str:
     return f"{building.name}（{building.address}）"
 
@@ -182,7 +190,7 @@ class _BuildingEnterpriseMixin:
         return cleaned
 
 
-class SignUpForm(_BuildingEnterpriseMixin, UserCreationForm):
+class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
     """Username, mobile, email, password; building and employer by autocomplete."""
 
     phone = forms.CharField(
@@ -224,7 +232,7 @@ class SignUpForm(_BuildingEnterpriseMixin, UserCreationForm):
         return phone
 
 
-class ProfileForm(_BuildingEnterpriseMixin, forms.ModelForm):
+class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
     """What an employee may change about themselves (not staff flags, not the member link)."""
 
     class Meta:
@@ -256,7 +264,7 @@ class ProfileForm(_BuildingEnterpriseMixin, forms.ModelForm):
         return super().save(commit=commit)
 
 
-class MemberLinkRequestForm(forms.Form):
+class MemberLinkRequestForm(NoLabelSuffix, forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=50, help_text=_("与党员档案中的姓名一致。"))
     id_number = forms.CharField(
         label=_("身份证号"),

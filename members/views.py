@@ -74,7 +74,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "members/signup.html", {"form": form, "next": _safe_next(request, "")})
 
 
-class PortalLoginView(auth_views.LoginView):
+class NoLabelSuffixMixin:
+    """Labels without Django's ":" suffix, as on every other form of the portal."""
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "label_suffix": ""}
+
+
+class PortalLoginView(NoLabelSuffixMixin, auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form):
@@ -93,7 +100,7 @@ class PortalLogoutView(auth_views.LogoutView):
         return response
 
 
-class PortalPasswordChangeView(auth_views.PasswordChangeView):
+class PortalPasswordChangeView(NoLabelSuffixMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("profile")
 
     def form_valid(self, form):
@@ -102,9 +109,13 @@ class PortalPasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
-class PortalPasswordResetView(auth_views.PasswordResetView):
+class PortalPasswordResetView(NoLabelSuffixMixin, auth_views.PasswordResetView):
     subject_template_name = "registration/password_reset_subject.txt"
     email_template_name = "registration/password_reset_email.txt"
+
+
+class PortalPasswordResetConfirmView(NoLabelSuffixMixin, auth_views.PasswordResetConfirmView):
+    pass
 
 
 @login_required

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, Street
-from members.forms import AutocompleteModelChoiceField, building_label
+from members.forms import AutocompleteModelChoiceField, NoLabelSuffix, building_label
 
 from .models import Event
 
@@ -26,7 +26,7 @@ def _day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(NoLabelSuffix, forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")

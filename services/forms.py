@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from members.forms import NoLabelSuffix
+
 from .models import Event, Space
 
 
@@ -15,7 +17,7 @@ class EventChoiceField(forms.ModelChoiceField):
         return f"{start:%m-%d %H:%M} {obj.title}（{obj.space.station.building.name}）"
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(NoLabelSuffix, forms.Form):
     """The code printed under a booking's QR code, typed or scanned; the event is optional."""
 
     code = forms.CharField(
@@ -50,7 +52,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs, format="%Y-%m-%dT%H:%M")
 
 
-class ReservationRequestForm(forms.Form):
+class ReservationRequestForm(NoLabelSuffix, forms.Form):
     """A party organization's request for a space of one station."""
 
     organization = forms.ModelChoiceField(queryset=None, label=_("党组织"), empty_label=None)

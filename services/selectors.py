@@ -64,7 +64,7 @@ def _waitlist_position_subquery():
 
 
 def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None) -> QuerySet[Booking]:
-    """A person's bookings, upcoming (event not ended, soonest first) or past (latest first).
+    """A person's bookings, upcoming (event not ended, soonest first) or past (latest first, any status).
 
     Each waitlisted row carries ``queue_position``; the event and its place are joined in.
     """
@@ -76,7 +76,12 @@ def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None)
     )
     if past:
         return qs.filter(event__ends_at__lte=now).order_by("-event__starts_at", "-id")
-    return qs.filter(event__ends_at__gt=now).order_by("event__starts_at", "id")
+    # Bookings the person cancelled drop out of "upcoming"; a cancelled event stays, so they see it.
+    return (
+        qs.filter(event__ends_at__gt=now)
+        .exclude(Q(status=Booking.Status.CANCELLED) & ~Q(event__status=Event.Status.CANCELLED))
+        .order_by("event__starts_at", "id")
+    )
 
 
 def user_booking(*, user, pk: int) -> Booking | None:
