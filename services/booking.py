@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.selectors import scope_queryset
 
+from . import notifications
 from .models import Booking, Event, Space
 
 # Staff may check people in from this long before the start until the end.
@@ -156,6 +157,8 @@ def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
         booking.event = event
     event.confirmed_count += len(heads)
     event.waitlist_count -= len(heads)
+    # "You have a seat" and the reminders, in the transaction that gave the seat.
+    notifications.enqueue_waitlist_promoted(bookings=heads, now=now)
     return heads
 
 
@@ -188,6 +191,8 @@ def book_event(*, user, event: Event) -> Booking:
             raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
         booking = Booking.objects.create(event=locked, user=user, status=status, confirmed_at=confirmed_at)
         _save_counts(locked)
+        # The confirmation (or waitlist notice) and reminders commit with the booking.
+        notifications.enqueue_booking_made(booking=booking, now=now)
     _copy_counts(event, locked)
     return booking
 
@@ -299,6 +304,12 @@ def cancel_event(*, event: Event, by=None) -> Event:
             raise BookingError("event_cancelled", _("该活动已取消。"))
         if now >= locked.ends_at:
             raise BookingError("event_past", _("该活动已结束，不能取消。"))
+        # Everyone booked or waiting hears of it; written before their bookings are cancelled.
+        notifications.notify_event_cancelled(
+            event=locked,
+            bookings=Booking.objects.filter(event_id=locked.pk, status__in=Booking.ACTIVE),
+            now=now,
+        )
         active = Booking.objects.filter(event_id=locked.pk)
         confirmed = active.filter(status=Booking.Status.CONFIRMED).update(
             status=Booking.Status.CANCELLED, cancelled_at=now

@@ -44,8 +44,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -90,16 +90,10 @@ def reminder_offsets(event_kind: str) -> list[int]:
 # --- write side -----------------------------------------------------------------------------------
 
 
-def _event_street_id(event: Event) -> int | None:
-    cached = getattr(event, "_notification_street_id", None)
-    if cached is None:
-        cached = (
-            Event.objects.filter(pk=event.pk)
-            .values_list("space__station__building__street_id", flat=True)
-            .first()
-        )
-        event._notification_street_id = cached
-    return cached
+def _event_street(event: Event):
+    """The event's street for the outbox row, as a subquery: resolved inside the INSERT itself,
+    so writing a notification costs the booking transaction one statement, not two."""
+    return Subquery(Event.objects.filter(pk=event.pk).values("space__station__building__street_id")[:1])
 
 
 def _row(
@@ -125,7 +119,7 @@ def _booking_cause(booking: Booking) -> str:
     return f"booking:{booking.pk}"
 
 
-def _reminder_rows(booking: Booking, event: Event, street_id: int | None, now: datetime.datetime):
+def _reminder_rows(booking: Booking, event: Event, street_id, now: datetime.datetime):
     """The reminders of a confirmed booking that still make sense: those not yet due."""
     for minutes in reminder_offsets(event.kind):
         due = event.starts_at - datetime.timedelta(minutes=minutes)
@@ -152,7 +146,7 @@ def enqueue_booking_made(*, booking: Booking, now: datetime.datetime | None = No
     """
     now = now or timezone.now()
     event = booking.event
-    street_id = _event_street_id(event)
+    street_id = _event_street(event)
     rows: list[NotificationOutbox] = []
     if booking.status == Booking.Status.CONFIRMED:
         rows.append(
@@ -191,7 +185,7 @@ def enqueue_waitlist_promoted(*, bookings: Iterable[Booking], now: datetime.date
     rows: list[NotificationOutbox] = []
     for booking in bookings:
         event = booking.event
-        street_id = _event_street_id(event)
+        street_id = _event_street(event)
         rows.append(
             _row(
                 recipient_id=booking.user_id,
@@ -218,7 +212,7 @@ def notify_event_cancelled(
     now = now or timezone.now()
     if bookings is None:
         bookings = Booking.objects.filter(event_id=event.pk, status__in=Booking.ACTIVE)
-    street_id = _event_street_id(event)
+    street_id = _event_street(event)
     rows = [
         _row(
             recipient_id=booking.user_id,
@@ -279,7 +273,7 @@ def notify_event_changed(
     # back and forth is another: the event's updated_at tells them apart.
     stamp = json.dumps(relevant, sort_keys=True) + str(getattr(event, "updated_at", ""))
     digest = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-    street_id = _event_street_id(event)
+    street_id = _event_street(event)
     active = list(Booking.objects.filter(event_id=event.pk, status__in=Booking.ACTIVE))
     rows: list[NotificationOutbox] = [
         _row(
@@ -557,6 +551,7 @@ class Channel:
     label: ClassVar[str]
     #: True when ``send`` only writes to the portal's database, so the delivery commits or
     #: rolls back together with the outbox row: exactly once, whatever happens to the process.
+    #: Such a channel wraps its writes in ``transaction.atomic()`` so a failure undoes only them.
     transactional: ClassVar[bool] = False
 
     def wants(self, user) -> bool:
@@ -581,15 +576,19 @@ class InPortalChannel(Channel):
         return bool(user.notify_in_portal)
 
     def send(self, message: Message) -> None:
-        PortalNotification.objects.get_or_create(
-            outbox=message.outbox,
-            defaults={
-                "recipient": message.recipient,
-                "title": message.subject,
-                "body": message.body,
-                "url": message.url,
-            },
-        )
+        try:
+            with transaction.atomic():
+                PortalNotification.objects.create(
+                    outbox=message.outbox,
+                    recipient=message.recipient,
+                    title=message.subject,
+                    body=message.body,
+                    url=message.url,
+                )
+        except IntegrityError:
+            # Already in the bell (the unique outbox key): delivering twice is a no-op.
+            if not PortalNotification.objects.filter(outbox=message.outbox).exists():
+                raise
 
 
 class EmailChannel(Channel):
@@ -723,7 +722,18 @@ def _process_one(channels: Sequence[Channel], worker_id: str, stats: SendStats, 
         row = _claim_queryset(now).first()
         if row is None:
             return False
-        _deliver(row, channels, worker_id, stats)
+        try:
+            with transaction.atomic():
+                _deliver(row, channels, worker_id, stats, now)
+        except DatabaseError:
+            raise  # the database itself is in trouble: let the task retry later
+        except Exception as exc:
+            # A row that breaks the code must not block the queue: back off like a failed send.
+            logger.exception("notifications: outbox row %s could not be processed", row.pk)
+            row.refresh_from_db()
+            row.attempts += 1
+            _record_failure(row, [f"{type(exc).__name__}: {exc}"], now, stats)
+            row.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"])
     return True
 
 
@@ -795,8 +805,21 @@ def _retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(seconds=min(seconds, conf("RETRY_MAX_SECONDS")))
 
 
-def _deliver(row: NotificationOutbox, channels: Sequence[Channel], worker_id: str, stats: SendStats) -> None:
-    now = timezone.now()
+def _record_failure(row: NotificationOutbox, errors: list[str], now, stats: SendStats) -> None:
+    """Retry later with exponential backoff, or give up visibly after MAX_ATTEMPTS."""
+    row.last_error = "\n".join(errors)[:2000]
+    if row.attempts >= conf("MAX_ATTEMPTS"):
+        row.status = Status.FAILED
+        stats.failed += 1
+        logger.error("notifications: giving up on outbox row %s after %s attempts", row.pk, row.attempts)
+    else:
+        row.next_attempt_at = now + _retry_delay(row.attempts)
+        stats.retrying += 1
+
+
+def _deliver(
+    row: NotificationOutbox, channels: Sequence[Channel], worker_id: str, stats: SendStats, now
+) -> None:
     if row.kind == Kind.EVENT_REMINDER and row.event_id and _reschedule_if_early(row, now):
         stats.rescheduled += 1
         return
@@ -823,11 +846,7 @@ def _deliver(row: NotificationOutbox, channels: Sequence[Channel], worker_id: st
             if channel.name in row.delivered_channels:
                 continue
             try:
-                if channel.transactional:
-                    with transaction.atomic():
-                        channel.send(message)
-                else:
-                    channel.send(message)
+                channel.send(message)
             except Exception as exc:
                 logger.warning("notifications: %s failed for outbox row %s: %r", channel.name, row.pk, exc)
                 errors.append(f"{channel.name}: {exc!r}")
@@ -835,14 +854,7 @@ def _deliver(row: NotificationOutbox, channels: Sequence[Channel], worker_id: st
                 row.delivered_channels = [*row.delivered_channels, channel.name]
 
     if errors:
-        row.last_error = "\n".join(errors)[:2000]
-        if row.attempts >= conf("MAX_ATTEMPTS"):
-            row.status = Status.FAILED
-            stats.failed += 1
-            logger.error("notifications: giving up on outbox row %s after %s attempts", row.pk, row.attempts)
-        else:
-            row.next_attempt_at = now + _retry_delay(row.attempts)
-            stats.retrying += 1
+        _record_failure(row, errors, now, stats)
     else:
         row.status = Status.SENT
         row.sent_at = timezone.now()

@@ -1,0 +1,636 @@
+"""Notifications (services/notifications.py): outbox rows, unique keys, what is sent and what is not.
+
+In-process: the engine writes rows in its transactions, ``send_due`` delivers
+them through the real channels (Django's locmem e-mail backend, the in-portal
+table). The real-worker and fault tests are in test_reminders_worker.py.
+"""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from services import booking as engine
+from services import notifications
+from services.models import Booking, Event, NotificationOutbox, PortalNotification
+from services.notifications import (
+    enqueue_booking_made,
+    enqueue_term_reminders,
+    notify_event_changed,
+    process_due,
+    send_due,
+)
+from tests.buildings.factories import BuildingFactory, StreetFactory
+from tests.committees.factories import BuildingCommitteeFactory
+from tests.members.factories import PartyOrganizationFactory, StaffUserFactory, UserFactory
+from tests.services.factories import EventFactory, SpaceFactory
+
+pytestmark = pytest.mark.django_db
+
+H = datetime.timedelta(hours=1)
+D = datetime.timedelta(days=1)
+Kind = NotificationOutbox.Kind
+Status = NotificationOutbox.Status
+
+
+def event_in(delta: datetime.timedelta, **kwargs) -> Event:
+    """A published event starting ``delta`` from now, open for booking now."""
+    starts = (timezone.now() + delta).replace(microsecond=0)
+    return EventFactory(
+        starts_at=starts,
+        ends_at=starts + 2 * H,
+        booking_opens_at=starts - 10 * D,
+        booking_closes_at=starts + H,
+        cancel_deadline=starts,
+        **kwargs,
+    )
+
+
+def rows(**filters):
+    return NotificationOutbox.objects.filter(**filters).order_by("kind", "due_at")
+
+
+def keys(qs):
+    return sorted((row.kind, row.cause) for row in qs)
+
+
+# --- the write side ---------------------------------------------------------------------------------
+
+
+def test_booking_writes_confirmation_and_both_reminders_in_its_transaction():
+    event = event_in(3 * D)
+    user = UserFactory()
+    booking = engine.book_event(user=user, event=event)
+    written = rows(booking=booking)
+    assert keys(written) == sorted(
+        [
+            (Kind.BOOKING_CONFIRMED, f"booking:{booking.pk}"),
+            (Kind.EVENT_REMINDER, f"booking:{booking.pk}:before:1440m"),
+            (Kind.EVENT_REMINDER, f"booking:{booking.pk}:before:120m"),
+        ]
+    )
+    reminders = {row.context["offset_minutes"]: row for row in written.filter(kind=Kind.EVENT_REMINDER)}
+    assert reminders[1440].due_at == event.starts_at - 24 * H
+    assert reminders[120].due_at == event.starts_at - 2 * H
+    assert all(row.recipient_id == user.pk and row.status == Status.PENDING for row in written)
+    # The street is recorded for the admin's scoping, resolved inside the INSERT.
+    assert {row.street_id for row in written} == {event.space.station.building.street_id}
+
+
+def test_a_refused_booking_writes_no_notification():
+    event = event_in(3 * D, capacity=1, waitlist_limit=0)
+    engine.book_event(user=UserFactory(), event=event)
+    before = NotificationOutbox.objects.count()
+    with pytest.raises(engine.BookingError):
+        engine.book_event(user=UserFactory(), event=event)
+    assert NotificationOutbox.objects.count() == before
+
+
+def test_no_senseless_reminders_for_a_late_booking():
+    # Booked 3 hours before: a 24-hour reminder would make no sense, the 2-hour one does.
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * H))
+    assert [r.context["offset_minutes"] for r in rows(booking=booking, kind=Kind.EVENT_REMINDER)] == [120]
+    # Booked 1 hour before: no reminder at all, only the confirmation.
+    booking = engine.book_event(user=UserFactory(), event=event_in(H))
+    assert keys(rows(booking=booking)) == [(Kind.BOOKING_CONFIRMED, f"booking:{booking.pk}")]
+
+
+@override_settings(NOTIFICATIONS={"REMINDER_OFFSETS": {"default": [1440, 120], "counselling": [60]}})
+def test_reminder_offsets_are_settings_per_event_kind():
+    counselling = event_in(3 * D, kind=Event.Kind.COUNSELLING, capacity=1)
+    booking = engine.book_event(user=UserFactory(), event=counselling)
+    assert [r.context["offset_minutes"] for r in rows(booking=booking, kind=Kind.EVENT_REMINDER)] == [60]
+    lecture = engine.book_event(user=UserFactory(), event=event_in(3 * D, kind=Event.Kind.SAFETY_LECTURE))
+    assert sorted(r.context["offset_minutes"] for r in rows(booking=lecture, kind=Kind.EVENT_REMINDER)) == [
+        120,
+        1440,
+    ]
+
+
+def test_writing_twice_is_a_no_op_and_the_database_refuses_a_duplicate_key():
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    before = keys(rows(booking=booking))
+    enqueue_booking_made(booking=booking)
+    enqueue_booking_made(booking=booking)
+    assert keys(rows(booking=booking)) == before
+    original = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        NotificationOutbox.objects.create(
+            recipient_id=original.recipient_id,
+            kind=original.kind,
+            cause=original.cause,
+            due_at=original.due_at,
+            next_attempt_at=original.due_at,
+        )
+
+
+def test_waitlisted_gets_a_waitlist_notice_and_no_reminders_until_promoted():
+    event = event_in(3 * D, capacity=1)
+    first = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    assert waiting.status == Booking.Status.WAITLISTED
+    assert keys(rows(booking=waiting)) == [(Kind.WAITLISTED, f"booking:{waiting.pk}")]
+
+    engine.cancel_booking(booking=first)
+    assert keys(rows(booking=waiting)) == sorted(
+        [
+            (Kind.WAITLISTED, f"booking:{waiting.pk}"),
+            (Kind.WAITLIST_PROMOTED, f"booking:{waiting.pk}"),
+            (Kind.EVENT_REMINDER, f"booking:{waiting.pk}:before:1440m"),
+            (Kind.EVENT_REMINDER, f"booking:{waiting.pk}:before:120m"),
+        ]
+    )
+
+
+def test_cancelled_event_notifies_everyone_booked_or_waiting_and_nobody_else():
+    event = event_in(3 * D, capacity=1)
+    confirmed = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    left_before = engine.book_event(user=UserFactory(), event=event)
+    engine.cancel_booking(booking=left_before)
+    engine.cancel_event(event=event)
+    notices = rows(event=event, kind=Kind.EVENT_CANCELLED)
+    assert sorted(notices.values_list("recipient_id", flat=True)) == sorted(
+        [confirmed.user_id, waiting.user_id]
+    )
+    assert {n.context["booking_status"] for n in notices} == {"confirmed", "waitlisted"}
+
+
+def test_term_reminders_90_and_30_days_to_the_streets_social_workers_once():
+    street, other_street = StreetFactory(), StreetFactory()
+    worker = StaffUserFactory(streets=[street])
+    StaffUserFactory(streets=[other_street])
+    StaffUserFactory(streets=[street], is_active=False)
+    today = datetime.date(2027, 1, 10)
+    org = PartyOrganizationFactory(street=street, term_ends_on=today + datetime.timedelta(days=60))
+    committee = BuildingCommitteeFactory(
+        building=BuildingFactory(street=street), term_ends_on=today + datetime.timedelta(days=20)
+    )
+    PartyOrganizationFactory(street=street, term_ends_on=today + datetime.timedelta(days=120))  # not yet
+
+    assert enqueue_term_reminders(today=today) == 2
+    assert enqueue_term_reminders(today=today) == 0  # daily, twice: nothing new
+    written = rows(kind=Kind.TERM_ENDING)
+    assert {(r.recipient_id, r.cause) for r in written} == {
+        (worker.pk, f"partyorganization:{org.pk}:term:{org.term_ends_on}:90d"),
+        # 20 days left: only the 30-day reminder, not a belated 90-day one as well.
+        (worker.pk, f"buildingcommittee:{committee.pk}:term:{committee.term_ends_on}:30d"),
+    }
+    # 30 days later the organization reaches its 30-day mark.
+    later = today + datetime.timedelta(days=30)
+    assert enqueue_term_reminders(today=later) == 2  # org: 30 days left; the 120-day one: 90 left
+    assert rows(kind=Kind.TERM_ENDING, party_organization=org).count() == 2
+
+
+# --- the send side ----------------------------------------------------------------------------------
+
+
+def test_send_due_delivers_email_and_bell_once_and_twice_sends_nothing(mailoutbox):
+    user = UserFactory(email="zhang@example.com")
+    booking = engine.book_event(user=user, event=event_in(3 * D))
+    assert send_due(worker_id="test") == 1  # the confirmation; the reminders are not due yet
+    assert send_due(worker_id="test") == 0
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["zhang@example.com"]
+    assert mailoutbox[0].extra_headers["Message-ID"].startswith("<notification-")
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    assert row.status == Status.SENT and row.attempts == 1 and row.sent_by == "test"
+    assert row.sent_at is not None and row.delivered_channels == ["portal", "email"]
+    bell = PortalNotification.objects.get(recipient=user)
+    assert bell.outbox_id == row.pk and bell.read_at is None
+    assert bell.url.endswith(reverse("portal:booking_detail", args=[booking.pk]))
+
+
+def test_management_command_twice_in_a_row_sends_nothing_the_second_time(mailoutbox):
+    for _ in range(3):
+        engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    out = StringIO()
+    call_command("send_due_reminders", stdout=out)
+    assert "已发送 3 条" in out.getvalue()
+    out = StringIO()
+    call_command("send_due_reminders", stdout=out)
+    assert "已发送 0 条" in out.getvalue()
+    assert len(mailoutbox) == 3
+
+
+def test_due_reminder_is_sent_with_time_in_shanghai_place_and_link(mailoutbox):
+    # 14:00 in Shanghai is 06:00 UTC.
+    starts = datetime.datetime(2030, 3, 5, 6, 0, tzinfo=datetime.UTC)
+    event = EventFactory(
+        title="党课：新质生产力",
+        starts_at=starts,
+        ends_at=starts + 2 * H,
+        booking_opens_at=timezone.now() - D,
+        booking_closes_at=starts - H,
+        cancel_deadline=starts - 12 * H,
+    )
+    booking = engine.book_event(user=UserFactory(email="li@example.com"), event=event)
+    send_due(worker_id="t")  # the confirmation
+    mailoutbox.clear()
+    # The clock reaches 24 hours before the event.
+    assert send_due(worker_id="t", now=starts - 24 * H + datetime.timedelta(minutes=1)) == 1
+    mail = mailoutbox[0]
+    assert mail.subject == "活动提醒：党课：新质生产力将于24小时后开始"
+    assert "2030年3月5日（星期二）14:00–16:00（北京时间）" in mail.body
+    building = event.space.station.building
+    assert building.name in mail.body and building.address in mail.body and event.space.name in mail.body
+    assert f"/bookings/{booking.pk}/" in mail.body
+
+
+def test_text_in_the_persons_language(mailoutbox):
+    starts = datetime.datetime(2030, 3, 5, 6, 0, tzinfo=datetime.UTC)
+    event = EventFactory(
+        starts_at=starts,
+        ends_at=starts + 2 * H,
+        booking_opens_at=timezone.now() - D,
+        booking_closes_at=starts - H,
+        cancel_deadline=starts - 12 * H,
+    )
+    engine.book_event(user=UserFactory(language="en"), event=event)
+    engine.book_event(user=UserFactory(), event=event)  # Chinese by default
+    send_due(worker_id="t")
+    subjects = sorted(m.subject for m in mailoutbox)
+    assert subjects == sorted([f"Booking confirmed: {event.title}", f"预约成功：{event.title}"])
+    english = next(m for m in mailoutbox if m.subject.startswith("Booking"))
+    assert "Tuesday 5 March 2030, 14:00–16:00 (Shanghai time)" in english.body
+    assert english.extra_headers["Content-Language"] == "en"
+
+
+def test_no_reminder_for_a_cancelled_booking_or_event(mailoutbox):
+    event = event_in(3 * D)
+    kept = engine.book_event(user=UserFactory(), event=event)
+    left = engine.book_event(user=UserFactory(), event=event)
+    send_due(worker_id="t")
+    engine.cancel_booking(booking=left)
+    mailoutbox.clear()
+    stats = process_due(worker_id="t", now=event.starts_at - 23 * H)
+    assert stats.sent == 1 and stats.skipped == 1
+    assert [m.to for m in mailoutbox] == [[kept.user.email]]
+    skipped = rows(booking=left, kind=Kind.EVENT_REMINDER, status=Status.SKIPPED).get()
+    assert skipped.skip_reason == "预约已取消或已签到。"
+
+    engine.cancel_event(event=event)
+    mailoutbox.clear()
+    stats = process_due(worker_id="t", now=event.starts_at - H)
+    # The cancellation notice goes to the remaining booker; their 2-hour reminder does not.
+    assert [m.subject for m in mailoutbox] == [f"活动取消：{event.title}"]
+    assert rows(booking=kept, kind=Kind.EVENT_REMINDER, status=Status.SKIPPED).count() == 1
+
+
+def test_a_late_worker_sends_only_the_nearest_reminder(mailoutbox):
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    send_due(worker_id="t")
+    mailoutbox.clear()
+    # Nobody sent anything for a day: both reminders are due; only the 2-hour one makes sense.
+    stats = process_due(worker_id="t", now=event.starts_at - H)
+    assert (stats.sent, stats.skipped) == (1, 1)
+    assert mailoutbox[0].subject.endswith("将于2小时后开始")
+    assert rows(booking=booking, kind=Kind.EVENT_REMINDER, status=Status.SKIPPED).get().context == {
+        "offset_minutes": 1440
+    }
+    # Once the event has begun, nothing is "reminded" any more.
+    other = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    send_due(worker_id="t")
+    stats = process_due(worker_id="t", now=other.event.starts_at + datetime.timedelta(minutes=5))
+    assert stats.sent == 0 and stats.skipped == 2
+
+
+def test_each_person_chooses_their_channels(mailoutbox):
+    event = event_in(3 * D)
+    portal_only = engine.book_event(user=UserFactory(notify_by_email=False), event=event)
+    email_only = engine.book_event(user=UserFactory(notify_in_portal=False), event=event)
+    no_address = engine.book_event(user=UserFactory(email=""), event=event)
+    neither = engine.book_event(user=UserFactory(notify_by_email=False, notify_in_portal=False), event=event)
+    send_due(worker_id="t")
+    assert [m.to for m in mailoutbox] == [[email_only.user.email]]
+    assert set(PortalNotification.objects.values_list("recipient_id", flat=True)) == {
+        portal_only.user_id,
+        no_address.user_id,
+    }
+    row = rows(booking=neither, kind=Kind.BOOKING_CONFIRMED).get()
+    assert row.status == Status.SKIPPED and row.skip_reason == "接收人关闭了所有提醒方式。"
+
+
+@override_settings(
+    EMAIL_BACKEND="tests.services.notification_backends.FailingBackend",
+    NOTIFICATIONS={"MAX_ATTEMPTS": 3, "RETRY_BASE_SECONDS": 60},
+)
+def test_failures_retry_with_backoff_then_give_up_visibly_without_doubling_the_bell():
+    user = UserFactory()
+    booking = engine.book_event(user=user, event=event_in(3 * D))
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    now = timezone.now()
+    stats = process_due(worker_id="t", now=now)
+    assert stats.retrying == 1
+    row.refresh_from_db()
+    assert row.status == Status.PENDING and row.attempts == 1
+    assert "SMTP server refused" in row.last_error
+    assert row.delivered_channels == ["portal"]  # the bell got it; only e-mail is retried
+    first_retry = row.next_attempt_at
+    assert 59 <= (first_retry - now).total_seconds() <= 61
+    assert process_due(worker_id="t", now=now).processed == 0  # not before its time
+
+    process_due(worker_id="t", now=first_retry)
+    row.refresh_from_db()
+    assert row.attempts == 2 and 119 <= (row.next_attempt_at - first_retry).total_seconds() <= 121
+
+    stats = process_due(worker_id="t", now=row.next_attempt_at)
+    row.refresh_from_db()
+    assert stats.failed == 1 and row.status == Status.FAILED and row.attempts == 3
+    assert PortalNotification.objects.filter(recipient=user).count() == 1
+    process_due(worker_id="t", now=now + 30 * D)  # given up for good: never tried again
+    row.refresh_from_db()
+    assert row.status == Status.FAILED and row.attempts == 3
+
+
+def test_a_row_that_breaks_the_code_does_not_block_the_queue(monkeypatch, mailoutbox):
+    first = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    engine.book_event(user=UserFactory(), event=event_in(4 * D))
+
+    def broken(row, now):
+        if row.booking_id == first.pk:
+            raise ValueError("boom")
+        return ""
+
+    monkeypatch.setattr(notifications, "skip_reason", broken)
+    stats = process_due(worker_id="t")
+    assert (stats.sent, stats.retrying) == (1, 1)
+    row = rows(booking=first, kind=Kind.BOOKING_CONFIRMED).get()
+    assert row.status == Status.PENDING and "ValueError: boom" in row.last_error and row.attempts == 1
+
+
+def test_time_change_notifies_booked_and_waiting_and_moves_reminders(mailoutbox):
+    event = event_in(3 * D, capacity=1)
+    confirmed = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    send_due(worker_id="t")
+    mailoutbox.clear()
+
+    old_start = event.starts_at
+    event.starts_at, event.ends_at = old_start + 2 * D, event.ends_at + 2 * D
+    event.save()
+    notify_event_changed(
+        event=event, changes={"starts_at": (old_start, event.starts_at), "title": ("a", "b")}
+    )
+    notices = rows(event=event, kind=Kind.EVENT_CHANGED)
+    assert sorted(notices.values_list("recipient_id", flat=True)) == sorted(
+        [confirmed.user_id, waiting.user_id]
+    )
+    reminders = {r.context["offset_minutes"]: r for r in rows(booking=confirmed, kind=Kind.EVENT_REMINDER)}
+    assert reminders[1440].due_at == event.starts_at - 24 * H
+    assert reminders[1440].next_attempt_at == event.starts_at - 24 * H
+
+    assert send_due(worker_id="t") == 2
+    body = mailoutbox[0].body
+    assert "开始时间：" in body and "→" in body
+    # The same change reported twice is one notice.
+    notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)})
+    assert rows(event=event, kind=Kind.EVENT_CHANGED).count() == 2
+
+
+def test_moving_an_event_earlier_skips_reminders_that_no_longer_make_sense():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    old_start = event.starts_at
+    new_start = (timezone.now() + 5 * H).replace(microsecond=0)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=new_start,
+        ends_at=new_start + 2 * H,
+        booking_closes_at=new_start + H,
+        cancel_deadline=new_start,
+    )
+    event.refresh_from_db()
+    notify_event_changed(event=event, changes={"starts_at": (old_start, new_start)})
+    reminders = {r.context["offset_minutes"]: r for r in rows(booking=booking, kind=Kind.EVENT_REMINDER)}
+    assert reminders[1440].status == Status.SKIPPED
+    assert reminders[120].status == Status.PENDING and reminders[120].due_at == new_start - 2 * H
+
+
+def test_moving_an_event_later_adds_the_reminder_that_now_makes_sense():
+    event = event_in(3 * H)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    assert rows(booking=booking, kind=Kind.EVENT_REMINDER).count() == 1
+    old_start = event.starts_at
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=old_start + 3 * D, ends_at=event.ends_at + 3 * D, booking_closes_at=old_start + 3 * D
+    )
+    event.refresh_from_db()
+    notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)})
+    assert sorted(r.context["offset_minutes"] for r in rows(booking=booking, kind=Kind.EVENT_REMINDER)) == [
+        120,
+        1440,
+    ]
+
+
+def test_a_reminder_follows_the_event_even_if_nobody_reported_the_change(mailoutbox):
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    send_due(worker_id="t")
+    Event.objects.filter(pk=event.pk).update(starts_at=event.starts_at + 2 * D, ends_at=event.ends_at + 2 * D)
+    stats = process_due(worker_id="t", now=event.starts_at - 23 * H)  # the old 24-hour mark
+    assert stats.rescheduled == 1 and stats.sent == 0
+    row = rows(booking=booking, kind=Kind.EVENT_REMINDER).filter(context__offset_minutes=1440).get()
+    assert row.status == Status.PENDING and row.due_at == event.starts_at + 2 * D - 24 * H
+
+
+def test_place_change_names_old_and_new_place(mailoutbox):
+    event = event_in(3 * D)
+    engine.book_event(user=UserFactory(), event=event)
+    send_due(worker_id="t")
+    mailoutbox.clear()
+    old_space, new_space = event.space, SpaceFactory(station=event.space.station, name="二号活动室")
+    event.space = new_space
+    event.save()
+    notify_event_changed(event=event, changes={"space": (old_space, new_space)})
+    send_due(worker_id="t")
+    assert f"{old_space.name} → " in mailoutbox[0].body and "二号活动室" in mailoutbox[0].body
+
+
+def test_term_reminder_text_and_skip_when_the_term_was_changed(mailoutbox):
+    street = StreetFactory()
+    worker = StaffUserFactory(streets=[street], email="sg@example.com")
+    today = timezone.localdate()
+    org = PartyOrganizationFactory(
+        street=street, name="南京西路楼宇联合党委", term_ends_on=today + datetime.timedelta(days=80)
+    )
+    committee = BuildingCommitteeFactory(
+        building=BuildingFactory(street=street), term_ends_on=today + datetime.timedelta(days=85)
+    )
+    enqueue_term_reminders()
+    committee.term_ends_on = today + datetime.timedelta(days=800)  # re-elected meanwhile
+    committee.save()
+    stats = process_due(worker_id="t")
+    assert (stats.sent, stats.skipped) == (1, 1)
+    assert mailoutbox[0].to == [worker.email]
+    assert mailoutbox[0].subject.startswith("换届提醒：南京西路楼宇联合党委将于")
+    assert "约90天后" in mailoutbox[0].body
+    assert rows(committee=committee).get().skip_reason == "换届日期已变更。"
+    assert org.pk
+
+
+# --- kicking the worker ---------------------------------------------------------------------------
+
+
+def test_one_kick_per_transaction_after_commit(monkeypatch, django_capture_on_commit_callbacks):
+    calls = []
+    monkeypatch.setattr(notifications, "kick", lambda: calls.append(1) or True)
+    event = event_in(3 * D)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            engine.book_event(user=UserFactory(), event=event)
+            engine.book_event(user=UserFactory(), event=event)
+        assert calls == []  # nothing before the commit
+    assert calls == [1]
+
+
+def test_a_dead_broker_does_not_fail_the_booking(monkeypatch, django_capture_on_commit_callbacks):
+    from kombu.exceptions import OperationalError
+
+    from services.tasks import send_due_notifications_task
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_due_notifications_task, "apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    assert Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).exists()
+    assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().status == Status.PENDING
+    assert notifications.kick() is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(mailoutbox):
+    import threading
+
+    first = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    second = engine.book_event(user=UserFactory(), event=event_in(4 * D))
+    locked = rows(booking=first, kind=Kind.BOOKING_CONFIRMED).get()
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        with transaction.atomic():
+            NotificationOutbox.objects.select_for_update().get(pk=locked.pk)
+            holding.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        assert send_due(worker_id="t") == 1  # the other row, without waiting for the lock
+    finally:
+        release.set()
+        thread.join()
+    assert rows(booking=second, kind=Kind.BOOKING_CONFIRMED).get().status == Status.SENT
+    assert NotificationOutbox.objects.get(pk=locked.pk).status == Status.PENDING
+    assert send_due(worker_id="t") == 1
+
+
+# --- the bell, the list, the admin ------------------------------------------------------------------
+
+
+def test_bell_count_and_list_marks_read_and_shows_only_mine(client, django_assert_max_num_queries):
+    me, other = UserFactory(), UserFactory()
+    event = event_in(3 * D)
+    engine.book_event(user=me, event=event)
+    engine.book_event(user=other, event=event)
+    engine.book_event(user=me, event=event_in(4 * D))
+    send_due(worker_id="t")
+    client.force_login(me)
+    page = client.get(reverse("portal:event_list")).content.decode()
+    assert 'class="bell-count"' in page and ">2</span>" in page
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("notifications:list"))
+    html = response.content.decode()
+    assert html.count("notification-unread") == 2
+    assert html.count(f"预约成功：{event.title}") == 1
+    assert not PortalNotification.objects.filter(recipient=me, read_at__isnull=True).exists()
+    assert PortalNotification.objects.filter(recipient=other, read_at__isnull=True).count() == 1
+    html = client.get(reverse("notifications:list")).content.decode()
+    assert "notification-unread" not in html and 'class="bell-count"' not in html
+
+
+def test_list_needs_login_and_has_an_empty_state(client):
+    response = client.get(reverse("notifications:list"))
+    assert response.status_code == 302 and "login" in response["Location"]
+    client.force_login(UserFactory())
+    assert "暂无通知" in client.get(reverse("notifications:list")).content.decode()
+    assert client.get(reverse("notifications:read_all")).status_code == 405
+
+
+def test_mark_all_read(client):
+    me = UserFactory()
+    for days in (3, 4, 5):
+        engine.book_event(user=me, event=event_in(days * D))
+    send_due(worker_id="t")
+    client.force_login(me)
+    response = client.post(reverse("notifications:read_all"))
+    assert response.status_code == 302
+    assert not PortalNotification.objects.filter(recipient=me, read_at__isnull=True).exists()
+
+
+def test_admin_outbox_scoped_with_filters_and_send_again(client, settings):
+    settings.EMAIL_BACKEND = "tests.services.notification_backends.FailingBackend"
+    settings.NOTIFICATIONS = {"MAX_ATTEMPTS": 1}
+    mine, theirs = StreetFactory(), StreetFactory()
+    worker = StaffUserFactory(streets=[mine])
+    worker.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_notificationoutbox", "change_notificationoutbox"])
+    )
+    here = engine.book_event(
+        user=UserFactory(), event=event_in(3 * D, space=SpaceFactory(station__building__street=mine))
+    )
+    there = engine.book_event(
+        user=UserFactory(), event=event_in(3 * D, space=SpaceFactory(station__building__street=theirs))
+    )
+    process_due(worker_id="t")
+    failed = rows(booking=here, kind=Kind.BOOKING_CONFIRMED).get()
+    assert failed.status == Status.FAILED
+    client.force_login(worker)
+    url = reverse("admin:services_notificationoutbox_changelist")
+    html = client.get(url, {"status__exact": "failed"}).content.decode()
+    assert f"booking:{here.pk}" in html or str(failed.pk) in html
+    assert "SMTP server refused" in html
+    assert f">{rows(booking=there, kind=Kind.BOOKING_CONFIRMED).get().pk}<" not in html
+
+    response = client.post(
+        url,
+        {"action": "send_again", "_selected_action": [failed.pk]},
+        follow=True,
+    )
+    assert "已将 1 条通知重新放入发送队列" in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.status == Status.PENDING and failed.attempts == 0
+    # A row outside the worker's street cannot be requeued by posting its id.
+    foreign = rows(booking=there, kind=Kind.BOOKING_CONFIRMED).get()
+    client.post(url, {"action": "send_again", "_selected_action": [foreign.pk]})
+    foreign.refresh_from_db()
+    assert foreign.status == Status.FAILED
+
+
+def test_failed_notifications_for_the_dashboard_are_scoped():
+    mine, theirs = StreetFactory(), StreetFactory()
+    worker = StaffUserFactory(streets=[mine])
+    with override_settings(
+        EMAIL_BACKEND="tests.services.notification_backends.FailingBackend", NOTIFICATIONS={"MAX_ATTEMPTS": 1}
+    ):
+        here = engine.book_event(
+            user=UserFactory(notify_in_portal=False),
+            event=event_in(3 * D, space=SpaceFactory(station__building__street=mine)),
+        )
+        engine.book_event(
+            user=UserFactory(notify_in_portal=False),
+            event=event_in(3 * D, space=SpaceFactory(station__building__street=theirs)),
+        )
+        process_due(worker_id="t")
+    assert [r.booking_id for r in notifications.failed_notifications(user=worker)] == [here.pk]
