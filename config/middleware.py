@@ -76,6 +76,8 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
                 **(parts.replace or {}),
                 "script-src": [SELF, UNSAFE_INLINE],
                 "style-src": [SELF, UNSAFE_INLINE],
+                # ReDoc parses the schema in a web worker started from a blob: URL.
+                "worker-src": [SELF, "blob:"],
             }
         return parts
 
