@@ -120,7 +120,10 @@ def test_no_waitlist_when_limit_is_zero():
     event = EventFactory(capacity=1, waitlist_limit=0)
     fill(event, 1)
     assert_refused(
-        event, "waitlist_full", "名额已满，候补人数也已达上限。", lambda: engine.book_event(user=UserFactory(), event=event)
+        event,
+        "waitlist_full",
+        "名额已满，候补人数也已达上限。",
+        lambda: engine.book_event(user=UserFactory(), event=event),
     )
 
 
@@ -148,7 +151,9 @@ def test_booking_after_the_window_closes_is_refused():
 
 def test_booking_a_draft_is_refused():
     event = EventFactory(status=Event.Status.DRAFT)
-    assert_refused(event, "event_draft", "该活动尚未发布。", lambda: engine.book_event(user=UserFactory(), event=event))
+    assert_refused(
+        event, "event_draft", "该活动尚未发布。", lambda: engine.book_event(user=UserFactory(), event=event)
+    )
 
 
 def test_booking_a_cancelled_event_is_refused():
@@ -160,7 +165,9 @@ def test_booking_a_cancelled_event_is_refused():
 
 def test_booking_a_past_event_is_refused():
     event = past_event()
-    assert_refused(event, "event_past", "该活动已结束。", lambda: engine.book_event(user=UserFactory(), event=event))
+    assert_refused(
+        event, "event_past", "该活动已结束。", lambda: engine.book_event(user=UserFactory(), event=event)
+    )
 
 
 def test_members_only_event_refuses_non_members_and_accepts_members():
@@ -181,7 +188,10 @@ def test_a_second_active_booking_is_refused_confirmed_or_waitlisted():
     engine.book_event(user=waiting, event=event)
     for user in (seated, waiting):
         assert_refused(
-            event, "already_booked", "您已预约过该活动。", lambda u=user: engine.book_event(user=u, event=event)
+            event,
+            "already_booked",
+            "您已预约过该活动。",
+            lambda u=user: engine.book_event(user=u, event=event),
         )
 
 
@@ -190,7 +200,10 @@ def test_anonymous_user_is_asked_to_log_in():
 
     event = EventFactory()
     assert_refused(
-        event, "login_required", "请先登录再预约。", lambda: engine.book_event(user=AnonymousUser(), event=event)
+        event,
+        "login_required",
+        "请先登录再预约。",
+        lambda: engine.book_event(user=AnonymousUser(), event=event),
     )
 
 
@@ -285,7 +298,10 @@ def test_staff_of_another_street_and_other_people_may_not_cancel(street_b):
     outsider = StaffUserFactory(streets=[street_b])
     for by in (outsider, UserFactory()):
         assert_refused(
-            event, "not_owner", "只能取消本人的预约。", lambda by=by: engine.cancel_booking(booking=booking, by=by)
+            event,
+            "not_owner",
+            "只能取消本人的预约。",
+            lambda by=by: engine.cancel_booking(booking=booking, by=by),
         )
 
 
@@ -314,7 +330,9 @@ def test_cancelling_after_the_event_ended_is_refused():
     event = EventFactory()
     booking = engine.book_event(user=UserFactory(), event=event)
     shift(event, -5 * D)
-    assert_refused(event, "event_past", "活动已结束，预约不能再取消。", lambda: engine.cancel_booking(booking=booking))
+    assert_refused(
+        event, "event_past", "活动已结束，预约不能再取消。", lambda: engine.cancel_booking(booking=booking)
+    )
 
 
 def test_promote_waitlist_fills_seats_freed_outside_the_engine_in_order():
@@ -356,7 +374,9 @@ def test_capacity_below_confirmed_is_refused():
 
 def test_capacity_must_be_positive_and_fit_the_room():
     event = EventFactory(capacity=5, space__capacity=40)
-    assert_refused(event, "capacity_invalid", "名额必须大于0。", lambda: engine.change_capacity(event=event, capacity=0))
+    assert_refused(
+        event, "capacity_invalid", "名额必须大于0。", lambda: engine.change_capacity(event=event, capacity=0)
+    )
     assert_refused(
         event,
         "capacity_exceeds_space",
@@ -435,7 +455,9 @@ def test_checkin_code_typed_with_lookalike_digits_is_accepted():
     assert engine.check_in(code=typed).status == Booking.Status.ATTENDED
 
 
-@pytest.mark.parametrize("code", ["", "hello", "12-34", "12.ABCDEFGHIJKL", "12-34.abc!@#", "x-1.ABCDEFGHIJKL"])
+@pytest.mark.parametrize(
+    "code", ["", "hello", "12-34", "12.ABCDEFGHIJKL", "12-34.abc!@#", "x-1.ABCDEFGHIJKL"]
+)
 def test_malformed_codes_are_invalid(code):
     event = soon_event()
     engine.book_event(user=UserFactory(), event=event)
@@ -451,13 +473,17 @@ def test_tampered_codes_are_recognised():
     flipped = head + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
     someone_elses = f"{other.pk}-{event.pk}.{sig}"  # another booking id under my signature
     for bad in (flipped, someone_elses):
-        assert_refused(event, "checkin_tampered", "签到码已被篡改。", lambda bad=bad: engine.check_in(code=bad))
+        assert_refused(
+            event, "checkin_tampered", "签到码已被篡改。", lambda bad=bad: engine.check_in(code=bad)
+        )
 
 
 def test_a_validly_signed_code_for_a_missing_booking_is_invalid():
     event = soon_event()
     ghost = Booking(pk=987654, event_id=event.pk)
-    assert_refused(event, "checkin_invalid", "签到码无效。", lambda: engine.check_in(code=engine.checkin_code(ghost)))
+    assert_refused(
+        event, "checkin_invalid", "签到码无效。", lambda: engine.check_in(code=engine.checkin_code(ghost))
+    )
 
 
 def test_codes_survive_secret_key_rotation(settings):
@@ -604,7 +630,12 @@ def test_booking_action_for_each_situation():
     assert _action(user, event) == ("book", "立即预约", True, "剩余2个名额。")
     fill(event, 2)
     event.refresh_from_db()
-    assert _action(user, event) == ("waitlist", "加入候补", True, "名额已满，目前有0人候补；有人取消时按先后顺序递补。")
+    assert _action(user, event) == (
+        "waitlist",
+        "加入候补",
+        True,
+        "名额已满，目前有0人候补；有人取消时按先后顺序递补。",
+    )
     waiting = engine.book_event(user=user, event=event)
     event.refresh_from_db()
     assert _action(user, event)[:3] == ("booked", "候补中（第1位）", False)
@@ -626,6 +657,10 @@ def test_booking_action_for_each_situation():
     members = EventFactory(audience=Event.Audience.PARTY_MEMBERS)
     assert _action(user, members)[:3] == ("members_only", "仅限党员", False)
     assert _action(member_user(), members)[0] == "book"
-    assert _action(user, EventFactory(status=Event.Status.CANCELLED))[:3] == ("cancelled", "活动已取消", False)
+    assert _action(user, EventFactory(status=Event.Status.CANCELLED))[:3] == (
+        "cancelled",
+        "活动已取消",
+        False,
+    )
     assert _action(user, past_event())[:3] == ("past", "活动已结束", False)
     assert _action(user, EventFactory(status=Event.Status.DRAFT))[:3] == ("not_open", "尚未发布", False)

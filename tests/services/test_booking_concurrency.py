@@ -115,7 +115,9 @@ def test_parallel_capacity_increase_and_bookings_never_overbook():
     """Bookings racing a capacity change: counters and rows agree, seats never exceed capacity."""
     event = EventFactory(capacity=5, waitlist_limit=50)
     users = [UserFactory() for _ in range(30)]
-    calls = [lambda u=u, e=e: engine.book_event(user=u, event=e) for u, e in ((u, fresh(event)) for u in users)]
+    calls = [
+        lambda u=u, e=e: engine.book_event(user=u, event=e) for u, e in ((u, fresh(event)) for u in users)
+    ]
     widened = fresh(event)
     calls.insert(15, lambda: engine.change_capacity(event=widened, capacity=12))
 
