@@ -378,7 +378,7 @@ def history_entries(model, obj, *, hide_personal: tuple = ()) -> list[dict]:
 
     from members.models import User
 
-    events = list(MiddlewareEvents.objects.tracks(obj).order_by("-pgh_created_at")[:HISTORY_LIMIT])
+    events = list(MiddlewareEvents.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:HISTORY_LIMIT])
     # Resolve foreign keys and users in one query per related model.
     wanted: dict = {}
     for event in events:

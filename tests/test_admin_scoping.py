@@ -381,7 +381,9 @@ def test_counselling_bookings_hidden_without_permission(sw_client, social_worker
     assert a.booking.pk in changelist_pks(sw_client, "services_booking")
     assert changelist_pks(sw_client, "services_booking", {"q": "甲_counselled"}) == set()
     assert sw_client.get(admin_url("services_booking", "change", a.counselling_booking.pk)).status_code == 302
-    assert sw_client.get(admin_url("services_booking", "history", a.counselling_booking.pk)).status_code == 302
+    assert (
+        sw_client.get(admin_url("services_booking", "history", a.counselling_booking.pk)).status_code == 302
+    )
     assert "甲_counselled" not in export_csv(sw_client, "services_booking")
     # The event itself is public; its booker list is not.
     page = sw_client.get(admin_url("services_event", "change", a.counselling.pk))
@@ -390,7 +392,9 @@ def test_counselling_bookings_hidden_without_permission(sw_client, social_worker
     assert "甲_counselled" not in page.content.decode()
     # Nor can the kind filter be used to find them.
     page = sw_client.get(admin_url("services_booking", "changelist"))
-    kind_filter = next(f for f in page.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "kind")
+    kind_filter = next(
+        f for f in page.context["cl"].filter_specs if getattr(f, "parameter_name", "") == "kind"
+    )
     assert "counselling" not in dict(kind_filter.lookup_choices)
     assert changelist_pks(sw_client, "services_booking", {"kind": "counselling"}) == set()
 
