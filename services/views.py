@@ -168,7 +168,7 @@ def _own_booking(request: HttpRequest, pk: int) -> Booking:
 def _qr_svg(data: str) -> str:
     """The check-in code as an inline SVG QR code (segno), scaled by CSS."""
     qr = segno.make(data, error="m", micro=False)
-    return qr.svg_inline(scale=6, border=2, dark="#000", light="#fff", svgclass="qr", title=None)
+    return qr.svg_inline(scale=6, border=2, dark="#000", light="#fff", svgclass="qr", omitsize=True)
 
 
 @login_required
@@ -300,13 +300,15 @@ def checkin(request: HttpRequest) -> HttpResponse:
     event_value = form["event"].value()
     if event_value and str(event_value).isdigit():
         selected = events.filter(pk=event_value).first()
-    attended = 0
+    attended = waiting = 0
     if selected is not None:
         attended = selected.bookings.filter(status=Booking.Status.ATTENDED).count()
+        # confirmed_count counts every seat taken, checked in or not.
+        waiting = max(selected.confirmed_count - attended, 0)
     return render(
         request,
         "portal/checkin.html",
-        {"form": form, "selected": selected, "attended": attended},
+        {"form": form, "selected": selected, "attended": attended, "waiting": waiting},
     )
 
 
