@@ -120,7 +120,9 @@ def test_sign_up_find_book_calendar_cancel(page, shoot, tower):
 
 
 def test_full_event_join_the_waitlist(page, shoot, tower):
-    event = EventFactory(space__station=tower, title="消防安全讲座", kind=Event.Kind.SAFETY_LECTURE, capacity=1)
+    event = EventFactory(
+        space__station=tower, title="消防安全讲座", kind=Event.Kind.SAFETY_LECTURE, capacity=1
+    )
     engine.book_event(user=UserFactory(), event=event)
     UserFactory(username="lihua")
     log_in(page, "lihua")
