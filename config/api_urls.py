@@ -1,3 +1,26 @@
-"""The REST API under /api/v1/ (routers of every app, the schema and the docs)."""
+"""The REST API under /api/v1/: every app's routes, the OpenAPI schema and its documentation.
 
-urlpatterns: list = []
+URL names live in the ``api`` namespace: ``reverse("api:building-list")``.
+The schema and the two documentation pages are public (they describe the API,
+they hold no data); every data endpoint needs a login or an API key.
+"""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from buildings.api.urls import urlpatterns as buildings_urls
+from committees.api.urls import urlpatterns as committees_urls
+from members.api.urls import urlpatterns as members_urls
+from services.api.urls import urlpatterns as services_urls
+
+app_name = "api"
+
+urlpatterns = [
+    *buildings_urls,
+    *members_urls,
+    *committees_urls,
+    *services_urls,
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]

@@ -1,0 +1,101 @@
+"""Serializers for districts, streets, buildings and enterprises.
+
+Related records are written by id (``"street": 4``) and read back with their
+names; ids outside the writer's territory are refused like unknown ids.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from buildings.models import Building, District, Enterprise, Street
+from config.api import FullCleanMixin, RefSerializer, ScopedPrimaryKeyRelatedField
+
+
+class DistrictSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = District
+        fields = ["id", "name", "code"]
+
+
+class StreetSerializer(serializers.ModelSerializer):
+    district = RefSerializer(read_only=True)
+    building_count = serializers.IntegerField(read_only=True, help_text=_("本街道楼宇数"))
+
+    class Meta:
+        model = Street
+        fields = ["id", "name", "code", "district", "building_count"]
+
+
+class BuildingSerializer(FullCleanMixin, serializers.ModelSerializer):
+    street = ScopedPrimaryKeyRelatedField(
+        queryset=Street.objects.select_related("district"), help_text=_("所在街道编号（须在本人管辖范围内）")
+    )
+    street_name = serializers.CharField(source="street.name", read_only=True)
+    district = RefSerializer(source="street.district", read_only=True)
+    has_party_organization = serializers.BooleanField(
+        read_only=True, help_text=_("有党组织覆盖本楼，或楼内企业单独组建了党组织")
+    )
+    has_committee = serializers.BooleanField(read_only=True, help_text=_("已成立楼委会"))
+    enterprise_count = serializers.IntegerField(read_only=True, help_text=_("入驻企业数"))
+
+    class Meta:
+        model = Building
+        fields = [
+            "id",
+            "name",
+            "address",
+            "street",
+            "street_name",
+            "district",
+            "floors",
+            "floor_area_m2",
+            "is_key_building",
+            "property_company",
+            "employee_count",
+            "has_party_organization",
+            "has_committee",
+            "enterprise_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        # Uniqueness and constraints are checked by the model's full_clean() with its messages.
+        validators: list = []
+
+
+class EnterpriseSerializer(FullCleanMixin, serializers.ModelSerializer):
+    building = ScopedPrimaryKeyRelatedField(
+        queryset=Building.objects.select_related("street__district"),
+        help_text=_("所在楼宇编号（须在本人管辖范围内）"),
+    )
+    building_name = serializers.CharField(source="building.name", read_only=True)
+    street = RefSerializer(source="building.street", read_only=True)
+    district = RefSerializer(source="building.street.district", read_only=True)
+    has_party_organization = serializers.BooleanField(read_only=True, help_text=_("单独组建了党组织"))
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "building",
+            "building_name",
+            "street",
+            "district",
+            "floor",
+            "employee_count",
+            "party_member_count",
+            "industry",
+            "has_party_organization",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        validators: list = []
+        extra_kwargs = {"credit_code": {"validators": []}}
+
+    def validate_credit_code(self, value: str) -> str:
+        return value.strip().upper()

@@ -1,0 +1,132 @@
+"""API views for districts, streets, buildings and enterprises.
+
+Reads for anyone with a territory, inside it. Buildings and enterprises may
+also be created and updated by people who keep them (the model's add/change
+permission: district staff and street social workers), inside their territory;
+nothing is deleted through the API.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+
+from buildings.filtersets import BuildingFilterSet, DistrictFilterSet, EnterpriseFilterSet, StreetFilterSet
+from buildings.models import Building, District, Enterprise, Street
+from buildings.selectors import building_list, enterprise_list, scope_queryset
+from committees.models import BuildingCommittee
+from config.api import ApiViewSetMixin, ScopedModelWritePermission
+from members.models import PartyOrganization
+from services.stats import building_has_party_organization
+
+from .serializers import BuildingSerializer, DistrictSerializer, EnterpriseSerializer, StreetSerializer
+
+WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
+
+
+class SaveMixin:
+    """Saves in a transaction; a race that breaks a constraint after validation is a 400, not a 500."""
+
+    def _save(self, serializer):
+        try:
+            with transaction.atomic():
+                instance = serializer.save()
+        except IntegrityError as exc:
+            raise serializers.ValidationError(
+                {"non_field_errors": [_("与已有记录冲突（可能刚被他人修改），请刷新后重试。")]}
+            ) from exc
+        # Answer with the same annotated row a GET returns.
+        serializer.instance = self.get_queryset().get(pk=instance.pk)
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        self._save(serializer)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("区列表"), description=_("本人管辖范围内的区。")),
+    retrieve=extend_schema(summary=_("区详情")),
+)
+class DistrictViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = District.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = DistrictSerializer
+    filterset_class = DistrictFilterSet
+    search_fields = ["name", "code"]
+    ordering_fields = ["code", "name", "id"]
+    ordering = ["code"]
+
+    def get_queryset(self):
+        return scope_queryset(District.objects.all(), self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("街道列表"), description=_("本人管辖范围内的街道/镇，带楼宇数。")),
+    retrieve=extend_schema(summary=_("街道详情")),
+)
+class StreetViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Street.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = StreetSerializer
+    filterset_class = StreetFilterSet
+    search_fields = ["name", "code"]
+    ordering_fields = ["name", "code", "id", "building_count"]
+    ordering = ["district__code", "name"]
+
+    def get_queryset(self):
+        # A street is wholly inside or outside a territory, so its building count leaks nothing.
+        qs = Street.objects.select_related("district").annotate(building_count=Count("buildings"))
+        return scope_queryset(qs, self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("楼宇列表")),
+    retrieve=extend_schema(summary=_("楼宇详情")),
+    create=extend_schema(summary=_("新增楼宇"), description=_("须有新增楼宇权限，街道须在本人管辖范围内。")),
+    update=extend_schema(summary=_("修改楼宇")),
+    partial_update=extend_schema(summary=_("修改楼宇（部分字段）")),
+)
+class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
+    queryset = Building.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = BuildingSerializer
+    filterset_class = BuildingFilterSet
+    permission_classes = [ScopedModelWritePermission]
+    http_method_names = WRITE_METHODS
+    search_fields = ["name", "address", "property_company"]
+    ordering_fields = ["name", "id", "employee_count", "floors", "floor_area_m2", "updated_at", "created_at"]
+    ordering = ["street_id", "name"]
+
+    def get_queryset(self):
+        return building_list(user=self.request.user).annotate(
+            has_party_organization=ExpressionWrapper(
+                building_has_party_organization(), output_field=BooleanField()
+            ),
+            has_committee=Exists(BuildingCommittee.objects.filter(building=OuterRef("pk"))),
+            enterprise_count=Count("enterprises"),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("企业列表")),
+    retrieve=extend_schema(summary=_("企业详情")),
+    create=extend_schema(summary=_("新增企业"), description=_("须有新增企业权限，楼宇须在本人管辖范围内。")),
+    update=extend_schema(summary=_("修改企业")),
+    partial_update=extend_schema(summary=_("修改企业（部分字段）")),
+)
+class EnterpriseViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
+    queryset = Enterprise.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = EnterpriseSerializer
+    filterset_class = EnterpriseFilterSet
+    permission_classes = [ScopedModelWritePermission]
+    http_method_names = WRITE_METHODS
+    search_fields = ["name", "credit_code", "industry"]
+    ordering_fields = ["name", "id", "employee_count", "party_member_count", "floor", "updated_at"]
+    ordering = ["building_id", "name"]
+
+    def get_queryset(self):
+        return enterprise_list(user=self.request.user).annotate(
+            has_party_organization=Exists(PartyOrganization.objects.filter(enterprise=OuterRef("pk")))
+        )

@@ -1,0 +1,175 @@
+"""django-filter FilterSets for districts, streets, buildings and enterprises (API and pages).
+
+Related records are filtered by id (``?district=3``, ``?street=4,5``), not by a
+choice among all rows: an id outside the user's territory then simply matches
+nothing, exactly like an id that does not exist, so a filter cannot be used to
+find out what exists elsewhere. Every value is bounded (ids, counts) so that a
+malformed or absurd parameter is a 400, never a database error.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+
+from .models import Building, District, Enterprise, Street
+
+MAX_ID = 2**63 - 1
+MAX_COUNT = 2**31 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """One id (integer ≥ 1)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class IdInFilter(django_filters.BaseInFilter, IdFilter):
+    """One or more ids, comma-separated: ``?street=4,5``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "in")
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value and len(value) > 100:
+            raise forms.ValidationError(_("一次最多筛选 100 个编号。"))
+        return super().filter(qs, value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})
+class CountFilter(django_filters.NumberFilter):
+    """A bound on a count (0 … 2³¹−1)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_COUNT)
+        super().__init__(*args, **kwargs)
+
+
+def district_filter(model) -> IdInFilter:
+    """``?district=`` for any model that names its path to the district."""
+    return IdInFilter(field_name=model.district_path, label=_("区（编号，可多个，逗号分隔）"))
+
+
+def street_filter(model) -> IdInFilter:
+    """``?street=`` for any model that names its path to the street."""
+    return IdInFilter(field_name=model.street_path, label=_("街道（编号，可多个，逗号分隔）"))
+
+
+class DistrictFilterSet(django_filters.FilterSet):
+    code = django_filters.CharFilter(lookup_expr="exact", max_length=12, label=_("区划代码"))
+
+    class Meta:
+        model = District
+        fields = ["code"]
+
+
+class StreetFilterSet(django_filters.FilterSet):
+    district = IdInFilter(field_name="district", label=_("区（编号，可多个，逗号分隔）"))
+
+    class Meta:
+        model = Street
+        fields = ["district"]
+
+
+class BuildingFilterSet(django_filters.FilterSet):
+    district = district_filter(Building)
+    street = street_filter(Building)
+    is_key_building = django_filters.BooleanFilter(label=_("重点楼宇"))
+    has_party_organization = django_filters.BooleanFilter(
+        method="filter_has_party_organization", label=_("已建党组织（联合覆盖或单独组建）")
+    )
+    has_committee = django_filters.BooleanFilter(
+        field_name="committee", lookup_expr="isnull", exclude=True, label=_("已成立楼委会")
+    )
+    employee_count_min = CountFilter(
+        field_name="employee_count", lookup_expr="gte", label=_("从业人员数不少于")
+    )
+    employee_count_max = CountFilter(
+        field_name="employee_count", lookup_expr="lte", label=_("从业人员数不多于")
+    )
+    updated_from = django_filters.DateFilter(
+        field_name="updated_at", lookup_expr="date__gte", label=_("更新日期从")
+    )
+    updated_to = django_filters.DateFilter(
+        field_name="updated_at", lookup_expr="date__lte", label=_("更新日期到")
+    )
+
+    class Meta:
+        model = Building
+        fields = [
+            "district",
+            "street",
+            "is_key_building",
+            "has_party_organization",
+            "has_committee",
+            "employee_count_min",
+            "employee_count_max",
+            "updated_from",
+            "updated_to",
+        ]
+
+    def filter_has_party_organization(self, queryset, name, value):
+        from services.stats import building_has_party_organization
+
+        if value is None:
+            return queryset
+        condition = building_has_party_organization()
+        return queryset.filter(condition if value else ~condition)
+
+
+class EnterpriseFilterSet(django_filters.FilterSet):
+    district = district_filter(Enterprise)
+    street = street_filter(Enterprise)
+    building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个，逗号分隔）"))
+    is_key_building = django_filters.BooleanFilter(
+        field_name="building__is_key_building", label=_("位于重点楼宇")
+    )
+    industry = django_filters.CharFilter(lookup_expr="icontains", max_length=50, label=_("行业（包含）"))
+    has_party_organization = django_filters.BooleanFilter(
+        method="filter_has_party_organization", label=_("单独组建了党组织")
+    )
+    employee_count_min = CountFilter(field_name="employee_count", lookup_expr="gte", label=_("员工数不少于"))
+    employee_count_max = CountFilter(field_name="employee_count", lookup_expr="lte", label=_("员工数不多于"))
+    has_party_members = django_filters.BooleanFilter(method="filter_has_party_members", label=_("有党员"))
+
+    class Meta:
+        model = Enterprise
+        fields = [
+            "district",
+            "street",
+            "building",
+            "is_key_building",
+            "industry",
+            "has_party_organization",
+            "employee_count_min",
+            "employee_count_max",
+            "has_party_members",
+        ]
+
+    def filter_has_party_organization(self, queryset, name, value):
+        from django.db.models import Exists, OuterRef
+
+        from members.models import PartyOrganization
+
+        if value is None:
+            return queryset
+        exists = Exists(PartyOrganization.objects.filter(enterprise=OuterRef("pk")))
+        return queryset.filter(exists if value else ~exists)
+
+    def filter_has_party_members(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(Q(party_member_count__gt=0) if value else Q(party_member_count=0))

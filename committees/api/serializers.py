@@ -1,0 +1,71 @@
+"""Serializers for building committees with their seats (read-only through the API)."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from committees.models import BuildingCommittee, CommitteeSeat
+from config.api import MaskedField, RefSerializer
+from members.api.serializers import visible_ref
+
+
+class CommitteeSeatSerializer(serializers.ModelSerializer):
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    phone = MaskedField(help_text=_("联系电话；无完整查看权限时打码"))
+    member = serializers.SerializerMethodField(help_text=_("关联党员；不在本人管辖范围内时为 null"))
+    is_current = serializers.SerializerMethodField(help_text=_("今天在任"))
+
+    class Meta:
+        model = CommitteeSeat
+        fields = [
+            "id",
+            "role",
+            "role_label",
+            "person_name",
+            "phone",
+            "affiliation",
+            "floor",
+            "member",
+            "starts_on",
+            "ends_on",
+            "is_current",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RefSerializer(allow_null=True))
+    def get_member(self, obj) -> dict | None:
+        return visible_ref(
+            self.context, obj.member, obj.member.organization.street if obj.member_id else None
+        )
+
+    def get_is_current(self, obj) -> bool:
+        today = self.context.setdefault("today", timezone.localdate())
+        return obj.starts_on <= today and (obj.ends_on is None or obj.ends_on > today)
+
+
+class BuildingCommitteeSerializer(serializers.ModelSerializer):
+    building = RefSerializer(read_only=True)
+    street = RefSerializer(source="building.street", read_only=True)
+    district = RefSerializer(source="building.street.district", read_only=True)
+    is_key_building = serializers.BooleanField(source="building.is_key_building", read_only=True)
+    seats = CommitteeSeatSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = BuildingCommittee
+        fields = [
+            "id",
+            "building",
+            "street",
+            "district",
+            "is_key_building",
+            "founded_on",
+            "term_starts_on",
+            "term_ends_on",
+            "seats",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

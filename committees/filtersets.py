@@ -1,0 +1,71 @@
+"""django-filter FilterSets for building committees (API and pages)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from buildings.filtersets import IdInFilter, district_filter, street_filter
+
+from .models import BuildingCommittee, CommitteeSeat
+
+
+def _current_seat(role: str) -> Exists:
+    today = timezone.localdate()
+    return Exists(
+        CommitteeSeat.objects.filter(committee=OuterRef("pk"), role=role, starts_on__lte=today).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gt=today)
+        )
+    )
+
+
+class BuildingCommitteeFilterSet(django_filters.FilterSet):
+    district = district_filter(BuildingCommittee)
+    street = street_filter(BuildingCommittee)
+    building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))
+    is_key_building = django_filters.BooleanFilter(
+        field_name="building__is_key_building", label=_("重点楼宇")
+    )
+    founded_from = django_filters.DateFilter(
+        field_name="founded_on", lookup_expr="gte", label=_("成立日期从")
+    )
+    founded_to = django_filters.DateFilter(field_name="founded_on", lookup_expr="lte", label=_("成立日期到"))
+    term_ends_from = django_filters.DateFilter(
+        field_name="term_ends_on", lookup_expr="gte", label=_("本届结束日期从")
+    )
+    term_ends_to = django_filters.DateFilter(
+        field_name="term_ends_on", lookup_expr="lte", label=_("本届结束日期到")
+    )
+    has_building_chief = django_filters.BooleanFilter(method="filter_has_building_chief", label=_("现有楼长"))
+    has_first_secretary = django_filters.BooleanFilter(
+        method="filter_has_first_secretary", label=_("现有第一书记")
+    )
+
+    class Meta:
+        model = BuildingCommittee
+        fields = [
+            "district",
+            "street",
+            "building",
+            "is_key_building",
+            "founded_from",
+            "founded_to",
+            "term_ends_from",
+            "term_ends_to",
+            "has_building_chief",
+            "has_first_secretary",
+        ]
+
+    def _has_current(self, queryset, role, value):
+        if value is None:
+            return queryset
+        condition = _current_seat(role)
+        return queryset.filter(condition if value else ~condition)
+
+    def filter_has_building_chief(self, queryset, name, value):
+        return self._has_current(queryset, CommitteeSeat.Role.BUILDING_CHIEF, value)
+
+    def filter_has_first_secretary(self, queryset, name, value):
+        return self._has_current(queryset, CommitteeSeat.Role.FIRST_SECRETARY, value)

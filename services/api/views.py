@@ -1,0 +1,384 @@
+"""API views for stations, spaces, events, bookings, space reservations and the statistics.
+
+Who sees what:
+
+* people with a territory (superuser, district staff, street social workers):
+  every record of these kinds inside their territory;
+* everyone else who is logged in (employees): published (and cancelled)
+  events everywhere, the open stations and their spaces — what the portal
+  shows — and their own bookings; space reservations and statistics are not
+  theirs (403);
+* bookings: one's own, plus for people with a territory the bookings of events
+  in it, except counselling bookings (confidential) unless they hold
+  ``services.view_confidential``.
+
+Booking and cancelling call services/booking.py; a refused rule is a 409 with
+``{"code", "detail"}``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from buildings.selectors import has_staff_scope, scope_q, scope_queryset
+from config.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
+from services import stats
+from services.booking import book_event, cancel_booking, waitlist_position
+from services.filtersets import (
+    BookingFilterSet,
+    EventApiFilterSet,
+    ServiceStationFilterSet,
+    SpaceFilterSet,
+    SpaceReservationFilterSet,
+)
+from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
+
+from .serializers import (
+    ActivityQuerySerializer,
+    ActivitySerializer,
+    BookingSerializer,
+    CoverageQuerySerializer,
+    CoverageSerializer,
+    EventSerializer,
+    ServiceStationSerializer,
+    SpaceReservationSerializer,
+    SpaceSerializer,
+)
+
+PLACE = "space__station__building__street__district"
+PUBLIC_EVENT_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
+
+
+def _territory_or(qs, user, public: Q):
+    """Rows in the user's territory; for people without one, the public rows."""
+    if has_staff_scope(user):
+        return scope_queryset(qs, user)
+    return qs.filter(public)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("党群服务站列表"),
+        description=_("员工看到开放中的服务站；工作人员看到本人管辖范围内的全部服务站。"),
+    ),
+    retrieve=extend_schema(summary=_("党群服务站详情")),
+)
+class ServiceStationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = ServiceStation.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = ServiceStationSerializer
+    filterset_class = ServiceStationFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    search_fields = ["name", "building__name", "building__address"]
+    ordering_fields = ["name", "id", "area_m2", "floor"]
+    ordering = ["building_id", "name"]
+
+    def get_queryset(self):
+        qs = ServiceStation.objects.select_related("building__street__district").annotate(
+            space_count=Count("spaces")
+        )
+        return _territory_or(qs, self.request.user, Q(is_active=True))
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("空间列表")),
+    retrieve=extend_schema(summary=_("空间详情")),
+)
+class SpaceViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Space.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = SpaceSerializer
+    filterset_class = SpaceFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    search_fields = ["name", "station__name"]
+    ordering_fields = ["name", "id", "capacity"]
+    ordering = ["station_id", "name"]
+
+    def get_queryset(self):
+        qs = Space.objects.select_related("station__building__street__district")
+        return _territory_or(qs, self.request.user, Q(station__is_active=True))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("活动列表"),
+        description=_("员工看到已发布（及已取消）的活动；工作人员看到本人管辖范围内的全部活动（含草稿）。"),
+    ),
+    retrieve=extend_schema(summary=_("活动详情")),
+)
+class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Event.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = EventSerializer
+    filterset_class = EventApiFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    search_fields = ["title", "speaker", "description"]
+    ordering_fields = ["starts_at", "id", "title", "capacity", "confirmed_count"]
+    ordering = ["starts_at", "id"]
+
+    def get_queryset(self):
+        qs = Event.objects.select_related(PLACE, "organizer")
+        return _territory_or(qs, self.request.user, Q(status__in=PUBLIC_EVENT_STATUSES))
+
+    @extend_schema(
+        summary=_("预约活动"),
+        description=_(
+            "为当前用户预约该活动：有空位则 confirmed，否则进入候补 waitlisted（waitlist_position 为排位），"
+            "候补已满等规则不允许时返回 409，body 为 {code, detail}。不需要请求体。"
+        ),
+        request=None,
+        responses={
+            201: BookingSerializer,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=_(
+                    "规则不允许：booking_not_open、booking_closed、event_cancelled、event_draft、"
+                    "event_past、members_only、already_booked、waitlist_full"
+                ),
+                examples=[
+                    OpenApiExample(
+                        "waitlist_full",
+                        value={"code": "waitlist_full", "detail": "名额已满，候补人数也已达上限。"},
+                        status_codes=["409"],
+                    ),
+                    OpenApiExample(
+                        "already_booked",
+                        value={"code": "already_booked", "detail": "您已预约过该活动。"},
+                        status_codes=["409"],
+                    ),
+                ],
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "confirmed",
+                value={"id": 42, "status": "confirmed", "status_label": "已确认", "waitlist_position": None},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "waitlisted",
+                value={"id": 43, "status": "waitlisted", "status_label": "候补中", "waitlist_position": 3},
+                response_only=True,
+                status_codes=["201"],
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"], url_path="bookings", filterset_class=None, pagination_class=None)
+    def book(self, request, pk=None):
+        event = self.get_object()
+        booking = book_event(user=request.user, event=event)
+        booking = (
+            Booking.objects.select_related(f"event__{PLACE}", "user").filter(pk=booking.pk).first() or booking
+        )
+        booking.waitlist_position = waitlist_position(booking)
+        data = BookingSerializer(booking, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+def _waitlist_position():
+    """1-based first-come-first-served place of a waitlisted booking, in SQL; null otherwise."""
+    ahead = (
+        Booking.objects.filter(event=OuterRef("event_id"), status=Booking.Status.WAITLISTED)
+        .filter(
+            Q(created_at__lt=OuterRef("created_at"))
+            | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
+        )
+        .order_by()
+        .values("event_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Case(
+        When(status=Booking.Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def booking_queryset(user):
+    """One's own bookings; for people with a territory also those of its events, counselling excepted."""
+    visible = Q(user=user)
+    if has_staff_scope(user):
+        in_territory = scope_q(Booking, user)
+        if not user.has_perm("services.view_confidential"):
+            in_territory &= ~Q(event__kind=Event.Kind.COUNSELLING)
+        visible |= in_territory
+    return (
+        Booking.objects.filter(visible)
+        .select_related(f"event__{PLACE}", "user")
+        .annotate(waitlist_position=_waitlist_position())
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("预约列表"),
+        description=_(
+            "本人的预约；街道社工、区级工作人员还看到本人管辖范围内活动的预约（心理咨询预约保密，不显示）。"
+            "用 mine=true 只看本人的。"
+        ),
+    ),
+    retrieve=extend_schema(summary=_("预约详情")),
+)
+class BookingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Booking.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilterSet
+    permission_classes = [permissions.IsAuthenticated]
+    search_fields = ["event__title"]
+    ordering_fields = ["created_at", "id", "event__starts_at", "status"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return booking_queryset(self.request.user)
+
+    @extend_schema(
+        summary=_("取消预约"),
+        description=_(
+            "取消本人的预约；空出的名额在同一事务中给候补第一位。过了取消截止时间等返回 409。"
+            "他人的预约返回 403（工作人员请在管理后台办理）。不需要请求体。"
+        ),
+        request=None,
+        responses={
+            200: BookingSerializer,
+            403: OpenApiResponse(ErrorSerializer, description=_("不是本人的预约（code: not_owner）")),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description=_("规则不允许：cancel_deadline_passed、not_cancellable、event_past"),
+                examples=[
+                    OpenApiExample(
+                        "cancel_deadline_passed",
+                        value={
+                            "code": "cancel_deadline_passed",
+                            "detail": "已过取消截止时间（2026-12-01 08:00），不能取消。如确有困难，请联系服务站。",
+                        },
+                        status_codes=["409"],
+                    )
+                ],
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def cancel(self, request, pk=None):
+        booking = self.get_object()
+        if booking.user_id != request.user.pk:
+            raise exceptions.PermissionDenied(_("只能取消本人的预约。"), code="not_owner")
+        cancel_booking(booking=booking, by=request.user)
+        booking = self.get_queryset().get(pk=booking.pk)
+        return Response(self.get_serializer(booking).data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("场地预约列表")),
+    retrieve=extend_schema(summary=_("场地预约详情")),
+)
+class SpaceReservationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = SpaceReservation.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    serializer_class = SpaceReservationSerializer
+    filterset_class = SpaceReservationFilterSet
+    search_fields = ["purpose", "organization__name"]
+    ordering_fields = ["starts_at", "id", "created_at", "attendees"]
+    ordering = ["starts_at", "id"]
+
+    def get_queryset(self):
+        qs = SpaceReservation.objects.select_related(PLACE, "organization__street")
+        return scope_queryset(qs, self.request.user)
+
+
+# --- Statistics ---------------------------------------------------------------------------------
+
+ID_LIST = OpenApiTypes.STR
+STATS_TERRITORY_PARAMETERS = [
+    OpenApiParameter(
+        "district",
+        ID_LIST,
+        description=_("区编号，可多个，逗号分隔"),
+        examples=[OpenApiExample("one", value="1")],
+    ),
+    OpenApiParameter("street", ID_LIST, description=_("街道编号，可多个，逗号分隔")),
+]
+
+
+def _csv_requested(request) -> bool:
+    return getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv"
+
+
+class CoverageView(APIView):
+    permission_classes = [permissions.IsAuthenticated, HasTerritory]
+
+    @extend_schema(
+        summary=_("党建覆盖统计"),
+        description=_(
+            "本人管辖范围内（市级为全市）的合计、各区、各街道：楼宇、重点楼宇、已建党组织的重点楼宇及覆盖率、"
+            "楼宇党组织、从业人员、党员及其占比、已成立楼委会。“已建党组织”指有党组织覆盖该楼宇，"
+            "或楼内企业单独组建了党组织。?format=csv 输出每个区、街道一行。"
+        ),
+        parameters=STATS_TERRITORY_PARAMETERS,
+        responses={200: CoverageSerializer},
+    )
+    def get(self, request):
+        query = CoverageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = stats.coverage(
+            user=request.user,
+            district_ids=query.validated_data.get("district"),
+            street_ids=query.validated_data.get("street"),
+        )
+        if _csv_requested(request):
+            rows = [{"level": "total", "name": data["scope"], **data["total"]}]
+            rows += [{"level": "district", **row} for row in data["districts"]]
+            rows += [{"level": "street", **row} for row in data["streets"]]
+            return Response(rows)
+        return Response(data)
+
+
+class ActivityView(APIView):
+    permission_classes = [permissions.IsAuthenticated, HasTerritory]
+
+    @extend_schema(
+        summary=_("活动统计"),
+        description=_(
+            "本人管辖范围内已发布活动按月份（上海时间）和类型统计：活动数、名额、预约、候补、取消、签到、未到场，"
+            "到场率 = 已签到 ÷（已签到 + 未到场），缺席率 = 未到场 ÷（已签到 + 未到场）。"
+            "按活动开始日期筛选。?format=csv 输出每月每类一行。"
+        ),
+        parameters=[
+            *STATS_TERRITORY_PARAMETERS,
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description=_("活动开始日期从（含）")),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description=_("活动开始日期到（含）")),
+            OpenApiParameter(
+                "kind",
+                {"type": "array", "items": {"type": "string", "enum": list(Event.Kind.values)}},
+                description=_("活动类型，可重复"),
+                explode=True,
+            ),
+        ],
+        responses={200: ActivitySerializer},
+    )
+    def get(self, request):
+        query = ActivityQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        data = stats.activity(
+            user=request.user,
+            district_ids=params.get("district"),
+            street_ids=params.get("street"),
+            date_from=params.get("date_from"),
+            date_to=params.get("date_to"),
+            kinds=params.get("kind"),
+        )
+        if _csv_requested(request):
+            return Response(data["rows"])
+        return Response(data)
