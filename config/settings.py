@@ -259,17 +259,29 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
+    # API keys first: a request without a session gets 401 with "WWW-Authenticate: Token".
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "members.authentication.ApiTokenAuthentication",
+        "config.api.SearchFilter",
+        "config.api.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "楼宇党建 API",
     "DESCRIPTION": "Building party-construction portal: records, statistics and bookings.",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "config.api.CSVRenderer"],
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.ApiRateThrottle"],
+    # Per API key, per logged-in user, per address (config.api.ApiRateThrottle).
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": os.environ.get("API_TOKEN_RATE", "600/min"),
+        "api_user": os.environ.get("API_USER_RATE", "600/min"),
+        "api_anon": os.environ.get("API_ANON_RATE", "60/min"),
+    },
+    "UNICODE_JSON": True,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -280,6 +292,20 @@ SPECTACULAR_SETTINGS = {
 # --- History (django-pghistory) ----------------------------------------------
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
+    # Error responses (400/401/403/404/429) with examples on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.add_error_responses",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PartyOrganizationKindEnum": "members.models.PartyOrganization.Kind",
+        "PartyMemberStatusEnum": "members.models.PartyMember.Status",
+        "EventKindEnum": "services.models.Event.Kind",
+        "EventStatusEnum": "services.models.Event.Status",
+        "BookingStatusEnum": "services.models.Booking.Status",
+        "SpaceReservationStatusEnum": "services.models.SpaceReservation.Status",
+    },
 # --- Logging ------------------------------------------------------------------
 # One JSON object per line in production (config/logging.py); LOG_FORMAT=text|json overrides.
 from config.logging import logging_config  # noqa: E402

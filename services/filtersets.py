@@ -96,3 +96,122 @@ class EventFilterSet(django_filters.FilterSet):
         if value:
             return queryset.filter(confirmed_count__lt=F("capacity"))
         return queryset
+
+
+# --- REST API (services/api/views.py): events with territory filters, stations, spaces, ---------
+# --- bookings and space reservations. Related records by id (buildings/filtersets.py). ----------
+
+from buildings.filtersets import CountFilter, IdInFilter, district_filter, street_filter  # noqa: E402
+from buildings.selectors import has_full_scope, has_staff_scope, scope_queryset  # noqa: E402
+
+from .models import Booking, ServiceStation, Space, SpaceReservation  # noqa: E402
+
+
+class _DateRangeForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return cleaned
+
+
+def _date_range_filters(field: str):
+    """``date_from`` / ``date_to``: local calendar days (Asia/Shanghai) of ``field``, both inclusive."""
+
+    def after(queryset, name, value):
+        return queryset.filter(**{f"{field}__gte": _day_start(value)})
+
+    def before(queryset, name, value):
+        return queryset.filter(**{f"{field}__lt": _day_start(value + datetime.timedelta(days=1))})
+
+    return (
+        django_filters.DateFilter(method=after, label=_("开始日期从（含）")),
+        django_filters.DateFilter(method=before, label=_("开始日期到（含）")),
+    )
+
+
+class EventApiFilterSet(EventFilterSet):
+    """The portal's event filters, plus district, status, audience and organizer, for the API.
+
+    The street and building choices are narrowed to the user's territory for staff
+    (an event list of another district is not theirs to probe); people without a
+    territory browse published events everywhere, so their choices are not narrowed.
+    """
+
+    district = district_filter(Event)
+    status = django_filters.MultipleChoiceFilter(choices=Event.Status.choices, label=_("状态"))
+    audience = django_filters.ChoiceFilter(choices=Event.Audience.choices, label=_("面向对象"))
+    organizer = IdInFilter(field_name="organizer", label=_("主办党组织（编号，可多个）"))
+
+    class Meta(EventFilterSet.Meta):
+        fields = [*EventFilterSet.Meta.fields, "district", "status", "audience", "organizer"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        if has_staff_scope(user) and not has_full_scope(user):
+            for name in ("street", "building"):
+                self.filters[name].queryset = scope_queryset(self.filters[name].queryset, user)
+
+
+class ServiceStationFilterSet(django_filters.FilterSet):
+    district = district_filter(ServiceStation)
+    street = street_filter(ServiceStation)
+    building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))
+    is_active = django_filters.BooleanFilter(label=_("开放中"))
+
+    class Meta:
+        model = ServiceStation
+        fields = ["district", "street", "building", "is_active"]
+
+
+class SpaceFilterSet(django_filters.FilterSet):
+    district = district_filter(Space)
+    street = street_filter(Space)
+    building = IdInFilter(field_name="station__building", label=_("楼宇（编号，可多个）"))
+    station = IdInFilter(field_name="station", label=_("服务站（编号，可多个）"))
+    function = django_filters.MultipleChoiceFilter(choices=Space.Function.choices, label=_("功能"))
+    capacity_min = CountFilter(field_name="capacity", lookup_expr="gte", label=_("容纳人数不少于"))
+
+    class Meta:
+        model = Space
+        fields = ["district", "street", "building", "station", "function", "capacity_min"]
+
+
+class BookingFilterSet(django_filters.FilterSet):
+    district = district_filter(Booking)
+    street = street_filter(Booking)
+    event = IdInFilter(field_name="event", label=_("活动（编号，可多个）"))
+    status = django_filters.MultipleChoiceFilter(choices=Booking.Status.choices, label=_("状态"))
+    kind = django_filters.MultipleChoiceFilter(
+        field_name="event__kind", choices=Event.Kind.choices, label=_("活动类型")
+    )
+    date_from, date_to = _date_range_filters("event__starts_at")
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("只看本人的预约"))
+
+    class Meta:
+        model = Booking
+        fields = ["district", "street", "event", "status", "kind", "date_from", "date_to", "mine"]
+        form = _DateRangeForm
+
+    def filter_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if value is None or user is None:
+            return queryset
+        return queryset.filter(user=user) if value else queryset.exclude(user=user)
+
+
+class SpaceReservationFilterSet(django_filters.FilterSet):
+    district = district_filter(SpaceReservation)
+    street = street_filter(SpaceReservation)
+    space = IdInFilter(field_name="space", label=_("空间（编号，可多个）"))
+    station = IdInFilter(field_name="space__station", label=_("服务站（编号，可多个）"))
+    organization = IdInFilter(field_name="organization", label=_("党组织（编号，可多个）"))
+    status = django_filters.MultipleChoiceFilter(choices=SpaceReservation.Status.choices, label=_("状态"))
+    date_from, date_to = _date_range_filters("starts_at")
+
+    class Meta:
+        model = SpaceReservation
+        fields = ["district", "street", "space", "station", "organization", "status", "date_from", "date_to"]
+        form = _DateRangeForm
