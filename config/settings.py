@@ -249,29 +249,29 @@ EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "楼宇党建 <noreply@localhost>")
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# A real mail relay usually wants a login and TLS (587 + STARTTLS, or 465 + SSL).
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # For EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend (development).
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 
 # --- REST framework -----------------------------------------------------------
 REST_FRAMEWORK = {
+    # API keys first: a request without a session gets 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "members.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-    # API keys first: a request without a session gets 401 with "WWW-Authenticate: Token".
         "django_filters.rest_framework.DjangoFilterBackend",
-        "members.authentication.ApiTokenAuthentication",
         "config.api.SearchFilter",
         "config.api.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "楼宇党建 API",
-    "DESCRIPTION": "Building party-construction portal: records, statistics and bookings.",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "config.api.CSVRenderer"],
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.ApiRateThrottle"],
@@ -282,16 +282,16 @@ SPECTACULAR_SETTINGS = {
         "api_anon": os.environ.get("API_ANON_RATE", "60/min"),
     },
     "UNICODE_JSON": True,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "楼宇党建 API",
+    "DESCRIPTION": "Building party-construction portal: records, statistics and bookings.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-}
-
-# --- History (django-pghistory) ----------------------------------------------
-PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
-
     # Error responses (400/401/403/404/429) with examples on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -306,6 +306,11 @@ PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
         "BookingStatusEnum": "services.models.Booking.Status",
         "SpaceReservationStatusEnum": "services.models.SpaceReservation.Status",
     },
+}
+
+# --- History (django-pghistory) ----------------------------------------------
+PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
+
 # --- Logging ------------------------------------------------------------------
 # One JSON object per line in production (config/logging.py); LOG_FORMAT=text|json overrides.
 from config.logging import logging_config  # noqa: E402
@@ -374,6 +379,8 @@ if PRODUCTION:
         }
     }
     SESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.db")
+    # The worker and beat log through LOGGING above (JSON lines), not Celery's own format.
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Test-only overrides, in one place ---------------------------------------
 if TESTING:
