@@ -29,7 +29,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from buildings.selectors import has_staff_scope
 
@@ -198,6 +197,9 @@ def _error_code(exc: exceptions.APIException) -> str:
 
 def api_exception_handler(exc, context):
     """DRF's handler, plus: BookingError → 409, Django ValidationError → 400, uniform error bodies."""
+    # Imported here: rest_framework.views reads the renderer setting, which points at this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     from services.booking import BookingError
 
     request = context.get("request")
@@ -291,6 +293,8 @@ class ScopedModelWritePermission(permissions.DjangoModelPermissions):
         if not has_staff_scope(request.user):
             self.message = HasTerritory.message
             return False
+        if request.method.lower() not in getattr(view, "http_method_names", ()):
+            return True  # answered 405 by the view, whatever the permissions
         return super().has_permission(request, view)
 
 

@@ -481,3 +481,6 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         if obj.is_superuser:
             parts.insert(0, _t("全市"))
         return "、".join(parts) or "—"
+
+
+from members import admin_tokens  # noqa: E402,F401

@@ -34,7 +34,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from buildings.selectors import has_staff_scope, scope_q, scope_queryset
+from buildings.selectors import has_full_scope, has_staff_scope, scope_q, scope_queryset
 from config.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
 from services import stats
 from services.booking import book_event, cancel_booking, waitlist_position
@@ -211,7 +211,8 @@ def booking_queryset(user):
     """One's own bookings; for people with a territory also those of its events, counselling excepted."""
     visible = Q(user=user)
     if has_staff_scope(user):
-        in_territory = scope_q(Booking, user)
+        # scope_q() is an empty Q for the whole city, and "Q(...) | Q()" would drop it.
+        in_territory = Q(pk__isnull=False) if has_full_scope(user) else scope_q(Booking, user)
         if not user.has_perm("services.view_confidential"):
             in_territory &= ~Q(event__kind=Event.Kind.COUNSELLING)
         visible |= in_territory

@@ -1,0 +1,251 @@
+"""The permission matrix: every endpoint × anonymous, employee, social worker, district A/B keys, superuser.
+
+Territory: the social worker keeps street A (南京西路), district A's key sees
+streets A and A2, district B's key street B, the superuser everything. What
+lies outside is 404 on detail and absent from lists; people without a
+territory get 403 on territorial endpoints; anonymous requests get 401.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.api_support import ACTORS, build_world, client_for, grant, result_ids
+
+pytestmark = pytest.mark.django_db
+
+ALL = {"a", "a2", "b"}
+TERRITORY = {"social_worker": {"a"}, "token_a": {"a", "a2"}, "token_b": {"b"}, "superuser": ALL}
+
+# resource → (route basename, records of street a/a2/b, what an employee sees or None for 403)
+RESOURCES = {
+    "district": ("district", lambda w: {"a": w.district_a, "a2": w.district_a, "b": w.district_b}, None),
+    "street": ("street", lambda w: w.records("street"), None),
+    "building": ("building", lambda w: w.records("building"), None),
+    "enterprise": ("enterprise", lambda w: w.records("enterprise"), None),
+    "party-organization": ("party-organization", lambda w: w.records("organization"), None),
+    "party-member": ("party-member", lambda w: w.records("member"), None),
+    "committee": ("committee", lambda w: w.records("committee"), None),
+    "station": ("station", lambda w: w.records("station"), ALL),
+    "space": ("space", lambda w: w.records("space"), ALL),
+    "event": ("event", lambda w: w.records("event"), ALL),
+    "draft-event": ("event", lambda w: w.records("draft"), set()),
+    "counselling-event": ("event", lambda w: w.records("counselling"), ALL),
+    "booking": ("booking", lambda w: w.records("booking"), set()),
+    "counselling-booking": ("booking", lambda w: w.records("counselling_booking"), set()),
+    "space-reservation": ("space-reservation", lambda w: w.records("reservation"), None),
+}
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+def expected_visible(resource: str, actor: str) -> set[str] | None:
+    """Which of the a/a2/b records ``actor`` sees; None when the endpoint is forbidden to them."""
+    if actor == "employee":
+        return RESOURCES[resource][2]
+    visible = TERRITORY[actor]
+    if resource == "counselling-booking" and actor != "superuser":
+        return set()  # confidential: only with services.view_confidential (a superuser has every permission)
+    if resource == "district" and actor == "social_worker":
+        return {"a", "a2"}  # the district of their street (both a and a2 records are district A)
+    return visible
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_list_and_detail(world, resource, actor):
+    basename, records_of, _employee = RESOURCES[resource]
+    records = records_of(world)
+    client = client_for(world, actor)
+    list_response = client.get(reverse(f"api:{basename}-list"), {"page_size": 200})
+    details = {
+        key: client.get(reverse(f"api:{basename}-detail", args=[obj.pk])).status_code for key, obj in records.items()
+    }
+    if actor == "anonymous":
+        assert list_response.status_code == 401
+        assert list_response["WWW-Authenticate"] == "Token"
+        assert list_response.json()["code"] == "not_authenticated"
+        assert set(details.values()) == {401}
+        return
+    visible = expected_visible(resource, actor)
+    if visible is None:
+        assert list_response.status_code == 403
+        assert list_response.json()["code"] == "permission_denied"
+        assert set(details.values()) == {403}
+        return
+    ids = result_ids(list_response)
+    for key, obj in records.items():
+        if key in visible:
+            assert obj.pk in ids, f"{actor} should list {resource} {key}"
+            assert details[key] == 200, f"{actor} should open {resource} {key}"
+        else:
+            assert obj.pk not in ids, f"{actor} must not list {resource} {key}"
+            assert details[key] == 404, f"{actor} must get 404 for {resource} {key}"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_employee_sees_only_own_bookings(world, actor):
+    response = client_for(world, actor).get(reverse("api:booking-list"), {"mine": "true"})
+    if actor == "anonymous":
+        assert response.status_code == 401
+        return
+    ids = result_ids(response)
+    if actor == "employee":
+        assert ids == {world.employee_booking.pk}
+    else:
+        assert world.employee_booking.pk not in ids
+
+
+def test_employee_booking_visible_to_its_territory_staff(world):
+    """Staff see the bookings of events in their territory (not counselling), never elsewhere."""
+    assert world.employee_booking.pk in result_ids(client_for(world, "token_a").get(reverse("api:booking-list")))
+    assert world.employee_booking.pk not in result_ids(
+        client_for(world, "token_b").get(reverse("api:booking-list"))
+    )
+
+
+def test_view_confidential_permission_shows_counselling_bookings(world):
+    grant(world.staff_a, "services.view_confidential")
+    ids = result_ids(client_for(world, "token_a").get(reverse("api:booking-list")))
+    assert world.a.counselling_booking.pk in ids
+    assert world.b.counselling_booking.pk not in ids
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", ["stats-coverage", "stats-activity"])
+def test_statistics(world, actor, name):
+    response = client_for(world, actor).get(reverse(f"api:{name}"))
+    expected = {"anonymous": 401, "employee": 403}.get(actor, 200)
+    assert response.status_code == expected
+    if expected != 200:
+        return
+    data = response.json()
+    if name == "stats-coverage":
+        streets = {row["id"] for row in data["streets"]}
+        visible = TERRITORY[actor]
+        assert streets == {getattr(world, key).street.pk for key in visible}
+        assert data["total"]["buildings"] == len(visible)
+        districts = {row["id"] for row in data["districts"]}
+        assert world.district_b.pk in districts if "b" in visible else world.district_b.pk not in districts
+    else:
+        # One published party class and one counselling slot per street, three days ahead.
+        assert data["total"]["events"] == 2 * len(TERRITORY[actor])
+
+
+# --- Writes -------------------------------------------------------------------------------------
+
+WRITE_EXPECTED = {"anonymous": 401, "employee": 403}
+
+
+def building_payload(street) -> dict:
+    return {
+        "name": "新建测试大厦",
+        "address": "南京西路1000号",
+        "street": street.pk,
+        "floors": 20,
+        "floor_area_m2": "30000.00",
+        "is_key_building": True,
+        "employee_count": 800,
+    }
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_create_building_in_street_a(world, actor):
+    response = client_for(world, actor).post(
+        reverse("api:building-list"), building_payload(world.a.street), format="json"
+    )
+    expected = {**WRITE_EXPECTED, "token_b": 400}.get(actor, 201)
+    assert response.status_code == expected, response.content
+    if actor == "token_b":
+        # The street of another district is refused exactly like one that does not exist.
+        assert "street" in response.json()
+        missing = client_for(world, actor).post(
+            reverse("api:building-list"), {**building_payload(world.a.street), "street": 999999}, format="json"
+        )
+        assert missing.json()["street"][0].replace("999999", str(world.a.street.pk)) == response.json()["street"][0]
+    if expected == 201:
+        body = response.json()
+        assert body["street"] == world.a.street.pk and body["district"]["id"] == world.district_a.pk
+        assert body["has_party_organization"] is False and body["enterprise_count"] == 0
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_update_building_of_street_a(world, actor):
+    url = reverse("api:building-detail", args=[world.a.building.pk])
+    response = client_for(world, actor).patch(url, {"employee_count": 4321}, format="json")
+    expected = {**WRITE_EXPECTED, "token_b": 404}.get(actor, 200)
+    assert response.status_code == expected, response.content
+    world.a.building.refresh_from_db()
+    assert (world.a.building.employee_count == 4321) == (expected == 200)
+
+
+@pytest.mark.parametrize("actor", ["social_worker", "token_a", "superuser"])
+def test_no_deletes_through_the_api(world, actor):
+    url = reverse("api:building-detail", args=[world.a.building.pk])
+    assert client_for(world, actor).delete(url).status_code == 405
+
+
+def test_social_worker_cannot_touch_other_street_of_same_district(world):
+    client = client_for(world, "social_worker")
+    url = reverse("api:building-detail", args=[world.a2.building.pk])
+    assert client.patch(url, {"employee_count": 1}, format="json").status_code == 404
+    response = client.post(reverse("api:building-list"), building_payload(world.a2.street), format="json")
+    assert response.status_code == 400 and "street" in response.json()
+
+
+def test_district_key_cannot_move_building_out_of_district(world):
+    url = reverse("api:building-detail", args=[world.a.building.pk])
+    response = client_for(world, "token_a").patch(url, {"street": world.b.street.pk}, format="json")
+    assert response.status_code == 400
+    world.a.building.refresh_from_db()
+    assert world.a.building.street_id == world.a.street.pk
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_create_enterprise(world, actor):
+    from tests.buildings.factories import make_credit_code
+
+    payload = {
+        "name": "新入驻科技有限公司",
+        "credit_code": make_credit_code(777001),
+        "building": world.a.building.pk,
+        "floor": 12,
+        "employee_count": 50,
+        "party_member_count": 3,
+        "industry": "软件",
+    }
+    response = client_for(world, actor).post(reverse("api:enterprise-list"), payload, format="json")
+    expected = {**WRITE_EXPECTED, "token_b": 400}.get(actor, 201)
+    assert response.status_code == expected, response.content
+
+
+@pytest.mark.parametrize(
+    "basename", ["district", "street", "party-organization", "party-member", "committee", "station", "space",
+                 "event", "booking", "space-reservation"]
+)
+@pytest.mark.parametrize("actor", ["token_a", "superuser"])
+def test_other_records_are_read_only(world, basename, actor):
+    response = client_for(world, actor).post(reverse(f"api:{basename}-list"), {}, format="json")
+    assert response.status_code == 405
+
+
+def test_schema_and_docs_are_public(world, client):
+    assert client.get(reverse("api:schema")).status_code == 200
+    assert client.get(reverse("api:docs")).status_code == 200
+    assert client.get(reverse("api:redoc")).status_code == 200
+
+
+def test_session_writes_need_csrf(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.staff_a)
+    response = client.patch(
+        reverse("api:building-detail", args=[world.a.building.pk]), {"employee_count": 1}, format="json"
+    )
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]
