@@ -489,7 +489,9 @@ _FIELD_ERRORS_SCHEMA = {
 }
 
 
-def _error(description: str, example: dict, schema_ref: str = "ApiError", headers: dict | None = None) -> dict:
+def _error(
+    description: str, example: dict, schema_ref: str = "ApiError", headers: dict | None = None
+) -> dict:
     response = {
         "description": description,
         "content": {

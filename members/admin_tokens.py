@@ -67,7 +67,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
     search_fields = ["name", "prefix", "user__username"]
     autocomplete_fields = ["user"]
     actions = ["revoke_selected"]
-    readonly_fields = ["prefix_display", "created_at", "created_by", "last_used_at", "revoked_at", "revoked_by"]
+    readonly_fields = [
+        "prefix_display",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    ]
 
     def has_module_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_superuser
@@ -125,7 +132,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
             request,
             format_html(
                 "{} <code>{}</code>",
-                _t("新密钥如下，只显示这一次，请立即复制并交给使用方（请求头 Authorization: Token <密钥>）："),
+                _t(
+                    "新密钥如下，只显示这一次，请立即复制并交给使用方（请求头 Authorization: Token <密钥>）："
+                ),
                 key,
             ),
         )

@@ -19,7 +19,12 @@ from members.tokens import issue_token
 from services.models import Event
 from tests.buildings.factories import BuildingFactory, DistrictFactory, EnterpriseFactory, StreetFactory
 from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
-from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory, StaffUserFactory, UserFactory
+from tests.members.factories import (
+    PartyMemberFactory,
+    PartyOrganizationFactory,
+    StaffUserFactory,
+    UserFactory,
+)
 from tests.services.factories import (
     BookingFactory,
     EventFactory,
@@ -183,4 +188,3 @@ def grant(user, codename: str) -> None:
 def result_ids(response) -> set[int]:
     assert response.status_code == 200, response.content
     return {row["id"] for row in response.json()["results"]}
-

@@ -63,7 +63,8 @@ def test_list_and_detail(world, resource, actor):
     client = client_for(world, actor)
     list_response = client.get(reverse(f"api:{basename}-list"), {"page_size": 200})
     details = {
-        key: client.get(reverse(f"api:{basename}-detail", args=[obj.pk])).status_code for key, obj in records.items()
+        key: client.get(reverse(f"api:{basename}-detail", args=[obj.pk])).status_code
+        for key, obj in records.items()
     }
     if actor == "anonymous":
         assert list_response.status_code == 401
@@ -102,7 +103,9 @@ def test_employee_sees_only_own_bookings(world, actor):
 
 def test_employee_booking_visible_to_its_territory_staff(world):
     """Staff see the bookings of events in their territory (not counselling), never elsewhere."""
-    assert world.employee_booking.pk in result_ids(client_for(world, "token_a").get(reverse("api:booking-list")))
+    assert world.employee_booking.pk in result_ids(
+        client_for(world, "token_a").get(reverse("api:booking-list"))
+    )
     assert world.employee_booking.pk not in result_ids(
         client_for(world, "token_b").get(reverse("api:booking-list"))
     )
@@ -164,9 +167,14 @@ def test_create_building_in_street_a(world, actor):
         # The street of another district is refused exactly like one that does not exist.
         assert "street" in response.json()
         missing = client_for(world, actor).post(
-            reverse("api:building-list"), {**building_payload(world.a.street), "street": 999999}, format="json"
+            reverse("api:building-list"),
+            {**building_payload(world.a.street), "street": 999999},
+            format="json",
         )
-        assert missing.json()["street"][0].replace("999999", str(world.a.street.pk)) == response.json()["street"][0]
+        assert (
+            missing.json()["street"][0].replace("999999", str(world.a.street.pk))
+            == response.json()["street"][0]
+        )
     if expected == 201:
         body = response.json()
         assert body["street"] == world.a.street.pk and body["district"]["id"] == world.district_a.pk
@@ -224,8 +232,19 @@ def test_create_enterprise(world, actor):
 
 
 @pytest.mark.parametrize(
-    "basename", ["district", "street", "party-organization", "party-member", "committee", "station", "space",
-                 "event", "booking", "space-reservation"]
+    "basename",
+    [
+        "district",
+        "street",
+        "party-organization",
+        "party-member",
+        "committee",
+        "station",
+        "space",
+        "event",
+        "booking",
+        "space-reservation",
+    ],
 )
 @pytest.mark.parametrize("actor", ["token_a", "superuser"])
 def test_other_records_are_read_only(world, basename, actor):

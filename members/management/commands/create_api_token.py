@@ -39,7 +39,9 @@ class Command(BaseCommand):
                 day = datetime.date.fromisoformat(expires)
             except ValueError:
                 raise CommandError("--expires 应为 YYYY-MM-DD 格式的日期。") from None
-            expires_at = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+            expires_at = datetime.datetime.combine(
+                day, datetime.time.min, tzinfo=timezone.get_current_timezone()
+            )
         try:
             token, key = issue_token(
                 user=user, name=name or f"{username} 命令行签发", expires_at=expires_at, now=now
