@@ -27,10 +27,11 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 from django import forms
+from django.apps import apps as django_apps
 from django.contrib import admin, messages
 from django.contrib.admin.utils import label_for_field, lookup_field, unquote
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.db import IntegrityError, models
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -191,6 +192,85 @@ def with_form_error(form_class, message: str):
     return form
 
 
+def _condition_fields(q) -> set[str]:
+    names = set()
+    for child in q.children:
+        if isinstance(child, models.Q):
+            names |= _condition_fields(child)
+        else:
+            names.add(child[0].split("__")[0])
+    return names
+
+
+def exclusion_condition_fields(model) -> frozenset[str]:
+    """Fields read by the conditions of the model's PostgreSQL exclusion constraints."""
+    from django.contrib.postgres.constraints import ExclusionConstraint
+
+    names: set[str] = set()
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, ExclusionConstraint) and constraint.condition is not None:
+            names |= _condition_fields(constraint.condition)
+    return frozenset(names)
+
+
+def include_in_validation(form_class, names: Iterable[str] = (), *, inline: bool = False):
+    """Validate the model's constraints with these fields too (from the instance's values).
+
+    Django leaves out of a form's constraint validation every field that is not
+    on the form (read-only fields, an inline's foreign key to its parent) or
+    that has an error. Two things go wrong: a constraint over such a field is
+    silently skipped (the database then refuses, a 500), and
+    ExclusionConstraint.validate() crashes with a FieldError when its condition
+    reads such a field. The fields read by exclusion-constraint conditions are
+    always included, as are ``names`` (for an inline: its foreign key, which
+    ModelForm excludes once more after this hook, hence the second pass).
+    """
+    names = frozenset(names) | exclusion_condition_fields(form_class._meta.model)
+    if not names:
+        return form_class
+
+    def _get_validation_exclusions(self):
+        return super(form, self)._get_validation_exclusions() - names
+
+    def _post_clean(self):
+        super(form, self)._post_clean()
+        # ModelForm adds an inline's foreign key to the exclusions after the hook
+        # above; validate the constraints once more with it, if all else is valid.
+        if not self._errors:
+            try:
+                self.instance.validate_constraints(exclude=self._get_validation_exclusions())
+            except ValidationError as exc:
+                self._update_errors(exc)
+
+    attrs = {"_get_validation_exclusions": _get_validation_exclusions, "__module__": form_class.__module__}
+    if inline:
+        attrs["_post_clean"] = _post_clean
+    form = type(form_class.__name__, (form_class,), attrs)
+    return form
+
+
+class ConstraintViolation(Exception):
+    """The database refused a write by one of its constraints; ``message`` says which rule."""
+
+    code = "constraint_violation"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def constraint_violation(exc: IntegrityError) -> ConstraintViolation | None:
+    """The rule behind a constraint violation, in the words of its ``violation_error_message``."""
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None)
+    if not name:
+        return None
+    for model in django_apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == name:
+                return ConstraintViolation(str(constraint.get_violation_error_message()))
+    return ConstraintViolation(_t("与已有记录冲突，未保存。请检查后重试。"))
+
+
 def protect_personal_fields(form_class, fields: Iterable[str]):
     fields = tuple(fields)
     return type(
@@ -238,6 +318,7 @@ class ScopedQuerysetMixin:
 class ScopedInlineMixin(ScopedQuerysetMixin):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
+        formset.form = include_in_validation(formset.form, [formset.fk.name], inline=True)
         if self.hide_personal_data(request):
             formset.form = protect_personal_fields(formset.form, self.personal_fields)
         return formset
@@ -492,7 +573,7 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
     # Forms: personal data protected, the saved object must stay in the territory.
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
+        form = include_in_validation(super().get_form(request, obj, change=change, **kwargs))
         if obj is not None and self.hide_personal_data(request):
             form = protect_personal_fields(form, self.personal_fields)
         refusal = getattr(request, "_admin_domain_error", None)
@@ -510,13 +591,15 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except Exception as exc:
+            refusal = constraint_violation(exc) if isinstance(exc, IntegrityError) else exc
             if (
                 request.method != "POST"
-                or not is_domain_error(exc)
+                or refusal is None
+                or not is_domain_error(refusal)
                 or hasattr(request, "_admin_domain_error")
             ):
                 raise
-            request._admin_domain_error = exc
+            request._admin_domain_error = refusal
             return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -570,6 +653,11 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
                 func(obj)
             except ValidationError as exc:
                 self.message_user(request, f"“{obj}”：{error_message(exc)}", messages.ERROR)
+            except IntegrityError as exc:
+                refusal = constraint_violation(exc)
+                if refusal is None:
+                    raise
+                self.message_user(request, f"“{obj}”：{refusal.message}", messages.ERROR)
             except Exception as exc:
                 if not is_domain_error(exc):
                     raise
