@@ -49,6 +49,8 @@ from .selectors import has_staff_scope, scope_queryset
 PERSONAL_DATA_PERMISSION = "members.view_personal_data"
 CONFIDENTIAL_PERMISSION = "services.view_confidential"
 
+# Personal data wherever it is stored: masked in histories without the permission.
+PERSONAL_FIELD_NAMES = ("phone", "id_number")
 # Fields never worth showing in a change history (they change on every save).
 HISTORY_HIDDEN_FIELDS = {"id", "created_at", "updated_at"}
 HISTORY_LIMIT = 500
@@ -453,21 +455,43 @@ def _field_label(model, name: str) -> str:
         return name
 
 
-def history_entries(model, obj, *, hide_personal: tuple = ()) -> list[dict]:
-    """The recorded changes of ``obj``, newest first: when, who, how, and each field before/after."""
+def _record_label(model, data: dict) -> str:
+    """How a row of ``model`` read from its event data (it may no longer exist) is named."""
+    try:
+        values = {f.attname: data[f.attname] for f in model._meta.concrete_fields if f.attname in data}
+        return f"{model._meta.verbose_name}：{model(**values)}"
+    except Exception:  # a __str__ that needs the database: fall back to the id
+        return f"{model._meta.verbose_name} #{data.get('id', '')}"
+
+
+def history_entries(model, obj, *, hide_personal=(), includes: Iterable = ()) -> list[dict]:
+    """The recorded changes of ``obj``, newest first: when, who, how, and each field before/after.
+
+    ``includes``: tracked models whose rows point at ``obj`` (e.g. the seats of a
+    committee); their changes are listed too, each named after its row.
+    """
     from pghistory.models import MiddlewareEvents
 
     from members.models import User
 
-    events = list(MiddlewareEvents.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:HISTORY_LIMIT])
+    events = MiddlewareEvents.objects.tracks(obj)
+    if includes:
+        event_models = [*tracked_event_models(model)]
+        for included in includes:
+            event_models += tracked_event_models(included)
+        events = MiddlewareEvents.objects.references(obj).across(*event_models)
+    events = list(events.order_by("-pgh_created_at", "-pgh_id")[:HISTORY_LIMIT])
+    models_by_label = {m._meta.label: m for m in (model, *includes)}
+
     # Resolve foreign keys and users in one query per related model.
     wanted: dict = {}
     for event in events:
+        event_model = models_by_label.get(event.pgh_obj_model, model)
         data = event.pgh_data or {}
         diff = event.pgh_diff or {}
         for name, value in [*data.items(), *[(k, v[0]) for k, v in diff.items()]]:
             try:
-                field = model._meta.get_field(name)
+                field = event_model._meta.get_field(name)
             except FieldDoesNotExist:
                 continue
             if field.is_relation and field.many_to_one and value is not None:
@@ -482,6 +506,7 @@ def history_entries(model, obj, *, hide_personal: tuple = ()) -> list[dict]:
     labels = {"insert": _t("新增"), "update": _t("修改"), "delete": _t("删除")}
     entries = []
     for event in events:
+        event_model = models_by_label.get(event.pgh_obj_model, model)
         context = event.pgh_context or {}
         user = users.get(context.get("user"))
         url = context.get("url") or ""
@@ -494,25 +519,23 @@ def history_entries(model, obj, *, hide_personal: tuple = ()) -> list[dict]:
         else:
             via = _t("系统任务")
         if event.pgh_label == "update":
-            changes = [
-                {
-                    "field": _field_label(model, name),
-                    "before": _format_history_value(model, name, old, related_labels, hide_personal),
-                    "after": _format_history_value(model, name, new, related_labels, hide_personal),
-                }
-                for name, (old, new) in (event.pgh_diff or {}).items()
-                if name not in HISTORY_HIDDEN_FIELDS
-            ]
+            pairs = [(name, old, new) for name, (old, new) in (event.pgh_diff or {}).items()]
         else:
-            changes = [
-                {
-                    "field": _field_label(model, name),
-                    "before": "",
-                    "after": _format_history_value(model, name, value, related_labels, hide_personal),
-                }
-                for name, value in (event.pgh_data or {}).items()
-                if name not in HISTORY_HIDDEN_FIELDS
-            ]
+            pairs = [(name, None, value) for name, value in (event.pgh_data or {}).items()]
+        changes = [
+            {
+                "field": _field_label(event_model, name),
+                "before": ""
+                if event.pgh_label != "update"
+                else _format_history_value(event_model, name, old, related_labels, hide_personal),
+                "after": _format_history_value(event_model, name, new, related_labels, hide_personal),
+            }
+            for name, old, new in pairs
+            if name not in HISTORY_HIDDEN_FIELDS
+        ]
+        if event.pgh_label == "update" and not changes:
+            continue  # saved without a visible change (only the update time moved)
+        is_obj = event_model is model and str(event.pgh_obj_id) == str(obj.pk)
         entries.append(
             {
                 "when": event.pgh_created_at,
@@ -520,6 +543,7 @@ def history_entries(model, obj, *, hide_personal: tuple = ()) -> list[dict]:
                 "user_id": context.get("user"),
                 "via": via,
                 "action": labels.get(event.pgh_label, event.pgh_label),
+                "record": "" if is_obj else _record_label(event_model, event.pgh_data or {}),
                 "changes": changes,
             }
         )
@@ -537,6 +561,8 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
     #: columns of the CSV export (default: the list columns)
     export_fields: tuple[str, ...] | None = None
     history_template = "admin/scoped_history.html"
+    #: tracked models whose rows belong to this one; their changes show in its history
+    history_includes: tuple = ()
 
     # Permissions: territory first, then Django's model permissions, then the object.
 
@@ -677,12 +703,12 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        hide = self.personal_fields if self.hide_personal_data(request) else ()
+        hide = () if can_view_personal_data(request.user) else PERSONAL_FIELD_NAMES
         context = {
             **self.admin_site.each_context(request),
             "title": _t("变更记录：%s") % obj,
             "subtitle": None,
-            "entries": history_entries(self.model, obj, hide_personal=hide),
+            "entries": history_entries(self.model, obj, hide_personal=hide, includes=self.history_includes),
             "history_limit": HISTORY_LIMIT,
             "module_name": str(capfirst(self.opts.verbose_name_plural)),
             "object": obj,

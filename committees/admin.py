@@ -90,6 +90,7 @@ class BuildingCommitteeAdmin(ScopedAdmin):
     readonly_fields = ("created_at", "updated_at")
     fields = ("building", "founded_on", "term_starts_on", "term_ends_on", "created_at", "updated_at")
     inlines = (CommitteeSeatInline,)
+    history_includes = (CommitteeSeat,)
 
     def get_queryset(self, request):
         today = timezone.localdate()

@@ -318,3 +318,26 @@ def test_event_change_page_query_count_does_not_grow_with_bookings(social_worker
     with CaptureQueriesContext(connection) as large:
         client.get(url)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_committee_history_includes_its_seats(world, social_worker):
+    committee, seat = world["a"].committee, world["a"].seat
+    client = logged_in(social_worker)
+    url = admin_url("committees_buildingcommittee", "change", committee.pk)
+    data = form_post_data(client.get(url))
+    data["seats-0-person_name"] = "甲新楼长"
+    data["seats-0-phone"] = "13600001234"
+    assert data["seats-0-id"] == str(seat.pk)
+    assert client.post(url, data).status_code == 302
+    seat.refresh_from_db()
+    assert (seat.person_name, seat.phone) == ("甲新楼长", "13600001234")
+    page = client.get(admin_url("committees_buildingcommittee", "history", committee.pk))
+    entries = page.context["entries"]
+    assert all(e["changes"] for e in entries)  # no empty "saved" entries
+    latest = next(e for e in entries if e["action"] == "修改")
+    assert latest["record"] == "楼委会成员：楼长 甲新楼长"
+    changes = {c["field"]: (c["before"], c["after"]) for c in latest["changes"]}
+    assert changes["姓名"] == ("甲楼长", "甲新楼长")
+    assert changes["联系电话"][1] == "136****1234"
+    assert "13600001234" not in page.content.decode()
+    assert any(e["record"] == "" and e["action"] == "新增" for e in page.context["entries"])

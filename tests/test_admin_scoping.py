@@ -474,3 +474,35 @@ def test_city_wide_history_admin_is_for_superusers(sw_client, super_client):
     url = reverse("admin:pghistory_middlewareevents_changelist")
     assert sw_client.get(url).status_code == 403
     assert super_client.get(url).status_code == 200
+
+
+def test_notification_outbox_hides_counselling_and_stays_in_territory(world, district_staff):
+    from django.utils import timezone
+
+    from services.models import NotificationOutbox
+
+    def outbox(territory, booking, kind="booking_confirmed"):
+        now = timezone.now()
+        return NotificationOutbox.objects.create(
+            recipient=booking.user,
+            kind=kind,
+            cause=f"booking:{booking.pk}",
+            street=territory.street,
+            booking=booking,
+            event=booking.event,
+            due_at=now,
+            next_attempt_at=now,
+        )
+
+    plain = outbox(world["a"], world["a"].booking)
+    secret = outbox(world["a"], world["a"].counselling_booking)
+    other = outbox(world["b"], world["b"].booking)
+    grant(district_staff, "services.view_notificationoutbox")
+    client = Client()
+    client.force_login(district_staff)
+    pks = changelist_pks(client, "services_notificationoutbox")
+    assert plain.pk in pks
+    assert secret.pk not in pks
+    assert other.pk not in pks
+    grant(district_staff, "services.view_confidential")
+    assert secret.pk in changelist_pks(client, "services_notificationoutbox")
