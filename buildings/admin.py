@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from .adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter
+from .adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter, related_column
 from .models import Building, District, Enterprise, Street
 
 
@@ -131,7 +131,7 @@ class EnterpriseAdmin(ScopedAdmin):
         "name",
         "credit_code",
         "building",
-        "building__street",
+        related_column("building__street", _("街道")),
         "floor",
         "employee_count",
         "party_member_count",

@@ -90,6 +90,26 @@ def masked_column(field_name: str, description) -> Callable:
     return column
 
 
+def related_column(path: str, description, *, ordering: str | None = None) -> Callable:
+    """A list column following ``path`` ("organization__street") with a proper label.
+
+    Django can show such a path itself, but labels it with the raw path in
+    English; the rows must be joined by the admin's ``list_select_related``.
+    """
+
+    @admin.display(description=description, ordering=ordering or path)
+    def column(obj):
+        value = obj
+        for part in path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return value
+
+    column.__name__ = path
+    return column
+
+
 def is_domain_error(exc: BaseException) -> bool:
     """A broken business rule raised by the write side (BookingError, TransferError, ...)."""
     return isinstance(exc, Exception) and hasattr(exc, "code") and hasattr(exc, "message")

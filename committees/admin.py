@@ -15,6 +15,7 @@ from buildings.adminkit import (
     ScopedTabularInline,
     StreetListFilter,
     masked_column,
+    related_column,
 )
 
 from .models import BuildingCommittee, CommitteeSeat
@@ -75,7 +76,7 @@ class BuildingCommitteeAdmin(ScopedAdmin):
     list_display = (
         "__str__",
         "building",
-        "building__street",
+        related_column("building__street", _("街道")),
         "chief",
         "seat_count",
         "founded_on",
@@ -123,7 +124,7 @@ class CommitteeSeatAdmin(ScopedAdmin):
         "person_name",
         "role",
         "committee",
-        "committee__building__street",
+        related_column("committee__building__street", _("街道")),
         masked_column("phone", _("联系电话")),
         "affiliation",
         "member",

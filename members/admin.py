@@ -21,6 +21,7 @@ from buildings.adminkit import (
     StreetListFilter,
     masked_column,
     note_form_response,
+    related_column,
 )
 from buildings.selectors import scope_queryset
 
@@ -131,7 +132,7 @@ class PartyMemberAdmin(ScopedAdmin):
         masked_column("phone", _("手机号码")),
         masked_column("id_number", _("身份证号")),
         "organization",
-        "organization__street",
+        related_column("organization__street", _("街道")),
         "enterprise",
         "status",
         "is_mobile",
@@ -282,8 +283,8 @@ class MemberLinkRequestAdmin(ScopedAdmin):
     list_display = (
         "user",
         "member",
-        "member__organization",
-        "member__organization__street",
+        related_column("member__organization", _("所在党组织")),
+        related_column("member__organization__street", _("街道")),
         "status",
         "created_at",
         "decided_by",

@@ -26,6 +26,7 @@ from buildings.adminkit import (
     StreetListFilter,
     can_view_confidential,
     note_form_response,
+    related_column,
 )
 
 from .models import Booking, Event, NotificationOutbox, ServiceStation, Space, SpaceReservation
@@ -49,7 +50,15 @@ class SpaceInline(ScopedTabularInline):
 
 @admin.register(ServiceStation)
 class ServiceStationAdmin(ScopedAdmin):
-    list_display = ("name", "building", "building__street", "floor", "area_m2", "opening_hours", "is_active")
+    list_display = (
+        "name",
+        "building",
+        related_column("building__street", _("街道")),
+        "floor",
+        "area_m2",
+        "opening_hours",
+        "is_active",
+    )
     list_select_related = ("building__street__district",)
     list_filter = ("is_active", StreetListFilter, DistrictListFilter)
     search_fields = ("name", "building__name")
@@ -59,7 +68,7 @@ class ServiceStationAdmin(ScopedAdmin):
 
 @admin.register(Space)
 class SpaceAdmin(ScopedAdmin):
-    list_display = ("name", "station", "station__building", "function", "capacity")
+    list_display = ("name", "station", related_column("station__building", _("楼宇")), "function", "capacity")
     list_select_related = ("station__building__street",)
     list_filter = ("function", StreetListFilter, DistrictListFilter)
     search_fields = ("name", "station__name", "station__building__name")
@@ -169,7 +178,7 @@ class EventAdmin(ScopedAdmin):
         "kind",
         "starts_at",
         "space",
-        "space__station__building",
+        related_column("space__station__building", _("楼宇")),
         "status",
         "audience",
         "capacity",
@@ -286,9 +295,9 @@ class ConfidentialKindFilter(admin.SimpleListFilter):
 @admin.register(Booking)
 class BookingAdmin(ScopedAdmin):
     list_display = (
-        "__str__",
+        "number",
         "event",
-        "event__starts_at",
+        related_column("event__starts_at", _("活动开始")),
         "user",
         "status",
         "created_at",
@@ -296,7 +305,7 @@ class BookingAdmin(ScopedAdmin):
         "cancelled_at",
         "checked_in_at",
     )
-    list_display_links = ("__str__",)
+    list_display_links = ("number",)
     list_select_related = ("event__space__station__building__street", "user")
     list_filter = ("status", ConfidentialKindFilter, StreetListFilter, DistrictListFilter)
     search_fields = ("event__title", "user__username", "=user__phone")
@@ -308,6 +317,10 @@ class BookingAdmin(ScopedAdmin):
 
     def scope_filter(self, request, queryset):
         return hide_confidential_bookings(request, super().scope_filter(request, queryset))
+
+    @admin.display(description=_("编号"), ordering="pk")
+    def number(self, obj) -> str:
+        return f"#{obj.pk}"
 
     def has_add_permission(self, request):
         return False  # bookings are made by people in the portal, through the booking engine
@@ -336,7 +349,7 @@ class SpaceReservationAdmin(ScopedAdmin):
         "purpose",
         "organization",
         "space",
-        "space__station__building",
+        related_column("space__station__building", _("楼宇")),
         "starts_at",
         "ends_at",
         "attendees",
