@@ -312,6 +312,10 @@ STATS_TERRITORY_PARAMETERS = [
 ]
 
 
+def _csv_attachment(rows: list[dict], name: str) -> Response:
+    return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
 def _csv_requested(request) -> bool:
     return getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv"
 
@@ -341,7 +345,7 @@ class CoverageView(APIView):
             rows = [{"level": "total", "name": data["scope"], **data["total"]}]
             rows += [{"level": "district", **row} for row in data["districts"]]
             rows += [{"level": "street", **row} for row in data["streets"]]
-            return Response(rows)
+            return _csv_attachment(rows, "coverage")
         return Response(data)
 
 
@@ -381,5 +385,5 @@ class ActivityView(APIView):
             kinds=params.get("kind"),
         )
         if _csv_requested(request):
-            return Response(data["rows"])
+            return _csv_attachment(data["rows"], "activity")
         return Response(data)
