@@ -230,6 +230,14 @@ class MemberTransferAdmin(ScopedAdmin):
             return PartyOrganization.objects.using(db).order_by("name")
         return super().get_field_queryset(db, db_field, request)
 
+    def get_fields(self, request, obj=None):
+        if obj is None:  # what the sending side fills in; the rest follows from the write side
+            return ("member", "direction", "to_organization", "external_organization", "requested_on", "note")
+        return self.fields
+
+    def get_changeform_initial_data(self, request):
+        return {"requested_on": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None:
             # Direction, sides and dates change only through the actions; the note stays editable.
