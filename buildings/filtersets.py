@@ -58,6 +58,28 @@ class CountFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """``true``/``false`` (or ``1``/``0``); anything else is an error, not "no filter"."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"true", "1", "yes", "on"}:
+            return True
+        if text in {"false", "0", "no", "off"}:
+            return False
+        raise forms.ValidationError(_("请填写 true 或 false。"), code="invalid")
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 def district_filter(model) -> IdInFilter:
     """``?district=`` for any model that names its path to the district."""
     return IdInFilter(field_name=model.district_path, label=_("区（编号，可多个，逗号分隔）"))
@@ -87,11 +109,11 @@ class StreetFilterSet(django_filters.FilterSet):
 class BuildingFilterSet(django_filters.FilterSet):
     district = district_filter(Building)
     street = street_filter(Building)
-    is_key_building = django_filters.BooleanFilter(label=_("重点楼宇"))
-    has_party_organization = django_filters.BooleanFilter(
+    is_key_building = BooleanFilter(label=_("重点楼宇"))
+    has_party_organization = BooleanFilter(
         method="filter_has_party_organization", label=_("已建党组织（联合覆盖或单独组建）")
     )
-    has_committee = django_filters.BooleanFilter(
+    has_committee = BooleanFilter(
         field_name="committee", lookup_expr="isnull", exclude=True, label=_("已成立楼委会")
     )
     employee_count_min = CountFilter(
@@ -134,16 +156,14 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     district = district_filter(Enterprise)
     street = street_filter(Enterprise)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个，逗号分隔）"))
-    is_key_building = django_filters.BooleanFilter(
-        field_name="building__is_key_building", label=_("位于重点楼宇")
-    )
+    is_key_building = BooleanFilter(field_name="building__is_key_building", label=_("位于重点楼宇"))
     industry = django_filters.CharFilter(lookup_expr="icontains", max_length=50, label=_("行业（包含）"))
-    has_party_organization = django_filters.BooleanFilter(
+    has_party_organization = BooleanFilter(
         method="filter_has_party_organization", label=_("单独组建了党组织")
     )
     employee_count_min = CountFilter(field_name="employee_count", lookup_expr="gte", label=_("员工数不少于"))
     employee_count_max = CountFilter(field_name="employee_count", lookup_expr="lte", label=_("员工数不多于"))
-    has_party_members = django_filters.BooleanFilter(method="filter_has_party_members", label=_("有党员"))
+    has_party_members = BooleanFilter(method="filter_has_party_members", label=_("有党员"))
 
     class Meta:
         model = Enterprise

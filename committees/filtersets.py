@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import IdInFilter, district_filter, street_filter
+from buildings.filtersets import BooleanFilter, IdInFilter, district_filter, street_filter
 
 from .models import BuildingCommittee, CommitteeSeat
 
@@ -25,9 +25,7 @@ class BuildingCommitteeFilterSet(django_filters.FilterSet):
     district = district_filter(BuildingCommittee)
     street = street_filter(BuildingCommittee)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))
-    is_key_building = django_filters.BooleanFilter(
-        field_name="building__is_key_building", label=_("重点楼宇")
-    )
+    is_key_building = BooleanFilter(field_name="building__is_key_building", label=_("重点楼宇"))
     founded_from = django_filters.DateFilter(
         field_name="founded_on", lookup_expr="gte", label=_("成立日期从")
     )
@@ -38,10 +36,8 @@ class BuildingCommitteeFilterSet(django_filters.FilterSet):
     term_ends_to = django_filters.DateFilter(
         field_name="term_ends_on", lookup_expr="lte", label=_("本届结束日期到")
     )
-    has_building_chief = django_filters.BooleanFilter(method="filter_has_building_chief", label=_("现有楼长"))
-    has_first_secretary = django_filters.BooleanFilter(
-        method="filter_has_first_secretary", label=_("现有第一书记")
-    )
+    has_building_chief = BooleanFilter(method="filter_has_building_chief", label=_("现有楼长"))
+    has_first_secretary = BooleanFilter(method="filter_has_first_secretary", label=_("现有第一书记"))
 
     class Meta:
         model = BuildingCommittee

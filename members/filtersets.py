@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import IdInFilter, district_filter, street_filter
+from buildings.filtersets import BooleanFilter, IdInFilter, district_filter, street_filter
 
 from .models import PartyMember, PartyOrganization
 
@@ -21,7 +21,7 @@ class PartyOrganizationFilterSet(django_filters.FilterSet):
     building = IdInFilter(field_name="buildings", distinct=True, label=_("覆盖楼宇（编号，可多个）"))
     kind = django_filters.MultipleChoiceFilter(choices=PartyOrganization.Kind.choices, label=_("类型"))
     parent = IdInFilter(field_name="parent", label=_("上级党组织（编号）"))
-    is_standalone = django_filters.BooleanFilter(
+    is_standalone = BooleanFilter(
         field_name="enterprise", lookup_expr="isnull", exclude=True, label=_("单独组建")
     )
     founded_from = django_filters.DateFilter(
@@ -60,7 +60,7 @@ class PartyMemberFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=PartyMember.Status.choices, label=_("党员类别"))
     gender = django_filters.ChoiceFilter(choices=PartyMember.Gender.choices, label=_("性别"))
     education = django_filters.MultipleChoiceFilter(choices=PartyMember.Education.choices, label=_("学历"))
-    is_mobile = django_filters.BooleanFilter(label=_("流动党员"))
+    is_mobile = BooleanFilter(label=_("流动党员"))
     joined_from = django_filters.DateFilter(field_name="joined_on", lookup_expr="gte", label=_("入党日期从"))
     joined_to = django_filters.DateFilter(field_name="joined_on", lookup_expr="lte", label=_("入党日期到"))
     born_from = django_filters.DateFilter(field_name="birth_date", lookup_expr="gte", label=_("出生日期从"))

@@ -101,7 +101,7 @@ class EventFilterSet(django_filters.FilterSet):
 # --- REST API (services/api/views.py): events with territory filters, stations, spaces, ---------
 # --- bookings and space reservations. Related records by id (buildings/filtersets.py). ----------
 
-from buildings.filtersets import CountFilter, IdInFilter, district_filter, street_filter  # noqa: E402
+from buildings.filtersets import BooleanFilter, CountFilter, IdInFilter, district_filter, street_filter  # noqa: E402
 from buildings.selectors import has_full_scope, has_staff_scope, scope_queryset  # noqa: E402
 
 from .models import Booking, ServiceStation, Space, SpaceReservation  # noqa: E402
@@ -159,7 +159,7 @@ class ServiceStationFilterSet(django_filters.FilterSet):
     district = district_filter(ServiceStation)
     street = street_filter(ServiceStation)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))
-    is_active = django_filters.BooleanFilter(label=_("开放中"))
+    is_active = BooleanFilter(label=_("开放中"))
 
     class Meta:
         model = ServiceStation
@@ -188,7 +188,7 @@ class BookingFilterSet(django_filters.FilterSet):
         field_name="event__kind", choices=Event.Kind.choices, label=_("活动类型")
     )
     date_from, date_to = _date_range_filters("event__starts_at")
-    mine = django_filters.BooleanFilter(method="filter_mine", label=_("只看本人的预约"))
+    mine = BooleanFilter(method="filter_mine", label=_("只看本人的预约"))
 
     class Meta:
         model = Booking
