@@ -134,6 +134,16 @@ def company_name(rng: random.Random) -> tuple[str, str]:
     return f"上海{word}{business}有限公司", industry
 
 
+def workday(today: datetime.date, offset: int) -> datetime.date:
+    """The ``offset``-th working day (Monday–Friday) after today, or before it when negative."""
+    day, step = today, 1 if offset > 0 else -1
+    for _ in range(abs(offset)):
+        day += datetime.timedelta(days=step)
+        while day.weekday() >= 5:
+            day += datetime.timedelta(days=step)
+    return day
+
+
 def _at(day: datetime.date, hhmm: str) -> datetime.datetime:
     hour, minute = map(int, hhmm.split(":"))
     return datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
@@ -166,13 +176,15 @@ def upsert(
     that a later step derives from other rows).
 
     Saving nothing when nothing differs keeps a second run from touching
-    ``updated_at`` or writing history. Rows are validated (``full_clean``) so
-    the demo data passes the same rules as the admin.
+    ``updated_at`` or writing history. Fields and ``clean()`` are validated so
+    the demo data passes the same rules as the admin; uniqueness and the other
+    constraints are left to the database, which checks them anyway (asking
+    first would triple the queries).
     """
     obj = model.objects.filter(**lookup).first()
     if obj is None:
         obj = model(**lookup, **values, **(on_create or {}))
-        obj.full_clean()
+        obj.full_clean(validate_unique=False, validate_constraints=False)
         obj.save()
         if counter is not None:
             counter["created"] += 1
@@ -181,7 +193,7 @@ def upsert(
     if changed:
         for name in changed:
             setattr(obj, name, values[name])
-        obj.full_clean()
+        obj.full_clean(validate_unique=False, validate_constraints=False)
         fields = [model._meta.get_field(name).name for name in changed]
         if any(f.name == "updated_at" for f in model._meta.concrete_fields):
             fields.append("updated_at")
@@ -269,7 +281,7 @@ DEMO_STATIONS = [
 class DemoEvent:
     station: str
     space: str
-    day: int  # days from today; negative: already held
+    day: int  # working days from today (weekends skipped); negative: already held
     start: str
     minutes: int
     kind: str
@@ -286,11 +298,11 @@ MEMBERS = Event.Audience.PARTY_MEMBERS
 # fmt: off
 DEMO_EVENTS = [
     # held last week: attendance and no-shows for the dashboards
-    DemoEvent("njxl", ROOM, -6, "14:00", 120, Kind.PARTY_CLASS, "“两新”组织党员教育专题党课", 40, 24, with_zhangwei=BStatus.ATTENDED),
-    DemoEvent("njxl", ROOM, -4, "12:00", 60, Kind.SAFETY_LECTURE, "职场急救与AED使用培训", 30, 20),
-    DemoEvent("njxl", COUNSEL, -3, "15:00", 60, Kind.COUNSELLING, "职场压力心理咨询（一对一）", 1, 1),
-    DemoEvent("ljz", ROOM, -5, "18:30", 120, Kind.YOUTH_SOCIAL, "楼宇青年羽毛球友谊赛", 24, 16),
-    DemoEvent("csl", ROOM, -2, "12:00", 60, Kind.OTHER, "楼宇企业服务专员接待日", 20, 9),
+    DemoEvent("njxl", ROOM, -5, "14:00", 120, Kind.PARTY_CLASS, "“两新”组织党员教育专题党课", 40, 24, with_zhangwei=BStatus.ATTENDED),
+    DemoEvent("njxl", ROOM, -3, "12:00", 60, Kind.SAFETY_LECTURE, "职场急救与AED使用培训", 30, 20),
+    DemoEvent("njxl", COUNSEL, -2, "15:00", 60, Kind.COUNSELLING, "职场压力心理咨询（一对一）", 1, 1),
+    DemoEvent("ljz", ROOM, -4, "18:30", 120, Kind.YOUTH_SOCIAL, "楼宇青年羽毛球友谊赛", 24, 16),
+    DemoEvent("csl", ROOM, -1, "12:00", 60, Kind.OTHER, "楼宇企业服务专员接待日", 20, 9),
     # the next two weeks
     DemoEvent("njxl", ROOM, 1, "12:00", 60, Kind.YOUTH_SOCIAL, "午间咖啡沙龙", 30, 12, with_zhangwei=BStatus.CONFIRMED),
     DemoEvent("njxl", ROOM, 2, "14:00", 120, Kind.PARTY_CLASS, "学习贯彻党的二十届三中全会精神专题党课", 50, 14, audience=MEMBERS, with_zhangwei=BStatus.CONFIRMED),
@@ -300,25 +312,25 @@ DEMO_EVENTS = [
     DemoEvent("njxl", ROOM, 3, "12:00", 90, Kind.SAFETY_LECTURE, "高层楼宇消防安全讲座", 12, 16, with_zhangwei=BStatus.WAITLISTED),
     DemoEvent("njxl", ROOM, 4, "19:00", 120, Kind.YOUTH_SOCIAL, "楼宇青年交友联谊会", 20, 26),
     DemoEvent("njxl", ROOM, 5, "14:00", 90, Kind.OTHER, "楼宇企业政策宣讲会", 60, 10, with_zhangwei=BStatus.CANCELLED),
-    DemoEvent("njxl", COUNSEL, 7, "10:00", 60, Kind.COUNSELLING, "亲子关系心理咨询（一对一）", 1, 1),
-    DemoEvent("njxl", COUNSEL, 7, "14:00", 60, Kind.COUNSELLING, "人际沟通心理咨询（一对一）", 1, 0),
-    DemoEvent("njxl", ROOM, 8, "12:00", 60, Kind.SAFETY_LECTURE, "防范电信网络诈骗安全讲座", 40, 8),
-    DemoEvent("njxl", ROOM, 9, "18:30", 120, Kind.OTHER, "“1℃空间”志愿服务", 15, 15),
-    DemoEvent("njxl", ROOM, 11, "12:00", 60, Kind.YOUTH_SOCIAL, "白领青年读书分享会", 25, 4),
-    DemoEvent("njxl", ROOM, 12, "14:00", 120, Kind.PARTY_CLASS, "新时代楼宇党建工作专题党课", 50, 0, status=Event.Status.DRAFT),
-    DemoEvent("njxl", ROOM, 13, "14:00", 90, Kind.OTHER, "知识产权保护咨询会", 30, 0, status=Event.Status.DRAFT),
+    DemoEvent("njxl", COUNSEL, 6, "10:00", 60, Kind.COUNSELLING, "亲子关系心理咨询（一对一）", 1, 1),
+    DemoEvent("njxl", COUNSEL, 6, "14:00", 60, Kind.COUNSELLING, "人际沟通心理咨询（一对一）", 1, 0),
+    DemoEvent("njxl", ROOM, 6, "12:00", 60, Kind.SAFETY_LECTURE, "防范电信网络诈骗安全讲座", 40, 8),
+    DemoEvent("njxl", ROOM, 7, "18:30", 120, Kind.OTHER, "“1℃空间”志愿服务", 15, 15),
+    DemoEvent("njxl", ROOM, 8, "12:00", 60, Kind.YOUTH_SOCIAL, "白领青年读书分享会", 25, 4),
+    DemoEvent("njxl", ROOM, 9, "14:00", 120, Kind.PARTY_CLASS, "新时代楼宇党建工作专题党课", 50, 0, status=Event.Status.DRAFT),
+    DemoEvent("njxl", ROOM, 10, "14:00", 90, Kind.OTHER, "知识产权保护咨询会", 30, 0, status=Event.Status.DRAFT),
     DemoEvent("ljz", ROOM, 1, "18:30", 120, Kind.YOUTH_SOCIAL, "周五音乐分享夜", 30, 10),
     DemoEvent("ljz", ROOM, 3, "14:00", 120, Kind.PARTY_CLASS, "党章党规党纪学习专题党课", 60, 7),
     DemoEvent("ljz", COUNSEL, 4, "13:30", 60, Kind.COUNSELLING, "情绪管理心理咨询（一对一）", 1, 1),
-    DemoEvent("ljz", ROOM, 6, "12:00", 60, Kind.SAFETY_LECTURE, "数据安全与个人信息保护讲座", 40, 6),
-    DemoEvent("ljz", ROOM, 10, "14:00", 90, Kind.OTHER, "企业人才政策咨询会", 50, 3),
+    DemoEvent("ljz", ROOM, 5, "12:00", 60, Kind.SAFETY_LECTURE, "数据安全与个人信息保护讲座", 40, 6),
+    DemoEvent("ljz", ROOM, 8, "14:00", 90, Kind.OTHER, "企业人才政策咨询会", 50, 3),
     DemoEvent("csl", ROOM, 2, "12:00", 60, Kind.SAFETY_LECTURE, "办公场所用电安全讲座", 30, 5),
-    DemoEvent("csl", ROOM, 5, "14:00", 120, Kind.PARTY_CLASS, "青年党员的初心与担当", 40, 4),
-    DemoEvent("csl", COUNSEL, 6, "10:00", 60, Kind.COUNSELLING, "职场压力心理咨询（一对一）", 1, 1),
-    DemoEvent("csl", ROOM, 8, "18:30", 120, Kind.YOUTH_SOCIAL, "楼宇青年交友联谊会", 30, 8),
+    DemoEvent("csl", ROOM, 4, "14:00", 120, Kind.PARTY_CLASS, "青年党员的初心与担当", 40, 4),
+    DemoEvent("csl", COUNSEL, 5, "10:00", 60, Kind.COUNSELLING, "职场压力心理咨询（一对一）", 1, 1),
+    DemoEvent("csl", ROOM, 7, "18:30", 120, Kind.YOUTH_SOCIAL, "楼宇青年交友联谊会", 30, 8),
     DemoEvent("jas", ROOM, 4, "12:00", 60, Kind.OTHER, "“1℃空间”志愿服务", 20, 5),
-    DemoEvent("jas", ROOM, 9, "14:00", 120, Kind.PARTY_CLASS, "红色上海：从一大会址出发", 40, 6),
-    DemoEvent("jas", COUNSEL, 10, "15:00", 60, Kind.COUNSELLING, "情绪管理心理咨询（一对一）", 1, 0),
+    DemoEvent("jas", ROOM, 7, "14:00", 120, Kind.PARTY_CLASS, "红色上海：从一大会址出发", 40, 6),
+    DemoEvent("jas", COUNSEL, 9, "15:00", 60, Kind.COUNSELLING, "情绪管理心理咨询（一对一）", 1, 0),
 ]
 # fmt: on
 
@@ -569,8 +581,12 @@ class _DemoSeeder:
                 )
                 self.members[spec.key].append(member)
         # secretaries and the enterprises' member counts follow the records
+        # (only the demo's own members: a city-scale run may add members to the street organizations)
+        ours = [m for members in self.members.values() for m in members]
         for org in self.orgs.values():
-            first = PartyMember.objects.filter(organization=org).order_by("id_number").first()
+            first = min(
+                (m for m in ours if m.organization_id == org.pk), key=lambda m: m.id_number, default=None
+            )
             if first and org.secretary_id != first.pk:
                 self.upsert(PartyOrganization, {"pk": org.pk}, {"secretary": first})
         counts = dict(
@@ -839,8 +855,7 @@ class _DemoSeeder:
         rng = self.rng
         wanted: dict[int, list[tuple[DemoEvent, dict]]] = defaultdict(list)
         for spec in DEMO_EVENTS:
-            day = self.today + datetime.timedelta(days=spec.day)
-            starts = _at(day, spec.start)
+            starts = _at(workday(self.today, spec.day), spec.start)
             ends = starts + datetime.timedelta(minutes=spec.minutes)
             space = self.spaces[(spec.station, spec.space)]
             values = {
@@ -1519,7 +1534,8 @@ class _CityGenerator:
             execute_values(
                 self.cur.cursor,
                 "UPDATE members_partyorganization o SET secretary_id = v.m FROM (VALUES %s) AS v(o, m) WHERE o.id = v.o",
-                [(org, pk) for org, (pk, _b) in secretary.items()],
+                # only the organizations made here; the demo's keep their secretaries
+                [(org["id"], secretary[org["id"]][0]) for org in self.new_orgs if org["id"] in secretary],
                 page_size=5000,
             )
         return n
