@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +34,11 @@ _OVERLAP_CONSTRAINTS = frozenset(
         "services_event_no_overlap_in_space",
     }
 )
+
+# Two writers whose new rows overlap can each wait for the other inside an exclusion
+# constraint check; PostgreSQL breaks the tie by failing one with "deadlock detected".
+_DEADLOCK_DETECTED = "40P01"
+_WRITE_ATTEMPTS = 3
 
 _PURPOSE_MAX = SpaceReservation._meta.get_field("purpose").max_length
 _NOTE_MAX = SpaceReservation._meta.get_field("decision_note").max_length
@@ -98,6 +103,10 @@ def space_conflict(
 def _is_overlap_violation(exc: IntegrityError) -> bool:
     diag = getattr(exc.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None) in _OVERLAP_CONSTRAINTS
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "pgcode", None) == _DEADLOCK_DETECTED
 
 
 def _lock_reservation(reservation: SpaceReservation) -> SpaceReservation:
@@ -189,6 +198,10 @@ def approve_reservation(*, reservation: SpaceReservation, by, note: str = "") ->
             )
         if current.starts_at <= now:
             raise ReservationError("reservation_past", _("申请的时段已开始或已过去，不能批准。"))
+        # Approvals in one space take turns, so the check below sees the previous
+        # approval and says what it clashes with. NO KEY UPDATE: inserting events
+        # in the space (a foreign-key share lock on it) is not held up.
+        Space.objects.select_for_update(no_key=True).filter(pk=current.space_id).exists()
         clash = space_conflict(
             space_id=current.space_id,
             starts_at=current.starts_at,
@@ -201,23 +214,32 @@ def approve_reservation(*, reservation: SpaceReservation, by, note: str = "") ->
         current.decided_by = by
         current.decided_at = now
         current.decision_note = note or ""
-        try:
-            with transaction.atomic():
-                current.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        except IntegrityError as exc:
-            # Someone took the slot between our check and our write (the constraint
-            # waited for their commit, so we can now see what they wrote).
-            if not _is_overlap_violation(exc):
-                raise
-            clash = space_conflict(
-                space_id=current.space_id,
-                starts_at=current.starts_at,
-                ends_at=current.ends_at,
-                exclude_reservation_id=current.pk,
-            )
-            raise ReservationError(
-                "space_conflict", clash or _("该空间在这段时间已被活动或批准的场地预约占用。")
-            ) from None
+        for attempt in range(1, _WRITE_ATTEMPTS + 1):
+            try:
+                with transaction.atomic():
+                    current.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+                break
+            except OperationalError as exc:
+                # Our row and an event written at the same moment waited for each other;
+                # the savepoint is rolled back, the other writer goes on, we try again
+                # (and then wait for it like any other conflicting write).
+                if not _is_deadlock(exc) or attempt == _WRITE_ATTEMPTS:
+                    raise
+            except IntegrityError as exc:
+                # Someone (an event saved in the admin, a bulk import) took the slot between
+                # our check and our write; the constraint waited for their commit, so we can
+                # now see what they wrote.
+                if not _is_overlap_violation(exc):
+                    raise
+                clash = space_conflict(
+                    space_id=current.space_id,
+                    starts_at=current.starts_at,
+                    ends_at=current.ends_at,
+                    exclude_reservation_id=current.pk,
+                )
+                raise ReservationError(
+                    "space_conflict", clash or _("该空间在这段时间已被活动或批准的场地预约占用。")
+                ) from None
     _sync(reservation, current)
     return current
 

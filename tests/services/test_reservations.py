@@ -292,6 +292,46 @@ def test_a_constraint_violation_after_the_check_becomes_the_same_clear_message(
     assert len(calls) == 2
 
 
+class _Cause(Exception):
+    def __init__(self, pgcode):
+        super().__init__(pgcode)
+        self.pgcode = pgcode
+
+
+@pytest.mark.django_db
+def test_a_deadlock_with_a_concurrent_writer_is_retried(
+    secretary, organization, space, social_worker, monkeypatch
+):
+    """Two overlapping writes can wait for each other inside the exclusion check; PostgreSQL fails
+    one with "deadlock detected" (40P01). The approval retries its write instead of failing."""
+    from django.db import OperationalError
+
+    reservation = ask(secretary, organization, space)
+    real_save = SpaceReservation.save
+    failures = {"left": 1, "code": "40P01"}
+
+    def save(self, *args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise OperationalError("simulated") from _Cause(failures["code"])
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(SpaceReservation, "save", save)
+    approved = reservations.approve_reservation(reservation=reservation, by=social_worker)
+    assert approved.status == SpaceReservation.Status.APPROVED
+    assert SpaceOccupancy.objects.filter(reservation=reservation).exists()
+
+    # Other operational errors, and a deadlock that keeps coming back, are not swallowed.
+    second = ask(secretary, organization, space, 5, 6)
+    for code, times in (("08006", 1), ("40P01", 3)):
+        failures.update(left=times, code=code)
+        before = state()
+        with pytest.raises(OperationalError):
+            reservations.approve_reservation(reservation=second, by=social_worker)
+        assert state() == before
+        assert failures["left"] == 0
+
+
 # --- cancel -------------------------------------------------------------------------------------
 
 
@@ -394,3 +434,32 @@ def test_parallel_approvals_of_overlapping_requests_approve_exactly_one(organiza
     }
     assert list(SpaceReservation.objects.filter(status=SpaceReservation.Status.APPROVED)) == [winner]
     assert SpaceOccupancy.objects.get().reservation_id == winner.pk
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_an_approval_racing_an_event_for_the_same_slot(organization, space, social_worker, round_):
+    """One wins; a losing approval always gets the clear message, never a database error."""
+    from django.db import IntegrityError, OperationalError
+
+    reservation = ask(social_worker, organization, space, 0, 2)
+    results = _race(
+        lambda: reservations.approve_reservation(
+            reservation=SpaceReservation.objects.get(pk=reservation.pk), by=social_worker
+        ),
+        lambda: event_at(space, 1, 3, title="临时加开的党课"),
+    )
+    (approval_kind, approval), (event_kind, event) = results
+    assert [approval_kind, event_kind].count("ok") == 1
+    if approval_kind == "error":
+        assert isinstance(approval, ReservationError), approval
+        assert (approval.code, str(approval.message)) == (
+            "space_conflict",
+            "该时段与活动《临时加开的党课》冲突。",
+        )
+        assert SpaceOccupancy.objects.get().event_id == event.pk
+    else:
+        # The event writer (the admin, an import) gets the database's refusal.
+        assert isinstance(event, IntegrityError | OperationalError), event
+        assert SpaceOccupancy.objects.get().reservation_id == reservation.pk
