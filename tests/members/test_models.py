@@ -350,3 +350,55 @@ def test_street_used_by_organization_cannot_be_deleted():
     org = PartyOrganizationFactory(street=StreetFactory())
     with pytest.raises(ProtectedError):
         org.street.delete()
+
+
+# --- ApiToken -----------------------------------------------------------------
+
+
+def _token(user, **kwargs):
+    from django.utils import timezone
+
+    from members.models import ApiToken
+
+    values = {
+        "user": user,
+        "name": "静安区社工部数据对接",
+        "prefix": "abcd1234",
+        "key_hash": "a" * 64,
+        "expires_at": timezone.now() + datetime.timedelta(days=90),
+    }
+    values.update(kwargs)
+    return ApiToken.objects.create(**values)
+
+
+def test_api_token_expires_after_creation():
+    from members.models import ApiToken
+
+    token = _token(UserFactory())
+    assert_db_refuses(
+        "members_apitoken_expires_after_creation",
+        lambda: ApiToken.objects.filter(pk=token.pk).update(expires_at=token.created_at),
+    )
+    token.expires_at = token.created_at - datetime.timedelta(seconds=1)
+    assert clean_errors(token)[NON_FIELD_ERRORS] == ["到期时间必须晚于签发时间。"]
+
+
+@pytest.mark.parametrize("bad_hash", ["A" * 64, "a" * 63, "g" * 64, "a" * 32])
+def test_api_token_key_hash_is_lowercase_sha256_hex(bad_hash):
+    from members.models import ApiToken
+
+    token = _token(UserFactory())
+    assert_db_refuses(
+        "members_apitoken_key_hash_is_sha256",
+        lambda: ApiToken.objects.filter(pk=token.pk).update(key_hash=bad_hash),
+    )
+    token.key_hash = bad_hash
+    with pytest.raises(ValidationError) as info:
+        token.validate_constraints()
+    assert info.value.messages == ["密钥摘要必须是 SHA-256 十六进制值。"]
+
+
+def test_api_token_key_hash_unique():
+    user = UserFactory()
+    _token(user)
+    assert_db_refuses("key_hash", lambda: _token(user, prefix="zzzz9999"))
