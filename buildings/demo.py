@@ -3,9 +3,11 @@
 ``seed_demo()`` writes three districts (静安, 浦东, 普陀) with their real streets,
 the buildings the design names (a Nanjing West Road tower with its 300 m²
 party–mass service station on the 6th floor, a Lujiazui tower, a Putuo plaza)
-and a few generated ones, their enterprises, party organizations and members,
-committees with every seat role, events of every kind over the next two weeks
-(and a few in the past week, with attendance), bookings and the demo logins.
+and ordinary ones around them, their enterprises (named and generated, with
+valid credit codes), joint and standalone party organizations, members (valid
+ID numbers), committees with every seat role, events of every kind over the
+next two weeks of working days (and a few last week, with attendance),
+bookings, two transfers, and the demo logins.
 It is deterministic (a fixed random seed; dates relative to today) and
 idempotent: every row is found by its natural key and written only when it
 differs, so a second run changes nothing, not even the history tables. On a
@@ -14,7 +16,9 @@ later day the same run moves the demo calendar along with today.
 ``seed_city()`` adds, in bulk (PostgreSQL COPY), the city of the design's
 figures: 16 districts and their streets, 1,569 buildings, ~2,800 party
 organizations, 66,000 members, 200,000 employee accounts, 50,000 events over a
-year and 1,000,000 bookings, all scaled by ``factor``. It writes with the
+year and 1,000,000 bookings, all scaled by ``factor`` (and counted with the
+demo rows: the figures are totals). Events sit on a grid of working days ×
+time slots per space, so none overlap. It writes with the
 pghistory triggers switched off for this transaction only
 (``pgtrigger.ignore``): a bulk load is not a change anyone made. Counters on
 events are computed with the bookings and checked against them at the end.
@@ -986,10 +990,13 @@ class _DemoSeeder:
         )
 
     def run(self) -> list[tuple[str, str, str]]:
+        self.out("演示数据：区、街道、楼宇和企业……")
         self.places()
+        self.out("演示数据：党组织、党员和楼委会……")
         self.organizations()
         self.people()
         self.committees()
+        self.out("演示数据：服务站、账号、活动和预约……")
         self.service_stations()
         logins = self.accounts()
         self.events()
