@@ -96,6 +96,7 @@ def seeded(django_db_setup, django_db_blocker):
 # --- idempotent -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_seeding_twice_leaves_exactly_the_same_data():
     output = seed()
     first = checksums()
@@ -106,6 +107,7 @@ def test_seeding_twice_leaves_exactly_the_same_data():
     assert "admin" in output and "demo12345" in output
 
 
+@pytest.mark.slow
 def test_a_later_day_moves_the_calendar_and_nothing_else():
     today = timezone.localdate()
     demo.seed_demo(today=today, out=lambda line: None)
@@ -313,6 +315,7 @@ def test_generated_identifiers_are_valid_and_unique():
 # --- city scale, small --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_city_generator_at_small_scale_is_consistent():
     output = seed("--scale", "city", "--factor", "0.02")
     assert "用时" in output and "活动计数与预约记录一致" in output
