@@ -20,10 +20,13 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, filters, permissions, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -63,10 +66,15 @@ class ApiPagination(PageNumberPagination):
             return self.page_size
         return _positive_int(raw, self.page_size_query_param, self.max_page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def validate_params(self, request) -> None:
+        """400 for a malformed ``page`` or ``page_size`` (also for CSV, which ignores them)."""
+        self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param)
         if raw not in (None, "") and raw not in self.last_page_strings:
             _positive_int(raw, self.page_query_param, maximum=10**9)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.validate_params(request)
         return super().paginate_queryset(queryset, request, view)
 
     def get_schema_operation_parameters(self, view):
@@ -171,6 +179,8 @@ class CsvListMixin:
     def list(self, request, *args, **kwargs):
         if not self.wants_csv():
             return super().list(request, *args, **kwargs)
+        if self.paginator is not None:
+            self.paginator.validate_params(request)
         queryset = self.filter_queryset(self.get_queryset())
         serializer = self.get_serializer(many=True)
         columns = serializer_columns(serializer.child)
@@ -185,6 +195,26 @@ class CsvListMixin:
         name = self.csv_filename or getattr(self, "basename", None) or "export"
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         return response
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """DRF's, except that an empty ``?format=`` is refused like an unknown one (404)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if format_suffix is None and request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) == "":
+            raise exceptions.NotFound(_("不支持的输出格式；可用 json 或 csv。"))
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any unknown URL under /api/v1/ answers like the API, in JSON, not with the portal's page.
+
+    (CSRF-exempt: it changes nothing, and a POST to a wrong URL should learn that it is wrong.)
+    """
+    from django.http import JsonResponse
+
+    return JsonResponse({"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}, status=404)
 
 
 # --- Errors -------------------------------------------------------------------------------------
@@ -207,6 +237,11 @@ def api_exception_handler(exc, context):
         # Error bodies are JSON whatever was asked for (?format=csv included).
         request.accepted_renderer = JSONRenderer()
         request.accepted_media_type = JSONRenderer.media_type
+    if isinstance(exc, Http404):
+        # Not Django's "No Booking matches the given query.": no model names, same words for all.
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
     if isinstance(exc, BookingError):
         return Response({"code": exc.code, "detail": str(exc.message)}, status=409)
     if isinstance(exc, DjangoValidationError):
@@ -489,14 +524,12 @@ _FIELD_ERRORS_SCHEMA = {
 }
 
 
-def _error(
-    description: str, example: dict, schema_ref: str = "ApiError", headers: dict | None = None
-) -> dict:
+def _error(description: str, example: dict, schema: dict | None = None, headers: dict | None = None) -> dict:
     response = {
         "description": description,
         "content": {
             "application/json": {
-                "schema": {"$ref": f"#/components/schemas/{schema_ref}"},
+                "schema": schema or {"$ref": "#/components/schemas/ApiError"},
                 "examples": {example.get("code", "invalid"): {"value": example}},
             }
         },
@@ -508,9 +541,11 @@ def _error(
 
 ERROR_RESPONSES = {
     "400": _error(
-        "参数或数据不合法（字段错误）",
+        "参数或数据不合法：字段错误 {字段: [说明]}；请求体无法解析时为 {code: parse_error, detail}",
         {"page_size": ["不能大于 200。"]},
-        schema_ref="FieldErrors",
+        schema={
+            "anyOf": [{"$ref": "#/components/schemas/FieldErrors"}, {"$ref": "#/components/schemas/ApiError"}]
+        },
     ),
     "401": _error(
         "未认证：没有登录会话或 API 密钥，或密钥无效、已吊销、已过期",
@@ -542,6 +577,14 @@ def add_error_responses(result, generator, request, public):
         for operation in operations.values():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            for parameter in operation.get("parameters", []):
+                # An empty filter (?street=) means "no filter", as a page's empty form field does.
+                if (
+                    parameter.get("in") == "query"
+                    and not parameter.get("required")
+                    and parameter["name"] != "format"
+                ):
+                    parameter["allowEmptyValue"] = True
             responses = operation["responses"]
             for status_code, response in ERROR_RESPONSES.items():
                 existing = responses.get(status_code)

@@ -5,11 +5,12 @@ The schema and the two documentation pages are public (they describe the API,
 they hold no data); every data endpoint needs a login or an API key.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from buildings.api.urls import urlpatterns as buildings_urls
 from committees.api.urls import urlpatterns as committees_urls
+from config.api import api_not_found
 from members.api.urls import urlpatterns as members_urls
 from services.api.urls import urlpatterns as services_urls
 
@@ -23,4 +24,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Last: anything else under /api/v1/ is a JSON 404 (ids that are not numbers included).
+    re_path(r"^.*$", api_not_found),
 ]

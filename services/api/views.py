@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -286,7 +287,9 @@ class BookingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary=_("场地预约详情")),
 )
 class SpaceReservationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = SpaceReservation.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = (
+        SpaceReservation.objects.none()
+    )  # for the schema and permissions; rows come from get_queryset()
     serializer_class = SpaceReservationSerializer
     filterset_class = SpaceReservationFilterSet
     search_fields = ["purpose", "organization__name"]
@@ -312,6 +315,16 @@ STATS_TERRITORY_PARAMETERS = [
 ]
 
 
+def _given(params: QueryDict) -> QueryDict:
+    """The query parameters without empty values: ``?street=`` means no street filter."""
+    given = QueryDict(mutable=True)
+    for key in params:
+        values = [v for v in params.getlist(key) if v != ""]
+        if values:
+            given.setlist(key, values)
+    return given
+
+
 def _csv_attachment(rows: list[dict], name: str) -> Response:
     return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
@@ -334,7 +347,7 @@ class CoverageView(APIView):
         responses={200: CoverageSerializer},
     )
     def get(self, request):
-        query = CoverageQuerySerializer(data=request.query_params)
+        query = CoverageQuerySerializer(data=_given(request.query_params))
         query.is_valid(raise_exception=True)
         data = stats.coverage(
             user=request.user,
@@ -373,7 +386,7 @@ class ActivityView(APIView):
         responses={200: ActivitySerializer},
     )
     def get(self, request):
-        query = ActivityQuerySerializer(data=request.query_params)
+        query = ActivityQuerySerializer(data=_given(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         data = stats.activity(
