@@ -275,6 +275,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "config.api.CSVRenderer"],
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["config.api.ApiRateThrottle"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.ContentNegotiation",
     # Per API key, per logged-in user, per address (config.api.ApiRateThrottle).
     "DEFAULT_THROTTLE_RATES": {
         "api_token": os.environ.get("API_TOKEN_RATE", "600/min"),
