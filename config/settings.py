@@ -200,9 +200,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 # Lockout (django-axes): 5 failed logins for one username from one address lock that pair
-# out for 15 minutes, in the admin, the portal and the API's token login alike (all of them
-# call authenticate() with the request). The attempts live in PostgreSQL, shared by all web
-# processes; ``axes_reset`` (manage.py) lifts a lockout early.
+# out for 15 minutes, in the admin and the portal alike (both call authenticate() with the
+# request); API keys are issued in the admin, behind its login, or by create_api_token on the
+# server. The attempts live in PostgreSQL, shared by all web processes;
+# ``manage.py axes_reset_username`` lifts a lockout early.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -274,8 +275,8 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "config.api.CSVRenderer"],
     "EXCEPTION_HANDLER": "config.api.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.ApiRateThrottle"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.ContentNegotiation",
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.ApiRateThrottle"],
     # Per API key, per logged-in user, per address (config.api.ApiRateThrottle).
     "DEFAULT_THROTTLE_RATES": {
         "api_token": os.environ.get("API_TOKEN_RATE", "600/min"),

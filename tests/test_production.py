@@ -8,6 +8,7 @@ that they stop and start again.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import secrets
@@ -25,6 +26,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.db import connection
 from django.test import RequestFactory
+from django.urls import path
 from django.views.defaults import page_not_found, server_error
 
 from tests.members.factories import PASSWORD, UserFactory
@@ -37,7 +39,8 @@ CHROMIUM = "/usr/bin/chromium"
 
 def production_env(**overrides: str) -> dict[str, str]:
     """The environment of a production process: not the test runner's settings."""
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTEST_VERSION", "PORTAL_TESTING", "DEBUG"}}
+    test_only = {"PYTEST_VERSION", "PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",
@@ -117,6 +120,115 @@ def test_404_page_is_the_portals_own(rf):
     body = response.content.decode()
     assert response.status_code == 404
     assert "页面不存在" in body and "Page not found" in body
+
+
+# --- Health, request log and error reports, in process ------------------------------
+
+
+class _BrokenConnection:
+    def cursor(self):
+        from django.db import OperationalError
+
+        raise OperationalError("connection refused")
+
+
+@pytest.fixture
+def redis_down(settings, monkeypatch):
+    import config.health
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    monkeypatch.setattr(config.health, "_redis_client", None)
+    yield
+    config.health._redis_client = None
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_database_when_it_fails(client, monkeypatch):
+    import config.health
+
+    monkeypatch.setattr(config.health, "connection", _BrokenConnection())
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["database"]}
+
+
+@pytest.mark.django_db
+def test_healthz_names_both_when_both_fail(client, monkeypatch, redis_down):
+    import config.health
+
+    monkeypatch.setattr(config.health, "connection", _BrokenConnection())
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "failed": ["database", "redis"]}
+    assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_request_log_line_carries_the_user_id_only(client, caplog):
+    user = UserFactory(username="log_user", first_name="张", last_name="三")
+    client.force_login(user)
+    with caplog.at_level("INFO", logger="portal.request"):
+        client.get("/accounts/profile/?q=13912345678")
+    (record,) = [r for r in caplog.records if r.name == "portal.request"]
+    assert (record.method, record.path, record.status, record.user_id) == (
+        "GET",
+        "/accounts/profile/",
+        200,
+        user.pk,
+    )
+    assert record.duration_ms >= 0
+    assert "13912345678" not in record.getMessage() and "log_user" not in record.getMessage()
+
+
+def _boom(request):
+    raise RuntimeError("boom")
+
+
+# The URLconf of the error test (settings.ROOT_URLCONF = this module).
+urlpatterns = [path("boom/", _boom)]
+
+
+@pytest.mark.django_db
+def test_unhandled_error_is_logged_with_traceback_mailed_and_shown_as_500(
+    client, settings, caplog, mailoutbox
+):
+    settings.ROOT_URLCONF = __name__
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    client.raise_request_exception = False
+    with caplog.at_level("ERROR"):
+        response = client.get("/boom/")
+    assert response.status_code == 500
+    assert "服务器出错了" in response.content.decode()
+    errors = [r for r in caplog.records if r.name == "django.request" and r.exc_info]
+    assert errors and errors[0].exc_info[0] is RuntimeError
+    assert [m.to for m in mailoutbox] == [["ops@example.org"]]
+    assert "RuntimeError" in mailoutbox[0].body
+
+
+def test_json_formatter_writes_one_line_with_extras_and_traceback():
+    import logging
+
+    from config.logging import JsonFormatter
+
+    try:
+        raise ValueError("bad")
+    except ValueError:
+        record = logging.getLogger("x").makeRecord(
+            "x",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed %s",
+            ("once",),
+            sys.exc_info(),
+            extra={"status": 500, "request": object()},
+        )
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    data = json.loads(line)
+    assert data["message"] == "failed once" and data["level"] == "ERROR" and data["status"] == 500
+    assert "ValueError: bad" in data["traceback"]
+    assert "request" not in data
 
 
 # --- A real server ---------------------------------------------------------------
@@ -406,42 +518,51 @@ def test_admin_and_portal_load_under_the_csp_without_console_errors(server):
 
     problems: list[str] = []
     visited: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        for pages, login in [(visitor, False), (logged_in, True)]:
-            context = browser.new_context(extra_http_headers={"X-Forwarded-Proto": "https"}, locale="zh-CN")
-            page = context.new_page()
-            page.on(
-                "console",
-                lambda msg, page=page: (
-                    problems.append(f"{page.url}: console {msg.type}: {msg.text}")
-                    if msg.type in {"error", "warning"}
-                    else None
-                ),
-            )
-            page.on("pageerror", lambda exc, page=page: problems.append(f"{page.url}: page error: {exc}"))
-            page.on(
-                "response",
-                lambda r, page=page: (
-                    problems.append(f"{page.url}: {r.status} {r.url}")
-                    if r.status >= 400 and not r.url.endswith("/no-such-page/")
-                    else None
-                ),
-            )
-            if login:
-                page.goto(server.base + "/admin/login/")
-                page.fill("input[name=username]", "csp_admin")
-                page.fill("input[name=password]", PASSWORD)
-                page.click("input[type=submit]")
-                page.wait_for_url("**/admin/")
-            for path in pages:
-                response = page.goto(server.base + path)
-                page.wait_for_load_state("networkidle")
-                expected = 404 if path == "/no-such-page/" else 200
-                assert response.status == expected, f"{path}: {response.status}"
-                visited.append(path)
-            context.close()
-        browser.close()
+
+    def drive() -> None:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+            for pages, login in [(visitor, False), (logged_in, True)]:
+                context = browser.new_context(
+                    extra_http_headers={"X-Forwarded-Proto": "https"}, locale="zh-CN"
+                )
+                page = context.new_page()
+                page.on(
+                    "console",
+                    lambda msg, page=page: (
+                        problems.append(f"{page.url}: console {msg.type}: {msg.text}")
+                        if msg.type in {"error", "warning"}
+                        else None
+                    ),
+                )
+                page.on("pageerror", lambda exc, page=page: problems.append(f"{page.url}: page error: {exc}"))
+                page.on(
+                    "response",
+                    lambda r, page=page: (
+                        problems.append(f"{page.url}: {r.status} {r.url}")
+                        if r.status >= 400 and not r.url.endswith("/no-such-page/")
+                        else None
+                    ),
+                )
+                if login:
+                    page.goto(server.base + "/admin/login/")
+                    page.fill("input[name=username]", "csp_admin")
+                    page.fill("input[name=password]", PASSWORD)
+                    page.click("input[type=submit]")
+                    page.wait_for_url("**/admin/")
+                for path in pages:
+                    response = page.goto(server.base + path)
+                    page.wait_for_load_state("networkidle")
+                    expected = 404 if path == "/no-such-page/" else 200
+                    assert response.status == expected, f"{path}: {response.status}"
+                    visited.append(path)
+                context.close()
+            browser.close()
+
+    # Playwright's sync API refuses to run in a thread that already has an event loop (the
+    # session-wide browser of tests/browser/ keeps one in the main thread): use a fresh thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(drive).result(timeout=600)
     # The 404 page's own "Failed to load resource" line is the one expected console error.
     problems = [m for m in problems if not (m.endswith("(Not Found)") and "/no-such-page/" in m)]
     assert problems == [], "\n".join(problems)
