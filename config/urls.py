@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic.base import RedirectView
 
 from config.health import healthz
+from services.dashboard import dashboard
 
 admin.site.site_header = "楼宇党建管理后台"
 admin.site.site_title = "楼宇党建"
@@ -16,6 +17,8 @@ urlpatterns = [
     # Browsers ask for /favicon.ico on every page without a <link rel="icon"> (the admin).
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own URLs, which would otherwise take "dashboard/" for an app label.
+    path("admin/dashboard/", admin.site.admin_view(dashboard), name="admin_dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("accounts/", include("members.urls")),

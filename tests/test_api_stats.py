@@ -14,6 +14,7 @@ S3  B6 key,      400 employees, covered by O4 (2 members), committee
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +26,12 @@ from services import stats
 from services.models import Booking, Event
 from tests.buildings.factories import BuildingFactory, DistrictFactory, EnterpriseFactory, StreetFactory
 from tests.committees.factories import BuildingCommitteeFactory
-from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory, StaffUserFactory, UserFactory
+from tests.members.factories import (
+    PartyMemberFactory,
+    PartyOrganizationFactory,
+    StaffUserFactory,
+    UserFactory,
+)
 from tests.services.factories import BookingFactory, EventFactory, ServiceStationFactory, SpaceFactory
 
 pytestmark = pytest.mark.django_db
@@ -192,7 +198,9 @@ def past_event(space, kind, starts, capacity, hours=2, status=Event.Status.PUBLI
         space=space,
         kind=kind,
         starts_at=starts,
-        ends_at=starts + datetime.timedelta(hours=hours) if hours >= 1 else starts + datetime.timedelta(minutes=50),
+        ends_at=starts + datetime.timedelta(hours=hours)
+        if hours >= 1
+        else starts + datetime.timedelta(minutes=50),
         capacity=capacity,
         status=status,
     )
@@ -236,7 +244,16 @@ def activity_world(city):
 
 
 def activity_figures(row):
-    keys = ("events", "capacity", "bookings", "cancelled", "attended", "no_show", "attendance_rate", "no_show_rate")
+    keys = (
+        "events",
+        "capacity",
+        "bookings",
+        "cancelled",
+        "attended",
+        "no_show",
+        "attendance_rate",
+        "no_show_rate",
+    )
     return tuple(row[k] for k in keys)
 
 
@@ -263,7 +280,9 @@ def test_activity_for_the_city_and_filters(activity_world, client):
     assert stats.activity(user=root, district_ids=[activity_world["y"].pk])["total"]["attended"] == 1
     april = stats.activity(user=root, date_from=datetime.date(2026, 4, 1))
     assert april["total"]["events"] == 2
-    march_end = stats.activity(user=root, date_from=datetime.date(2026, 3, 31), date_to=datetime.date(2026, 3, 31))
+    march_end = stats.activity(
+        user=root, date_from=datetime.date(2026, 3, 31), date_to=datetime.date(2026, 3, 31)
+    )
     assert march_end["total"]["events"] == 1 and march_end["rows"][0]["month"] == "2026-03"
     assert stats.activity(user=root, street_ids=[activity_world["s2"].pk])["total"]["events"] == 0
     client.force_login(root)
@@ -289,3 +308,72 @@ def test_bad_statistics_parameters_are_400(city, client, params, field):
     response = client.get(reverse("api:stats-activity"), params)
     assert response.status_code == 400
     assert field in response.json()
+
+
+# --- The admin dashboard (same figures, for the viewer's territory) ------------------------------
+
+
+def dashboard(client, user, **params):
+    client.force_login(user)
+    return client.get(reverse("admin_dashboard"), params)
+
+
+def test_dashboard_shows_the_district_figures(activity_world, client):
+    from django.contrib.auth.models import Group
+
+    from members.groups import DISTRICT_STAFF
+
+    staff = StaffUserFactory(district=activity_world["x"])
+    staff.groups.add(Group.objects.get(name=DISTRICT_STAFF))
+    response = dashboard(client, staff, date_from="2026-03-01", date_to="2026-04-30")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "统计范围：黄浦区" in page
+    assert response.context["coverage"]["total"]["buildings"] == X["buildings"] + 1  # + the events' building
+    assert response.context["activity"]["total"]["events"] == 5
+    assert "徐家汇街道" not in page and "徐汇区" not in page
+    data = response.context["chart_data"]
+    assert data["months"]["labels"] == ["2026-03", "2026-04"]
+    assert data["months"]["events"] == [3, 2]
+    assert 'id="dashboard-data"' in page and "vendor/chartjs/chart.umd.min.js" in page
+    assert "cdn" not in page.lower()
+
+
+def test_dashboard_for_a_social_worker_and_the_city(city, client):
+    worker = StaffUserFactory(streets=[city["s1"]])
+    assert dashboard(client, worker).context["coverage"]["total"]["key_buildings"] == S1["key_buildings"]
+    root = UserFactory(is_staff=True, is_superuser=True)
+    response = dashboard(client, root, district=city["y"].pk)
+    assert figures(response.context["coverage"]["total"]) == S3
+
+
+def test_dashboard_refuses_other_territories_and_bad_dates(city, client):
+    worker = StaffUserFactory(streets=[city["s1"]])
+    response = dashboard(client, worker, street=city["s3"].pk, date_from="2026-05-02", date_to="2026-05-01")
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "street" in form.errors and "date_to" in form.errors
+    # The figures stay those of the worker's own territory.
+    assert figures(response.context["coverage"]["total"]) == S1
+
+
+def test_dashboard_without_territory_and_for_employees(client):
+    lonely = StaffUserFactory()
+    response = dashboard(client, lonely)
+    assert response.status_code == 200
+    assert "没有分配管辖" in response.content.decode()
+    employee = UserFactory()
+    response = dashboard(client, employee)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_chart_library_is_vendored_with_its_licence():
+    from django.contrib.staticfiles import finders
+
+    script = finders.find("vendor/chartjs/chart.umd.min.js")
+    assert script and "Chart.js" in Path(script).read_text(encoding="utf-8")[:400]
+    licence = finders.find("vendor/chartjs/LICENSE.md")
+    assert licence and "MIT" in Path(licence).read_text(encoding="utf-8")
+    assert finders.find(
+        "vendor/chartjs/chart.umd.min.js.map"
+    )  # referenced by the script; collectstatic needs it
