@@ -392,3 +392,6 @@ if TESTING:
     AXES_ENABLED = False
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+    # No collectstatic in tests: whitenoise serves from the app and project static dirs.
+    WHITENOISE_AUTOREFRESH = True
+    WHITENOISE_USE_FINDERS = True
