@@ -13,7 +13,6 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 
 from .models import Building, District, Enterprise, Street
 
@@ -21,7 +20,6 @@ MAX_ID = 2**63 - 1
 MAX_COUNT = 2**31 - 1
 
 
-@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """One id (integer ≥ 1)."""
 
@@ -38,6 +36,8 @@ class IdInFilter(django_filters.BaseInFilter, IdFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
+        # The label is the documentation (django-filter would put a generic English help text).
+        kwargs.setdefault("help_text", kwargs.get("label"))
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -46,7 +46,6 @@ class IdInFilter(django_filters.BaseInFilter, IdFilter):
         return super().filter(qs, value)
 
 
-@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_COUNT})
 class CountFilter(django_filters.NumberFilter):
     """A bound on a count (0 … 2³¹−1)."""
 

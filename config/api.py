@@ -567,6 +567,12 @@ ERROR_RESPONSES = {
 }
 
 
+PARAMETER_DESCRIPTIONS = {
+    "id": "记录编号（不存在或不在本人管辖范围内时返回 404）",
+    "format": "输出格式：json（默认）；csv 导出全部结果（不分页，范围和打码与 JSON 相同，UTF-8 带 BOM）",
+}
+
+
 def add_error_responses(result, generator, request, public):
     """Document the errors every operation can answer, with examples, and the API's description."""
     result.setdefault("info", {})["description"] = API_DESCRIPTION
@@ -578,6 +584,8 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             for parameter in operation.get("parameters", []):
+                if not parameter.get("description") and parameter["name"] in PARAMETER_DESCRIPTIONS:
+                    parameter["description"] = PARAMETER_DESCRIPTIONS[parameter["name"]]
                 # An empty filter (?street=) means "no filter", as a page's empty form field does.
                 if (
                     parameter.get("in") == "query"

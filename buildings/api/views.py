@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from buildings.filtersets import BuildingFilterSet, DistrictFilterSet, EnterpriseFilterSet, StreetFilterSet
@@ -85,7 +85,32 @@ class StreetViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary=_("楼宇列表")),
     retrieve=extend_schema(summary=_("楼宇详情")),
-    create=extend_schema(summary=_("新增楼宇"), description=_("须有新增楼宇权限，街道须在本人管辖范围内。")),
+    create=extend_schema(
+        summary=_("新增楼宇"),
+        description=_("须有新增楼宇权限，街道须在本人管辖范围内。同一街道内楼宇名称不能重复。"),
+        examples=[
+            OpenApiExample(
+                "新增楼宇",
+                request_only=True,
+                value={
+                    "name": "静安国际中心",
+                    "address": "南京西路1515号",
+                    "street": 1,
+                    "floors": 45,
+                    "floor_area_m2": "120000.00",
+                    "is_key_building": True,
+                    "property_company": "仲量联行",
+                    "employee_count": 6000,
+                },
+            ),
+            OpenApiExample(
+                "字段错误",
+                response_only=True,
+                status_codes=["400"],
+                value={"street": ["无效主键 “99” - 对象不存在。"], "floors": ["楼层数应在1到200之间。"]},
+            ),
+        ],
+    ),
     update=extend_schema(summary=_("修改楼宇")),
     partial_update=extend_schema(summary=_("修改楼宇（部分字段）")),
 )
@@ -112,7 +137,31 @@ class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
 @extend_schema_view(
     list=extend_schema(summary=_("企业列表")),
     retrieve=extend_schema(summary=_("企业详情")),
-    create=extend_schema(summary=_("新增企业"), description=_("须有新增企业权限，楼宇须在本人管辖范围内。")),
+    create=extend_schema(
+        summary=_("新增企业"),
+        description=_("须有新增企业权限，楼宇须在本人管辖范围内。统一社会信用代码按 GB 32100 校验。"),
+        examples=[
+            OpenApiExample(
+                "新增企业",
+                request_only=True,
+                value={
+                    "name": "上海某某信息科技有限公司",
+                    "credit_code": "91310000000000001X",
+                    "building": 1,
+                    "floor": 12,
+                    "employee_count": 120,
+                    "party_member_count": 9,
+                    "industry": "信息技术",
+                },
+            ),
+            OpenApiExample(
+                "信用代码错误",
+                response_only=True,
+                status_codes=["400"],
+                value={"credit_code": ["统一社会信用代码校验位不正确，请核对后重新输入。"]},
+            ),
+        ],
+    ),
     update=extend_schema(summary=_("修改企业")),
     partial_update=extend_schema(summary=_("修改企业（部分字段）")),
 )

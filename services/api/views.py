@@ -304,6 +304,28 @@ class SpaceReservationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 # --- Statistics ---------------------------------------------------------------------------------
 
 ID_LIST = OpenApiTypes.STR
+_COVERAGE_EXAMPLE = {
+    "buildings": 8,
+    "key_buildings": 5,
+    "key_buildings_with_party_organization": 4,
+    "coverage_percent": 80.0,
+    "party_organizations": 12,
+    "employees": 19720,
+    "party_members": 54,
+    "party_member_share_percent": 0.3,
+    "committees": 4,
+}
+_ACTIVITY_EXAMPLE = {
+    "events": 1,
+    "capacity": 40,
+    "bookings": 22,
+    "waitlisted": 0,
+    "cancelled": 2,
+    "attended": 18,
+    "no_show": 4,
+    "attendance_rate": 81.8,
+    "no_show_rate": 18.2,
+}
 STATS_TERRITORY_PARAMETERS = [
     OpenApiParameter(
         "district",
@@ -345,6 +367,25 @@ class CoverageView(APIView):
         ),
         parameters=STATS_TERRITORY_PARAMETERS,
         responses={200: CoverageSerializer},
+        examples=[
+            OpenApiExample(
+                "区级密钥",
+                response_only=True,
+                value={
+                    "scope": "静安区",
+                    "total": _COVERAGE_EXAMPLE,
+                    "districts": [{"id": 1, "name": "静安区", "code": "310106", **_COVERAGE_EXAMPLE}],
+                    "streets": [
+                        {
+                            "id": 4,
+                            "name": "南京西路街道",
+                            "district": {"id": 1, "name": "静安区"},
+                            **_COVERAGE_EXAMPLE,
+                        }
+                    ],
+                },
+            )
+        ],
     )
     def get(self, request):
         query = CoverageQuerySerializer(data=_given(request.query_params))
@@ -384,6 +425,21 @@ class ActivityView(APIView):
             ),
         ],
         responses={200: ActivitySerializer},
+        examples=[
+            OpenApiExample(
+                "按月按类型",
+                response_only=True,
+                value={
+                    "scope": "静安区",
+                    "total": _ACTIVITY_EXAMPLE,
+                    "by_month": [{"month": "2026-11", **_ACTIVITY_EXAMPLE}],
+                    "by_kind": [{"kind": "party_class", "kind_label": "党课", **_ACTIVITY_EXAMPLE}],
+                    "rows": [
+                        {"month": "2026-11", "kind": "party_class", "kind_label": "党课", **_ACTIVITY_EXAMPLE}
+                    ],
+                },
+            )
+        ],
     )
     def get(self, request):
         query = ActivityQuerySerializer(data=_given(request.query_params))
