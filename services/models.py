@@ -610,11 +610,15 @@ class NotificationOutbox(models.Model):
         FAILED = "failed", _("发送失败")
         SKIPPED = "skipped", _("已跳过")
 
+    # Indexes are few on purpose: every send updates the row, and each index is one more
+    # write per notification. The unique key leads with the recipient, the event index with
+    # the event; the organization and committee columns are mostly empty (partial indexes).
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="notification_outbox",
         verbose_name=_("接收人"),
+        db_index=False,
     )
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     cause = models.CharField(
@@ -643,6 +647,7 @@ class NotificationOutbox(models.Model):
         blank=True,
         related_name="notifications",
         verbose_name=_("活动"),
+        db_index=False,
     )
     party_organization = models.ForeignKey(
         "members.PartyOrganization",
@@ -651,6 +656,7 @@ class NotificationOutbox(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("党组织"),
+        db_index=False,
     )
     committee = models.ForeignKey(
         "committees.BuildingCommittee",
@@ -659,11 +665,10 @@ class NotificationOutbox(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("楼委会"),
+        db_index=False,
     )
     context = models.JSONField(_("附加信息"), default=dict, blank=True)
-    status = models.CharField(
-        _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
-    )
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     due_at = models.DateTimeField(_("应发时间"))
     next_attempt_at = models.DateTimeField(_("下次尝试"))
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
@@ -688,6 +693,14 @@ class NotificationOutbox(models.Model):
             ),
             models.Index(fields=["status", "-due_at"], name="outbox_status_due_idx"),
             models.Index(fields=["event", "kind", "status"], name="outbox_event_kind_idx"),
+            models.Index(
+                fields=["party_organization"],
+                condition=Q(party_organization__isnull=False),
+                name="outbox_partyorg_idx",
+            ),
+            models.Index(
+                fields=["committee"], condition=Q(committee__isnull=False), name="outbox_committee_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -721,6 +734,7 @@ class PortalNotification(models.Model):
         on_delete=models.PROTECT,
         related_name="portal_notifications",
         verbose_name=_("接收人"),
+        db_index=False,  # portalnotif_recipient_idx leads with it
     )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"))

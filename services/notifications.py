@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -44,8 +45,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import QuerySet, Subquery
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -486,8 +487,8 @@ def _changes_for_display(row: NotificationOutbox) -> dict[str, Any]:
     return shown
 
 
-def _template_context(row: NotificationOutbox) -> dict[str, Any]:
-    ctx: dict[str, Any] = {"row": row, "user": row.recipient, "url": _link(row)}
+def _template_context(row: NotificationOutbox, url: str) -> dict[str, Any]:
+    ctx: dict[str, Any] = {"row": row, "user": row.recipient, "url": url}
     if row.event_id:
         event = row.event
         ctx.update(event=event, place=_place(event.space), booking=row.booking)
@@ -519,10 +520,11 @@ def render_message(row: NotificationOutbox) -> Message:
     """
     user = row.recipient
     language = user.language or settings.LANGUAGE_CODE
+    url = _link(row)
     with translation.override(language), timezone.override(SHANGHAI):
         text = render_to_string(
             [f"notifications/{language}/{row.kind}.txt", f"notifications/zh-hans/{row.kind}.txt"],
-            _template_context(row),
+            _template_context(row, url),
         )
     subject, _sep, body = text.strip().partition("\n")
     return Message(
@@ -530,7 +532,7 @@ def render_message(row: NotificationOutbox) -> Message:
         recipient=user,
         subject=" ".join(subject.split())[:200],
         body=body.strip() + "\n",
-        url=_link(row),
+        url=url,
         language=language,
     )
 
@@ -551,7 +553,7 @@ class Channel:
     label: ClassVar[str]
     #: True when ``send`` only writes to the portal's database, so the delivery commits or
     #: rolls back together with the outbox row: exactly once, whatever happens to the process.
-    #: Such a channel wraps its writes in ``transaction.atomic()`` so a failure undoes only them.
+    #: A database error in such a channel rolls the whole row back; it is retried later.
     transactional: ClassVar[bool] = False
 
     def wants(self, user) -> bool:
@@ -576,19 +578,19 @@ class InPortalChannel(Channel):
         return bool(user.notify_in_portal)
 
     def send(self, message: Message) -> None:
-        try:
-            with transaction.atomic():
-                PortalNotification.objects.create(
-                    outbox=message.outbox,
-                    recipient=message.recipient,
-                    title=message.subject,
-                    body=message.body,
-                    url=message.url,
-                )
-        except IntegrityError:
-            # Already in the bell (the unique outbox key): delivering twice is a no-op.
-            if not PortalNotification.objects.filter(outbox=message.outbox).exists():
-                raise
+        # ON CONFLICT DO NOTHING: already in the bell (the unique outbox key) is delivered.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _sql("portal_insert"),
+                [
+                    message.outbox.pk,
+                    message.recipient.pk,
+                    message.subject,
+                    message.body,
+                    message.url,
+                    timezone.now(),
+                ],
+            )
 
 
 class EmailChannel(Channel):
@@ -610,6 +612,9 @@ class EmailChannel(Channel):
     def send(self, message: Message) -> None:
         if self._connection is None:
             self._connection = get_connection(fail_silently=False)
+            # Opened here, it stays open for the whole batch (send_messages would close
+            # a connection it opened itself after every message).
+            self._connection.open()
         domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
         email = EmailMessage(
             subject=message.subject,
@@ -680,13 +685,20 @@ def send_due(*, limit: int | None = None, worker_id: str = "", now: datetime.dat
 def process_due(
     *, limit: int | None = None, worker_id: str = "", now: datetime.datetime | None = None
 ) -> SendStats:
-    """``send_due`` with the full tally (sent, skipped, retrying, failed, rescheduled)."""
+    """``send_due`` with the full tally (sent, skipped, retrying, failed, rescheduled).
+
+    Each row is taken, delivered and committed in its own transaction, taken with
+    ``SELECT ... FOR UPDATE SKIP LOCKED``: the earliest due row nobody else holds.
+    What the messages need (recipient, booking, event, place) is read a page of
+    rows at a time, so the per-row statements stay small.
+    """
     worker_id = worker_id or default_worker_id()
     channels = load_channels()
     stats = SendStats()
+    pages = _Pages()
     try:
         while limit is None or stats.processed < limit:
-            if not _process_one(channels, worker_id, stats, now or timezone.now()):
+            if not _process_next(pages, channels, worker_id, stats, now or timezone.now()):
                 break
     finally:
         for channel in channels:
@@ -700,41 +712,111 @@ def due_count(*, now: datetime.datetime | None = None) -> int:
     ).count()
 
 
-def _claim_queryset(now: datetime.datetime) -> QuerySet[NotificationOutbox]:
-    return (
-        NotificationOutbox.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related(
-            "recipient",
-            "booking",
-            "event__space__station__building",
-            "party_organization",
-            "committee__building",
+# The statements every notification runs (take, in-portal copy, outcome), written out
+# once: the ORM would rebuild them for each of thousands of rows.
+_STATEMENTS: dict[str, str] = {}
+
+
+def _sql(name: str) -> str:
+    if not _STATEMENTS:
+        q = connection.ops.quote_name
+        outbox, portal = q(NotificationOutbox._meta.db_table), q(PortalNotification._meta.db_table)
+        _STATEMENTS.update(
+            take=(
+                f"SELECT id, next_attempt_at, attempts, delivered_channels FROM {outbox} "
+                "WHERE status = 'pending' AND next_attempt_at <= %s "
+                "ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+            ),
+            portal_insert=(
+                f"INSERT INTO {portal} (outbox_id, recipient_id, title, body, url, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (outbox_id) DO NOTHING"
+            ),
+            save_attempt=(
+                f"UPDATE {outbox} SET status = %s, attempts = %s, last_error = %s, "
+                "delivered_channels = %s::jsonb, next_attempt_at = %s, sent_at = %s, sent_by = %s, "
+                "updated_at = %s WHERE id = %s"
+            ),
         )
-        .filter(status=Status.PENDING, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id")
-    )
+    return _STATEMENTS[name]
 
 
-def _process_one(channels: Sequence[Channel], worker_id: str, stats: SendStats, now) -> bool:
+class _Pages:
+    """Due rows read ahead with their related objects (no locks), keyed by id."""
+
+    SIZE = 50
+    # Older than this, a read-ahead row's booking and event are read again: a booking
+    # cancelled a minute ago must not get its reminder.
+    MAX_AGE = 5.0
+
+    def __init__(self) -> None:
+        self.rows: dict[int, NotificationOutbox] = {}
+        self.read_at = 0.0
+
+    def get(self, pk: int, next_attempt_at: datetime.datetime, now: datetime.datetime) -> NotificationOutbox:
+        fresh = time.monotonic() - self.read_at < self.MAX_AGE
+        row = self.rows.pop(pk, None) if fresh else None
+        if row is None:
+            # Read on from the row just taken; rows other workers take meanwhile are skipped
+            # by the take itself, so a stale entry here is only ever dropped.
+            page = list(
+                NotificationOutbox.objects
+                # What a booking's message needs; the rare term reminders load their subject lazily.
+                .select_related("recipient", "booking", "event__space__station__building")
+                .filter(status=Status.PENDING, next_attempt_at__lte=now)
+                .filter(
+                    Q(next_attempt_at__gt=next_attempt_at) | Q(next_attempt_at=next_attempt_at, pk__gte=pk)
+                )
+                .order_by("next_attempt_at", "id")[: self.SIZE]
+            )
+            self.rows = {r.pk: r for r in page}
+            self.read_at = time.monotonic()
+            row = self.rows.pop(pk, None)
+            if row is None:  # cannot happen while we hold its lock; be safe
+                row = NotificationOutbox.objects.select_related("recipient", "booking", "event").get(pk=pk)
+        return row
+
+
+def _process_next(pages: _Pages, channels: Sequence[Channel], worker_id: str, stats, now) -> bool:
     # One row, one transaction: the row lock is held while it is delivered, so no other
     # worker can take it, and a crash rolls the row (and its in-portal copy) back to pending.
-    with transaction.atomic():
-        row = _claim_queryset(now).first()
-        if row is None:
-            return False
-        try:
-            with transaction.atomic():
-                _deliver(row, channels, worker_id, stats, now)
-        except DatabaseError:
-            raise  # the database itself is in trouble: let the task retry later
-        except Exception as exc:
-            # A row that breaks the code must not block the queue: back off like a failed send.
-            logger.exception("notifications: outbox row %s could not be processed", row.pk)
-            row.refresh_from_db()
-            row.attempts += 1
-            _record_failure(row, [f"{type(exc).__name__}: {exc}"], now, stats)
-            row.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"])
+    taken: list[int] = []
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(_sql("take"), [now])
+                found = cursor.fetchone()
+            if found is None:
+                return False
+            pk, next_attempt_at, attempts, delivered = found
+            taken.append(pk)
+            row = pages.get(pk, next_attempt_at, now)
+            # The row's own state as locked, not as read ahead.
+            row.attempts, row.next_attempt_at = attempts, next_attempt_at
+            row.delivered_channels = json.loads(delivered) if isinstance(delivered, str) else delivered
+            _deliver(row, channels, worker_id, stats, now)
+    except DatabaseError:
+        raise  # the database itself is in trouble: the task retries later
+    except Exception as exc:
+        if not taken:
+            raise
+        # A row that breaks the code must not block the queue: it backs off like a failed send.
+        logger.exception("notifications: outbox row %s could not be processed", taken[0])
+        _record_crash(taken[0], exc, now, stats)
     return True
+
+
+def _record_crash(pk: int, exc: Exception, now, stats: SendStats) -> None:
+    with transaction.atomic():
+        row = (
+            NotificationOutbox.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, status=Status.PENDING)
+            .first()
+        )
+        if row is None:
+            return
+        row.attempts += 1
+        _record_failure(row, [f"{type(exc).__name__}: {exc}"], now, stats)
+        row.save(update_fields=["status", "attempts", "last_error", "next_attempt_at", "updated_at"])
 
 
 def _skip_text(text: str) -> str:
@@ -860,18 +942,26 @@ def _deliver(
         row.sent_at = timezone.now()
         row.sent_by = worker_id[:150]
         stats.sent += 1
-    row.save(
-        update_fields=[
-            "status",
-            "attempts",
-            "last_error",
-            "delivered_channels",
-            "next_attempt_at",
-            "sent_at",
-            "sent_by",
-            "updated_at",
-        ]
-    )
+    _save_attempt(row)
+
+
+def _save_attempt(row: NotificationOutbox) -> None:
+    """Record an attempt's outcome: one prepared-once statement, as it runs for every notification."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _sql("save_attempt"),
+            [
+                row.status,
+                row.attempts,
+                row.last_error,
+                json.dumps(row.delivered_channels),
+                row.next_attempt_at,
+                row.sent_at,
+                row.sent_by,
+                timezone.now(),
+                row.pk,
+            ],
+        )
 
 
 # --- reads --------------------------------------------------------------------------------------
