@@ -268,3 +268,71 @@ def test_session_writes_need_csrf(world):
     )
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+# --- Booking actions ----------------------------------------------------------------------------
+
+BOOK_EXPECTED = {
+    "anonymous": 401,
+    "employee": 409,  # already booked in the world: already_booked
+    "social_worker": 201,
+    "token_a": 201,
+    "token_b": 404,
+    "superuser": 201,
+}
+CANCEL_EXPECTED = {
+    "anonymous": 401,
+    "employee": 200,  # their own booking
+    "social_worker": 403,  # sees it (street A), but it is not theirs: not_owner
+    "token_a": 403,
+    "token_b": 404,  # does not see it at all
+    "superuser": 403,
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_book_event_of_street_a(world, actor):
+    response = client_for(world, actor).post(reverse("api:event-book", args=[world.a.event.pk]))
+    assert response.status_code == BOOK_EXPECTED[actor], response.content
+    if response.status_code == 201:
+        assert response.json()["status"] == "confirmed"
+    if response.status_code == 409:
+        assert response.json()["code"] == "already_booked"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_book_draft_event(world, actor):
+    """A draft is invisible to employees (404) and refused by the rules for staff who see it (409)."""
+    response = client_for(world, actor).post(reverse("api:event-book", args=[world.a.draft.pk]))
+    expected = {"anonymous": 401, "employee": 404, "token_b": 404}.get(actor, 409)
+    assert response.status_code == expected
+    if expected == 409:
+        assert response.json()["code"] == "event_draft"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_cancel_the_employees_booking(world, actor):
+    response = client_for(world, actor).post(reverse("api:booking-cancel", args=[world.employee_booking.pk]))
+    assert response.status_code == CANCEL_EXPECTED[actor], response.content
+    world.employee_booking.refresh_from_db()
+    assert (world.employee_booking.status == "cancelled") == (actor == "employee")
+    if response.status_code == 403:
+        assert response.json()["code"] == "not_owner"
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_put_building(world, actor):
+    payload = {**building_payload(world.a.street), "name": world.a.building.name}
+    response = client_for(world, actor).put(
+        reverse("api:building-detail", args=[world.a.building.pk]), payload, format="json"
+    )
+    expected = {**WRITE_EXPECTED, "token_b": 404}.get(actor, 200)
+    assert response.status_code == expected, response.content
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_update_enterprise_of_street_a(world, actor):
+    url = reverse("api:enterprise-detail", args=[world.a.enterprise.pk])
+    response = client_for(world, actor).patch(url, {"employee_count": 77}, format="json")
+    expected = {**WRITE_EXPECTED, "token_b": 404}.get(actor, 200)
+    assert response.status_code == expected, response.content
