@@ -971,7 +971,11 @@ def failed_notifications(*, user) -> QuerySet[NotificationOutbox]:
     """Failed sends in ``user``'s territory, newest first (the social worker's dashboard)."""
     from buildings.selectors import scope_queryset
 
-    return scope_queryset(
+    qs = scope_queryset(
         NotificationOutbox.objects.filter(status=Status.FAILED).select_related("recipient", "event"),
         user,
-    ).order_by("-updated_at", "-id")
+    )
+    if not user.has_perm("services.view_confidential"):
+        # Who booked a counselling slot is confidential, failures included.
+        qs = qs.exclude(event__kind=Event.Kind.COUNSELLING)
+    return qs.order_by("-updated_at", "-id")

@@ -634,3 +634,26 @@ def test_failed_notifications_for_the_dashboard_are_scoped():
         )
         process_due(worker_id="t")
     assert [r.booking_id for r in notifications.failed_notifications(user=worker)] == [here.pk]
+
+
+def test_dashboard_shows_the_territorys_failures_and_hides_counselling(client, settings):
+    settings.EMAIL_BACKEND = "tests.services.notification_backends.FailingBackend"
+    settings.NOTIFICATIONS = {"MAX_ATTEMPTS": 1}
+    mine, theirs = StreetFactory(), StreetFactory()
+    worker = StaffUserFactory(streets=[mine])
+    here = event_in(3 * D, title="安全讲座A", space=SpaceFactory(station__building__street=mine))
+    counselling = event_in(
+        4 * D,
+        title="心理咨询B",
+        kind=Event.Kind.COUNSELLING,
+        capacity=1,
+        space=SpaceFactory(station__building__street=mine),
+    )
+    elsewhere = event_in(3 * D, title="青年联谊C", space=SpaceFactory(station__building__street=theirs))
+    for event in (here, counselling, elsewhere):
+        engine.book_event(user=UserFactory(notify_in_portal=False), event=event)
+    process_due(worker_id="t")
+    client.force_login(worker)
+    html = client.get(reverse("admin_dashboard")).content.decode()
+    assert "有 1 条通知多次发送失败" in html
+    assert "《安全讲座A》" in html and "心理咨询B" not in html and "青年联谊C" not in html
