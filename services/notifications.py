@@ -838,6 +838,8 @@ def skip_reason(row: NotificationOutbox, now: datetime.datetime) -> str:
     """Why ``row`` makes no sense any more ("" if it should go)."""
     kind = row.kind
     event, booking = row.event, row.booking
+    if not row.recipient.is_active:
+        return _skip_text(N_("接收人账号已停用。"))
     if kind == Kind.TERM_ENDING:
         subject = row.party_organization or row.committee
         if subject is None or subject.term_ends_on is None:
@@ -846,7 +848,7 @@ def skip_reason(row: NotificationOutbox, now: datetime.datetime) -> str:
             return _skip_text(N_("换届日期已变更。"))
         if subject.term_ends_on < timezone.localdate(now, timezone=SHANGHAI):
             return _skip_text(N_("换届日期已过。"))
-        if not row.recipient.is_active or not row.recipient.streets.filter(pk=row.street_id).exists():
+        if not row.recipient.streets.filter(pk=row.street_id).exists():
             return _skip_text(N_("接收人已不负责该街道。"))
         return ""
     if kind == Kind.EVENT_CANCELLED:

@@ -657,3 +657,49 @@ def test_dashboard_shows_the_territorys_failures_and_hides_counselling(client, s
     html = client.get(reverse("admin_dashboard")).content.decode()
     assert "有 1 条通知多次发送失败" in html
     assert "《安全讲座A》" in html and "心理咨询B" not in html and "青年联谊C" not in html
+
+
+def test_no_notification_to_a_deactivated_account(mailoutbox):
+    user = UserFactory()
+    booking = engine.book_event(user=user, event=event_in(3 * D))
+    user.is_active = False
+    user.save()
+    assert process_due(worker_id="t").skipped == 1
+    assert mailoutbox == []
+    assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().skip_reason == "接收人账号已停用。"
+
+
+def test_relevant_event_changes_for_the_admin():
+    event = event_in(3 * D)
+    before = Event.objects.get(pk=event.pk)
+    event.title = "新标题"
+    event.ends_at = event.ends_at + H
+    event.space = SpaceFactory(station=event.space.station)
+    assert set(notifications.relevant_event_changes(before, event)) == {"ends_at", "space"}
+    assert notifications.relevant_event_changes(before, before) == {}
+
+
+def test_beat_task_fans_out_one_send_task_per_batch(monkeypatch, settings):
+    from services import tasks
+
+    settings.NOTIFICATIONS = {"BATCH_SIZE": 2, "MAX_FANOUT": 50}
+    sent = []
+    monkeypatch.setattr(tasks.send_due_notifications_task, "delay", lambda *a, **k: sent.append(1))
+    event = event_in(3 * D)
+    for _ in range(5):
+        engine.book_event(user=UserFactory(), event=event)
+    assert tasks.dispatch_due_notifications_task.apply().get() == 5
+    assert len(sent) == 3
+
+
+def test_tasks_send_and_scan_in_process(mailoutbox):
+    from services import tasks
+
+    street = StreetFactory()
+    StaffUserFactory(streets=[street])
+    PartyOrganizationFactory(street=street, term_ends_on=timezone.localdate() + datetime.timedelta(days=10))
+    assert tasks.scan_term_endings_task.apply().get() == 1
+    assert tasks.scan_term_endings_task.apply().get() == 0
+    assert tasks.send_due_notifications_task.apply().get() == 1
+    assert tasks.send_due_notifications_task.apply().get() == 0
+    assert len(mailoutbox) == 1
