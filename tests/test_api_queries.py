@@ -63,7 +63,9 @@ def populate(street, n: int = 8) -> None:
         station = ServiceStationFactory(building=building)
         space = SpaceFactory(station=station)
         event = EventFactory(space=space, organizer=organization)
-        EventFactory(space=space, starts_at=event.starts_at + datetime.timedelta(days=1), kind=Event.Kind.OTHER)
+        EventFactory(
+            space=space, starts_at=event.starts_at + datetime.timedelta(days=1), kind=Event.Kind.OTHER
+        )
         BookingFactory(event=event)
         BookingFactory(event=event, status="waitlisted")
         SpaceReservationFactory(space=space, organization=organization)
@@ -134,4 +136,3 @@ def test_superuser_session_lists_have_the_same_shape(world):
         small, _ = count_queries(client, reverse(name), {"page_size": 2})
         large, _ = count_queries(client, reverse(name), {"page_size": 50})
         assert small == large, name
-

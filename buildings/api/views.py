@@ -53,7 +53,7 @@ class SaveMixin:
     retrieve=extend_schema(summary=_("区详情")),
 )
 class DistrictViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = District.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = District.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = DistrictSerializer
     filterset_class = DistrictFilterSet
     search_fields = ["name", "code"]
@@ -69,7 +69,7 @@ class DistrictViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary=_("街道详情")),
 )
 class StreetViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Street.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = Street.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = StreetSerializer
     filterset_class = StreetFilterSet
     search_fields = ["name", "code"]
@@ -115,7 +115,7 @@ class StreetViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     partial_update=extend_schema(summary=_("修改楼宇（部分字段）")),
 )
 class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
-    queryset = Building.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = Building.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = BuildingSerializer
     filterset_class = BuildingFilterSet
     permission_classes = [ScopedModelWritePermission]
@@ -166,7 +166,7 @@ class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
     partial_update=extend_schema(summary=_("修改企业（部分字段）")),
 )
 class EnterpriseViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
-    queryset = Enterprise.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = Enterprise.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = EnterpriseSerializer
     filterset_class = EnterpriseFilterSet
     permission_classes = [ScopedModelWritePermission]

@@ -23,7 +23,7 @@ from .serializers import BuildingCommitteeSerializer
     retrieve=extend_schema(summary=_("楼委会详情")),
 )
 class BuildingCommitteeViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = BuildingCommittee.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = BuildingCommittee.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = BuildingCommitteeSerializer
     filterset_class = BuildingCommitteeFilterSet
     search_fields = ["building__name", "seats__person_name"]

@@ -21,9 +21,7 @@ from .serializers import PartyMemberSerializer, PartyOrganizationSerializer
     retrieve=extend_schema(summary=_("党组织详情")),
 )
 class PartyOrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = (
-        PartyOrganization.objects.none()
-    )  # for the schema and permissions; rows come from get_queryset()
+    queryset = PartyOrganization.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = PartyOrganizationSerializer
     filterset_class = PartyOrganizationFilterSet
     search_fields = ["name"]
@@ -83,7 +81,7 @@ class PartyOrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary=_("党员详情")),
 )
 class PartyMemberViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = PartyMember.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = PartyMember.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = PartyMemberSerializer
     filterset_class = PartyMemberFilterSet
     # Not by phone or ID number: masked data must not be searchable either.

@@ -79,7 +79,7 @@ def _territory_or(qs, user, public: Q):
     retrieve=extend_schema(summary=_("党群服务站详情")),
 )
 class ServiceStationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = ServiceStation.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = ServiceStation.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = ServiceStationSerializer
     filterset_class = ServiceStationFilterSet
     permission_classes = [permissions.IsAuthenticated]
@@ -99,7 +99,7 @@ class ServiceStationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary=_("空间详情")),
 )
 class SpaceViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Space.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = Space.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = SpaceSerializer
     filterset_class = SpaceFilterSet
     permission_classes = [permissions.IsAuthenticated]
@@ -120,7 +120,7 @@ class SpaceViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary=_("活动详情")),
 )
 class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Event.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = Event.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = EventSerializer
     filterset_class = EventApiFilterSet
     permission_classes = [permissions.IsAuthenticated]
@@ -235,7 +235,7 @@ def booking_queryset(user):
     retrieve=extend_schema(summary=_("预约详情")),
 )
 class BookingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = Booking.objects.none()  # for the schema and permissions; rows come from get_queryset()
+    queryset = Booking.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = BookingSerializer
     filterset_class = BookingFilterSet
     permission_classes = [permissions.IsAuthenticated]
@@ -287,9 +287,7 @@ class BookingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     retrieve=extend_schema(summary=_("场地预约详情")),
 )
 class SpaceReservationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    queryset = (
-        SpaceReservation.objects.none()
-    )  # for the schema and permissions; rows come from get_queryset()
+    queryset = SpaceReservation.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = SpaceReservationSerializer
     filterset_class = SpaceReservationFilterSet
     search_fields = ["purpose", "organization__name"]
