@@ -181,3 +181,21 @@ def test_token_holder_books_with_the_key(district_a, street_a):
     response = client.post(reverse("api:event-book", args=[event.pk]))  # no CSRF needed with a key
     assert response.status_code == 201
     assert Booking.objects.get(pk=response.json()["id"]).user == staff
+
+
+def test_history_records_the_key_holder_as_who(district_a, street_a):
+    """A booking made with an API key is recorded in the change history with the key's user."""
+    from django.apps import apps
+
+    from members.tokens import issue_token
+
+    staff = StaffUserFactory(district=district_a)
+    _token, key = issue_token(user=staff, name="对接")
+    event = EventFactory(space__station__building__street=street_a)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    booking_id = client.post(reverse("api:event-book", args=[event.pk])).json()["id"]
+    BookingEvent = apps.get_model("services", "BookingEvent")
+    inserted = BookingEvent.objects.get(pgh_obj_id=booking_id, pgh_label="insert")
+    assert inserted.pgh_context.metadata["user"] == staff.pk
+    assert inserted.pgh_context.metadata["url"] == f"/api/v1/events/{event.pk}/bookings/"
