@@ -236,7 +236,7 @@ def _jsonable(field: str, value: Any) -> Any:
     if field == "space":
         return value.pk if isinstance(value, Space) else int(value)
     if isinstance(value, datetime.datetime):
-        return value.isoformat()
+        return value.astimezone(datetime.UTC).isoformat()  # one spelling per instant
     return value
 
 
