@@ -139,3 +139,18 @@ def test_schema_is_valid_openapi_without_warnings(tmp_path):
     booking = schema["paths"]["/api/v1/events/{id}/bookings/"]["post"]["responses"]
     assert {"201", "409"} <= set(booking)
     assert "waitlist_full" in str(booking["409"])
+
+
+@pytest.mark.parametrize("url", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_documentation_pages_work_offline(client, url):
+    """Swagger UI and ReDoc come from drf-spectacular-sidecar's static files; no CDN, no web fonts."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert re.findall(r"https?://", html) == []
+    scripts = re.findall(r'src="/static/([^"]+)"', html)
+    assert scripts and all(finders.find(path) for path in scripts)
