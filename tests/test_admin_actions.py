@@ -351,6 +351,7 @@ def test_approve_and_reject_reservations(sw, a, social_worker):
 
 def test_add_reservation_goes_through_the_write_side(sw, a, social_worker):
     starts = (a.event.starts_at + datetime.timedelta(days=10)).astimezone(timezone.get_current_timezone())
+    ends = starts + datetime.timedelta(hours=1)  # may fall on the next day (a 23:xx start)
     data = {
         "space": a.space.pk,
         "organization": a.organization.pk,
@@ -358,8 +359,8 @@ def test_add_reservation_goes_through_the_write_side(sw, a, social_worker):
         "attendees": "8",
         "starts_at_0": starts.strftime("%Y-%m-%d"),
         "starts_at_1": starts.strftime("%H:%M:%S"),
-        "ends_at_0": starts.strftime("%Y-%m-%d"),
-        "ends_at_1": (starts + datetime.timedelta(hours=1)).strftime("%H:%M:%S"),
+        "ends_at_0": ends.strftime("%Y-%m-%d"),
+        "ends_at_1": ends.strftime("%H:%M:%S"),
     }
     response = sw.post(admin_url("services_spacereservation", "add"), data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
