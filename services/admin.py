@@ -9,6 +9,8 @@ absent from every list, inline, search, export and history here.
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
@@ -163,6 +165,19 @@ class BookingInline(ReadOnlyInlineMixin, ScopedTabularInline):
         return super().get_queryset(request).select_related("user")
 
 
+def _seconds_dropped(before: Event, obj: Event, name: str) -> bool:
+    """The admin shows times to the minute (zh-hans ``TIME_INPUT_FORMATS``): a time with seconds
+    (from the API or an import) comes back cut to the minute though nobody edited it. Not an
+    edit: keep the stored value, so that bookers are not told of a move by a few seconds."""
+    old, new = getattr(before, name), getattr(obj, name)
+    if not isinstance(old, datetime.datetime) or new is None or old == new:
+        return False
+    if new != old.replace(second=0, microsecond=0):
+        return False
+    setattr(obj, name, old)
+    return True
+
+
 def checkin_url(event_id: int) -> str:
     try:
         return f"{reverse('portal:checkin')}?event={event_id}"
@@ -228,11 +243,16 @@ class EventAdmin(ScopedAdmin):
         return format_html('<a href="{}">{}</a>', checkin_url(obj.pk), _t("去签到"))
 
     def save_model(self, request, obj, form, change):
-        """Field edits are saved as such; capacity and cancellation go through the booking engine."""
+        """Field edits are saved as such; capacity and cancellation go through the booking engine.
+
+        A new time or place is announced to everyone booked or waiting, and their
+        reminders follow it, in this same transaction (the admin's change view is atomic).
+        """
         if not change:
             super().save_model(request, obj, form, change)
             return
         from services.booking import cancel_event, change_capacity
+        from services.notifications import notify_event_changed, relevant_event_changes
 
         engine_fields = {"capacity", "status"}
         cancelling = "status" in form.changed_data and obj.status == Event.Status.CANCELLED
@@ -240,8 +260,17 @@ class EventAdmin(ScopedAdmin):
         if "status" in form.changed_data and not cancelling:
             fields.append("status")
         if fields:
+            # The row as it is now, not as the form loaded it; locked, as the booking engine
+            # locks it, so no booking slips between this read and the notices below.
+            before = Event.objects.select_for_update().get(pk=obj.pk)
+            fields = [name for name in fields if not _seconds_dropped(before, obj, name)]
+        if fields:
             # Never a full save: the engine's counters on this row may have moved since the form loaded.
             obj.save(update_fields=[*fields, "updated_at"])
+            # Only what was written: the form also puts unchanged values on obj (seconds-rounded).
+            changes = {f: c for f, c in relevant_event_changes(before, obj).items() if f in fields}
+            if changes and not cancelling:  # a cancellation sends its own notice
+                notify_event_changed(event=obj, changes=changes)
         if cancelling:
             cancel_event(event=obj, by=request.user)
         elif "capacity" in form.changed_data:
