@@ -3,9 +3,10 @@
 * 街道社工 (street social worker): keeps the street's records — buildings,
   enterprises, party organizations, members, transfers, committees and seats,
   stations, spaces, events, space reservations; decides link requests; sees
-  and cancels bookings (bookings themselves are made by people in the portal).
-* 区级工作人员 (district staff): reads everything of the district and keeps its
-  building and enterprise records.
+  and cancels bookings (bookings themselves are made by people in the portal);
+  watches the street's notification outbox and sends failed ones again.
+* 区级工作人员 (district staff): reads everything of the district (the
+  notification outbox included) and keeps its building and enterprise records.
 
 What a member of either group sees is further limited to their territory
 (``buildings.selectors.scope_queryset``). Neither group may delete members or
@@ -51,6 +52,9 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "services.event": KEEP,
     "services.booking": ("change", "view"),
     "services.spacereservation": KEEP,
+    # The street's notification outbox: watch deliveries and "send again" (services/admin_outbox.py);
+    # rows are written by services/notifications.py only, so no add or delete.
+    "services.notificationoutbox": ("change", "view"),
 }
 
 DISTRICT_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
