@@ -336,10 +336,20 @@ class BookingAdmin(ScopedAdmin):
     )
     list_display_links = ("number",)
     list_select_related = ("event__space__station__building__street", "user")
-    list_filter = ("status", ConfidentialKindFilter, StreetListFilter, DistrictListFilter)
+    # Booking time as a list filter (today, past 7 days, this month, this year), not a
+    # date_hierarchy: the hierarchy's year and month links cost a DISTINCT over every
+    # booking in view (a million for the city) on each page.
+    list_filter = (
+        "status",
+        ConfidentialKindFilter,
+        ("created_at", admin.DateFieldListFilter),
+        StreetListFilter,
+        DistrictListFilter,
+    )
     search_fields = ("event__title", "user__username", "=user__phone")
     search_help_text = _("按活动标题或预约人用户名搜索；手机号码须完整输入。")
-    date_hierarchy = "created_at"
+    # Newest first, along booking_created_idx: a page reads 50 rows whatever the filter.
+    ordering = ("-created_at", "-id")
     fields = ("event", "user", "status", "created_at", "confirmed_at", "cancelled_at", "checked_in_at")
     readonly_fields = fields
     actions = ("cancel_bookings",)

@@ -374,6 +374,9 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["event", "status", "created_at"], name="booking_event_status_idx"),
             models.Index(fields=["user", "status"], name="booking_user_status_idx"),
+            # The admin's and the API's booking lists are ordered by (created_at, id): with this
+            # index a page of a million bookings reads 50 rows instead of sorting them all.
+            models.Index(fields=["created_at", "id"], name="booking_created_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
