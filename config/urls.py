@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from config.bench import bench_urlpatterns
 from config.health import healthz
 from services.dashboard import dashboard
 
@@ -25,3 +26,5 @@ urlpatterns = [
     path("notifications/", include("services.notification_urls")),
     path("", include("services.urls")),
 ]
+# The benchmark's baseline view; absent (404) unless PORTAL_BENCH=1 (config/bench.py).
+urlpatterns[:0] = bench_urlpatterns()

