@@ -9,7 +9,8 @@ nothing is deleted through the API.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -125,12 +126,22 @@ class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
     ordering = ["street_id", "name"]
 
     def get_queryset(self):
+        # Correlated subqueries, not a join with GROUP BY: a page then computes its figures
+        # for its 50 rows only (along the (street, name) index), and the paginator's COUNT
+        # drops them altogether. A GROUP BY made both aggregate every building of the city.
+        enterprises = (
+            Enterprise.objects.filter(building=OuterRef("pk"))
+            .order_by()
+            .values("building")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return building_list(user=self.request.user).annotate(
             has_party_organization=ExpressionWrapper(
                 building_has_party_organization(), output_field=BooleanField()
             ),
             has_committee=Exists(BuildingCommittee.objects.filter(building=OuterRef("pk"))),
-            enterprise_count=Count("enterprises"),
+            enterprise_count=Coalesce(Subquery(enterprises, output_field=IntegerField()), 0),
         )
 
 
