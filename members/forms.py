@@ -239,7 +239,24 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
         model = User
         fields = ("first_name", "email", "phone", "language", "notify_by_email", "notify_in_portal")
         labels = {"first_name": _("姓名"), "email": _("电子邮箱")}
-        help_texts = {"first_name": _("签到时工作人员看到的名字；可以留空。")}
+        help_texts = {
+            "first_name": _("签到时工作人员看到的名字；可以留空。"),
+            "language": _("网站界面、提醒邮件和站内通知使用的语言。"),
+            "notify_by_email": _("预约确认、候补转正、活动提醒和变更发到上面的邮箱。"),
+            "notify_in_portal": _("同样的消息显示在本站的“通知”里。"),
+        }
+
+    # Who I am and where I work first, then how the portal talks to me.
+    field_order = (
+        "first_name",
+        "email",
+        "phone",
+        "building",
+        "enterprise",
+        "language",
+        "notify_by_email",
+        "notify_in_portal",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -251,6 +268,7 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
             self.initial["building"] = self.instance.building_id
             self.initial["enterprise"] = self.instance.enterprise_id
         self._narrow_enterprises()
+        self.order_fields(self.field_order)
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
@@ -272,6 +290,11 @@ class MemberLinkRequestForm(NoLabelSuffix, forms.Form):
         min_length=18,
         help_text=_("只用于匹配您的党员档案，不会显示给他人。"),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        # Django's own length messages speak of "this value" and characters; say what is meant.
+        error_messages={
+            "min_length": _("身份证号应为 18 位（目前 %(show_value)s 位）。"),
+            "max_length": _("身份证号应为 18 位（目前 %(show_value)s 位）。"),
+        },
     )
 
     def clean_id_number(self):

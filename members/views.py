@@ -121,7 +121,10 @@ class PortalPasswordResetConfirmView(NoLabelSuffixMixin, auth_views.PasswordRese
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = ProfileForm(request.POST or None, instance=user)
+    # The language select shows the language the page is in (the header switch changes only
+    # the cookie), so saving the profile does not silently switch the portal back.
+    shown = request.LANGUAGE_CODE if request.LANGUAGE_CODE in dict(settings.LANGUAGES) else user.language
+    form = ProfileForm(request.POST or None, instance=user, initial={"language": shown})
     if request.method == "POST":
         if form.is_valid():
             form.save()

@@ -1,0 +1,132 @@
+"""Defects found by using the portal as its users do (QA pass), each pinned by a test.
+
+- the ID-number length error spoke Django's "Ensure this value has at least 18
+  characters"; it now says what an ID number is;
+- the profile page showed the stored language although the page was in another
+  one (the header switch sets only the cookie), so saving switched the portal back;
+  and the notification channels sat between the phone and the building;
+- an ended or cancelled event still offered seats left, the waitlist and "cannot
+  cancel online after …";
+- a 403 inside the admin sent staff to the portal's event list.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from django.utils import timezone
+
+from members.forms import MemberLinkRequestForm, ProfileForm
+from services.models import Event
+from tests.members.factories import StaffUserFactory, UserFactory
+from tests.services.factories import EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("value", "shown"), [("123", "3"), ("3101101996062204571", "19")])
+def test_id_number_length_error_says_eighteen_digits(value, shown):
+    form = MemberLinkRequestForm(data={"name": "张三", "id_number": value})
+    assert not form.is_valid()
+    assert form.errors["id_number"] == [f"身份证号应为 18 位（目前 {shown} 位）。"]
+
+
+def test_id_number_length_error_in_english():
+    from django.utils import translation
+
+    with translation.override("en"):
+        form = MemberLinkRequestForm(data={"name": "Zhang San", "id_number": "123"})
+        assert not form.is_valid()
+        assert form.errors["id_number"] == ["An ID number has 18 characters (this one has 3)."]
+
+
+def test_profile_fields_person_and_workplace_before_notification_settings():
+    user = UserFactory()
+    names = list(ProfileForm(instance=user).fields)
+    assert names == [
+        "first_name",
+        "email",
+        "phone",
+        "building",
+        "enterprise",
+        "language",
+        "notify_by_email",
+        "notify_in_portal",
+    ]
+    form = ProfileForm(instance=user)
+    assert form.fields["notify_by_email"].help_text
+    assert form.fields["language"].help_text
+
+
+def _selected_language(html: str) -> str:
+    select = re.search(r'<select name="language".*?</select>', html, re.S).group(0)
+    return re.search(r'<option value="([^"]+)"[^>]*selected', select).group(1)
+
+
+def test_profile_language_follows_the_page_language(client, settings):
+    user = UserFactory(language="zh-hans")
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(reverse("profile"))
+    assert response.status_code == 200
+    assert _selected_language(response.content.decode()) == "en"
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    assert _selected_language(client.get(reverse("profile")).content.decode()) == "zh-hans"
+
+
+@pytest.mark.parametrize("state", ["past", "cancelled"])
+def test_ended_or_cancelled_event_offers_no_seats_or_deadlines(client, state):
+    now = timezone.now()
+    if state == "past":
+        start = now - datetime.timedelta(days=2)
+        event = EventFactory(
+            starts_at=start,
+            ends_at=start + datetime.timedelta(hours=2),
+            booking_opens_at=start - datetime.timedelta(days=7),
+            booking_closes_at=start - datetime.timedelta(hours=1),
+            cancel_deadline=start - datetime.timedelta(hours=12),
+            capacity=40,
+        )
+    else:
+        event = EventFactory(capacity=40, status=Event.Status.CANCELLED)
+    html = client.get(reverse("portal:event_detail", args=[event.pk])).content.decode()
+    assert "共 40 个名额" in html
+    assert "余位" not in html
+    assert "之后不能在网上取消" not in html
+
+
+def test_open_event_still_shows_seats_and_deadline(client):
+    event = EventFactory(capacity=40)
+    html = client.get(reverse("portal:event_detail", args=[event.pk])).content.decode()
+    assert "余位 40 / 40" in html
+    assert "之后不能在网上取消" in html
+
+
+def test_forbidden_admin_page_links_back_to_the_admin(client):
+    staff = StaffUserFactory()
+    staff.user_permissions.add(Permission.objects.get(codename="view_event"))
+    client.force_login(staff)
+    # A staff user without the permission for this model gets the 403 page.
+    response = client.get("/admin/services/notificationoutbox/")
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert reverse("admin:index") in html
+    assert "返回管理后台首页" in html
+
+
+def test_forbidden_portal_page_links_to_the_events(client):
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+    from django.views.defaults import permission_denied
+
+    request = RequestFactory().get("/checkin/")
+    request.user = UserFactory()
+    response = permission_denied(request, PermissionDenied())
+    html = response.content.decode()
+    assert reverse("portal:event_list") in html
+    assert "返回管理后台首页" not in html
