@@ -168,8 +168,11 @@ def pick_fixtures(*, racers: int, seats: int) -> dict:
         space, _ = Space.objects.get_or_create(
             station=station,
             name=BENCH_SPACE,
-            defaults={"function": Space.Function.ACTIVITY_ROOM, "capacity": max(racers, seats)},
+            defaults={"function": Space.Function.ACTIVITY_ROOM, "capacity": seats},
         )
+        if space.capacity < seats:
+            Space.objects.filter(pk=space.pk).update(capacity=seats)
+            space.capacity = seats
         last = (
             Event.objects.filter(space=space).order_by("-ends_at").values_list("ends_at", flat=True).first()
         )
@@ -320,11 +323,9 @@ def start_servers(db_url: str, tmp: Path, args) -> tuple[list, int, dict]:
             raise SystemExit("gunicorn did not answer /healthz with 200")
         time.sleep(0.2)
     client.close()
-    workers = len(re.findall(r"Booting worker with pid", web_log.read_text(errors="replace")))
     facts = {
         "gunicorn_workers": int(env.get("WEB_CONCURRENCY", (os.cpu_count() or 1) * 2 + 1)),
         "gunicorn_threads": int(env.get("GUNICORN_THREADS", 4)),
-        "gunicorn_workers_booted": workers,
         "celery_concurrency": 2,
     }
     return procs, port, facts
@@ -622,6 +623,21 @@ def check_targets(rows: list[Row], items: list[Scenario], race: dict | None, che
     return targets
 
 
+def server_error_lines(web_log: str) -> list[str]:
+    """The distinct errors in gunicorn's log (JSON lines): message and the exception's last line."""
+    seen: dict[str, None] = {}
+    for line in web_log.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("level") in {"ERROR", "CRITICAL"} and record.get("traceback"):
+            raised = re.findall(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit)\b.*$", record["traceback"], re.M)
+            last = raised[-1] if raised else record["traceback"].strip().splitlines()[-1]
+            seen.setdefault(f"{record.get('message')}: {last}", None)
+    return list(seen)
+
+
 def server_errors(statuses: dict) -> int:
     return sum(n for status, n in statuses.items() if status.isdigit() and int(status) >= 500)
 
@@ -692,6 +708,10 @@ def main() -> int:
         race["outcome"] = race_outcome(fx["race_event_id"])
         common.stop_group(procs.pop())  # gunicorn first: nothing writes while the check reads
         web_log = (tmp / "gunicorn.log").read_text(errors="replace")
+        # gunicorn recycles a worker after max_requests (config/gunicorn.conf.py), as in production.
+        facts["gunicorn_worker_restarts"] = max(
+            web_log.count("Booting worker") - facts["gunicorn_workers"], 0
+        )
         check = overbooking_check()
     finally:
         common.stop_all(procs)
@@ -703,7 +723,7 @@ def main() -> int:
 
     print_table(rows, race)
     fives = sum(server_errors(row.result.get("statuses", {})) for row in rows) + race["server_errors"]
-    samples = [s for row in rows for s in row.result.get("error_samples", [])]
+    samples = list(dict.fromkeys(s for row in rows for s in row.result.get("error_samples", [])))
     body = race.get("body_statuses", {})
     print()
     print(
@@ -729,10 +749,9 @@ def main() -> int:
         for sample in samples[:10]:
             print(f"  {sample}")
     if fives:
-        tracebacks = [
-            line for line in web_log.splitlines() if "Traceback" in line or '"level": "ERROR"' in line
-        ]
-        print(f"5xx answers: {fives}; gunicorn log lines: {tracebacks[:5]}")
+        print(f"5xx answers: {fives}; what the server logged:")
+        for line in server_error_lines(web_log)[:5]:
+            print(f"  {line}")
 
     targets = check_targets(rows, items, race, check, reminders)
     print()
@@ -750,6 +769,7 @@ def main() -> int:
     )
     print(
         f"server: gunicorn {facts['gunicorn_workers']} workers × {facts['gunicorn_threads']} threads (gthread), "
+        f"{facts['gunicorn_worker_restarts']} worker restarts (max_requests); "
         f"Celery worker concurrency {facts['celery_concurrency']}, Redis on loopback; "
         f"load generator: bench/load.py in its own process"
     )

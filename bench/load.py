@@ -157,6 +157,19 @@ def cookie_header(jar: dict[str, str]) -> str:
     return "; ".join(f"{name}={value}" for name, value in jar.items())
 
 
+def describe(request: Request, reply: Reply) -> str:
+    """A failed request in one line: the JSON error body, or the type and size of another body."""
+    kind = (reply.headers.get("Content-Type") or "").split(";")[0]
+    if kind == "application/json":
+        text = reply.body[:160].decode(errors="replace")
+    else:
+        text = f"({kind or 'no type'}, {len(reply.body)} bytes)"
+    location = reply.headers.get("Location")
+    return f"{request.method} {request.path}: HTTP {reply.status} {text}" + (
+        f" → {location}" if location else ""
+    )
+
+
 # --- jobs -------------------------------------------------------------------------------------
 
 
@@ -217,7 +230,7 @@ def run_timed(job: dict) -> dict:
                 my_errors += 1
                 with lock:
                     if len(samples) < 5:
-                        samples.append(f"{request.path}: HTTP {reply.status} {reply.body[:200]!r}")
+                        samples.append(describe(request, reply))
         client.close()
         with lock:
             latencies.extend(mine)
@@ -285,7 +298,7 @@ def run_once(job: dict) -> dict:
                     if q is not None:
                         queries.append(q)
                 elif len(samples) < 5:
-                    samples.append(f"{request.path}: HTTP {reply.status} {reply.body[:200]!r}")
+                    samples.append(describe(request, reply))
         client.close()
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
