@@ -82,6 +82,65 @@ def occupancy_triggers(owner_column: str, occupies: str) -> list[pgtrigger.Trigg
     ]
 
 
+BOOKING_STATUSES = ("confirmed", "waitlisted", "cancelled", "attended", "no_show")
+
+
+def booking_tally_triggers() -> list[pgtrigger.Trigger]:
+    """Statement-level triggers on Booking that keep BookingTally: bookings per event and status.
+
+    Each INSERT, UPDATE or DELETE statement on bookings (the booking engine's, a bulk
+    update such as marking no-shows, a COPY) adds its net change per event in the same
+    transaction, so the tally is exact whenever the bookings are. The upsert takes the
+    tally rows in event order (no deadlock between two bulk statements), and skips
+    events whose counts did not change (an update of a check-in time writes nothing).
+    """
+    table = "services_bookingtally"
+    columns = ", ".join(BOOKING_STATUSES)
+    sums = [f"coalesce(sum(change.d) FILTER (WHERE change.status = '{s}'), 0)" for s in BOOKING_STATUSES]
+    assignments = ", ".join(f"{s} = {table}.{s} + EXCLUDED.{s}" for s in BOOKING_STATUSES)
+
+    def upsert(rows: str) -> str:
+        return f"""
+            INSERT INTO {table} (event_id, {columns})
+            SELECT change.event_id, {", ".join(sums)}
+            FROM ({rows}) AS change
+            GROUP BY change.event_id
+            HAVING {" OR ".join(f"{total} <> 0" for total in sums)}
+            ORDER BY change.event_id
+            ON CONFLICT (event_id) DO UPDATE SET {assignments};
+            RETURN NULL;
+        """
+
+    added = "SELECT event_id, status, 1 AS d FROM new_rows"
+    removed = "SELECT event_id, status, -1 AS d FROM old_rows"
+    return [
+        pgtrigger.Trigger(
+            name="tally_insert",
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=pgtrigger.Insert,
+            referencing=pgtrigger.Referencing(new="new_rows"),
+            func=upsert(added),
+        ),
+        pgtrigger.Trigger(
+            name="tally_update",
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=pgtrigger.Update,
+            referencing=pgtrigger.Referencing(old="old_rows", new="new_rows"),
+            func=upsert(f"{added} UNION ALL {removed}"),
+        ),
+        pgtrigger.Trigger(
+            name="tally_delete",
+            level=pgtrigger.Statement,
+            when=pgtrigger.After,
+            operation=pgtrigger.Delete,
+            referencing=pgtrigger.Referencing(old="old_rows"),
+            func=upsert(removed),
+        ),
+    ]
+
+
 class ServiceStation(models.Model):
     """党群服务站 in a building."""
 
@@ -378,6 +437,8 @@ class Booking(models.Model):
             # index a page of a million bookings reads 50 rows instead of sorting them all.
             models.Index(fields=["created_at", "id"], name="booking_created_idx"),
         ]
+        # Bookings per event and status, for the statistics (see BookingTally).
+        triggers = booking_tally_triggers()
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "user"],
@@ -395,6 +456,36 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_status_display()}"
+
+
+class BookingTally(models.Model):
+    """How many bookings an event has in each status, kept by PostgreSQL (``booking_tally_triggers``).
+
+    The activity statistics (services/stats.py) sum these per month and kind
+    instead of grouping a million bookings on every request. Written only by the
+    triggers on Booking, in the transaction that changes the bookings; never
+    write it from Python. An event without bookings has no row.
+    """
+
+    event = models.OneToOneField(
+        Event,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="tally",
+        verbose_name=_("活动"),
+    )
+    confirmed = models.IntegerField(_("已确认"), default=0)
+    waitlisted = models.IntegerField(_("候补中"), default=0)
+    cancelled = models.IntegerField(_("已取消"), default=0)
+    attended = models.IntegerField(_("已签到"), default=0)
+    no_show = models.IntegerField(_("未到场"), default=0)
+
+    class Meta:
+        verbose_name = _("活动预约计数")
+        verbose_name_plural = _("活动预约计数")
+
+    def __str__(self) -> str:
+        return f"{self.event_id}"
 
 
 @tracked

@@ -29,8 +29,8 @@ import dataclasses
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -183,12 +183,25 @@ def coverage(
 
 # --- Activity -----------------------------------------------------------------------------------
 
+# Each figure as the statuses of Booking it counts ("bookings": every status but cancelled).
 BOOKING_COUNTS = {
-    "bookings": ~Q(status=Booking.Status.CANCELLED),
-    "waitlisted": Q(status=Booking.Status.WAITLISTED),
-    "cancelled": Q(status=Booking.Status.CANCELLED),
-    "attended": Q(status=Booking.Status.ATTENDED),
-    "no_show": Q(status=Booking.Status.NO_SHOW),
+    "bookings": (
+        Booking.Status.CONFIRMED,
+        Booking.Status.WAITLISTED,
+        Booking.Status.ATTENDED,
+        Booking.Status.NO_SHOW,
+    ),
+    "waitlisted": (Booking.Status.WAITLISTED,),
+    "cancelled": (Booking.Status.CANCELLED,),
+    "attended": (Booking.Status.ATTENDED,),
+    "no_show": (Booking.Status.NO_SHOW,),
+}
+# ... summed over events from their tallies (BookingTally has one column per status).
+TALLY_SUMS = {
+    name: Coalesce(
+        Sum(sum((F(f"tally__{status}") for status in statuses[1:]), F(f"tally__{statuses[0]}"))), 0
+    )
+    for name, statuses in BOOKING_COUNTS.items()
 }
 
 
@@ -242,22 +255,21 @@ def activity(
     if kinds:
         events = events.filter(kind__in=list(kinds))
 
+    # One grouped query over the events, with each event's bookings by status from its
+    # BookingTally (kept by triggers): no pass over the bookings themselves.
     month = TruncMonth("starts_at", tzinfo=timezone.get_current_timezone())
     cells: dict[tuple[datetime.date, str], Activity] = {}
-    for row in events.order_by().values("kind", month=month).annotate(n=Count("id"), seats=Sum("capacity")):
-        cells[(row["month"], row["kind"])] = Activity(events=row["n"], capacity=row["seats"] or 0)
-
-    booking_month = TruncMonth("event__starts_at", tzinfo=timezone.get_current_timezone())
-    bookings = (
-        Booking.objects.filter(event__in=events.values("pk"))
-        .order_by()
-        .values("event__kind", month=booking_month)
-        .annotate(**{name: Count("id", filter=condition) for name, condition in BOOKING_COUNTS.items()})
+    rows = (
+        events.order_by()
+        .values("kind", month=month)
+        .annotate(n=Count("id"), seats=Sum("capacity"), **TALLY_SUMS)
     )
-    for row in bookings:
-        cell = cells.setdefault((row["month"], row["event__kind"]), Activity())
-        for name in BOOKING_COUNTS:
-            setattr(cell, name, row[name])
+    for row in rows:
+        cells[(row["month"], row["kind"])] = Activity(
+            events=row["n"],
+            capacity=row["seats"] or 0,
+            **{name: row[name] for name in BOOKING_COUNTS},
+        )
 
     labels = dict(Event.Kind.choices)
     total, by_month, by_kind = Activity(), {}, {}
