@@ -54,6 +54,19 @@ P95_TARGET_MS = 100.0
 COVERAGE_TARGET_MS = 200.0
 RATIO_TARGET = 0.30
 REMINDERS_TARGET_S = 60.0
+# What scenarios() measures, for --only; the *_city ones only with --citywide (or --only).
+SCENARIO_KEYS = [
+    "baseline",
+    "event_list",
+    "event_page",
+    "buildings",
+    "party_members",
+    "coverage",
+    "activity",
+    "admin_members",
+    "coverage_city",
+    "activity_city",
+]
 
 
 @dataclass
@@ -160,6 +173,7 @@ def pick_fixtures(*, racers: int, seats: int) -> dict:
     if event is None:
         raise SystemExit("no upcoming published event in the bench database: reseed")
     _district_token, district_key = issue_token(user=jingan, name="bench/run")
+    city_key = issue_token(user=User.objects.get(username="admin"), name="bench/run city")[1]
 
     # The race: a new event with ``seats`` seats (default waitlist of 50) in the bench's own room,
     # after the last race; ``racers`` employees, each with an API key.
@@ -204,6 +218,7 @@ def pick_fixtures(*, racers: int, seats: int) -> dict:
     ]
     return {
         "district_key": district_key,
+        "city_key": city_key,
         "street_id": street.pk,
         "street_name": street.name,
         "event_id": event.pk,
@@ -383,6 +398,7 @@ def run_load(job: dict) -> dict:
 
 def scenarios(fx: dict, employee: str, social_worker: str) -> list[Scenario]:
     token = {"Authorization": f"Token {fx['district_key']}", "Accept": "application/json"}
+    city = {"Authorization": f"Token {fx['city_key']}", "Accept": "application/json"}
     html_employee = {"Cookie": employee, "Accept": "text/html"}
     return [
         Scenario("baseline", "baseline: GET /bench/baseline", "/bench/baseline", p95_target_ms=None),
@@ -393,24 +409,33 @@ def scenarios(fx: dict, employee: str, social_worker: str) -> list[Scenario]:
         Scenario("buildings", "GET /api/v1/buildings/ (district key)", "/api/v1/buildings/", token),
         Scenario(
             "party_members",
-            f"GET /api/v1/party-members/?street={fx['street_id']}",
+            f"GET /api/v1/party-members/?street={fx['street_id']} (district key)",
             f"/api/v1/party-members/?street={fx['street_id']}",
             token,
         ),
         Scenario(
             "coverage",
-            "GET /api/v1/stats/coverage/",
+            "GET /api/v1/stats/coverage/ (district key)",
             "/api/v1/stats/coverage/",
             token,
             p95_target_ms=COVERAGE_TARGET_MS,
         ),
-        Scenario("activity", "GET /api/v1/stats/activity/", "/api/v1/stats/activity/", token),
+        Scenario("activity", "GET /api/v1/stats/activity/ (district key)", "/api/v1/stats/activity/", token),
         Scenario(
             "admin_members",
             "admin member list (social worker)",
             "/admin/members/partymember/",
             {"Cookie": social_worker, "Accept": "text/html"},
         ),
+        # With --citywide: the statistics for the whole city (the superuser's key), the heaviest.
+        Scenario(
+            "coverage_city",
+            "GET /api/v1/stats/coverage/ (city key)",
+            "/api/v1/stats/coverage/",
+            city,
+            p95_target_ms=COVERAGE_TARGET_MS,
+        ),
+        Scenario("activity_city", "GET /api/v1/stats/activity/ (city key)", "/api/v1/stats/activity/", city),
     ]
 
 
@@ -652,12 +677,24 @@ def main() -> int:
     parser.add_argument("--racers", type=int, default=200)
     parser.add_argument("--seats", type=int, default=50)
     parser.add_argument("--race-threads", type=int, default=48)
+    parser.add_argument(
+        "--citywide", action="store_true", help="also the statistics for the whole city (superuser key)"
+    )
     parser.add_argument("--no-reminders", action="store_true", help="skip the 10,000-reminder benchmark")
     parser.add_argument("--only", help="comma-separated scenario keys (baseline always runs)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
     if args.seconds <= 0 or args.clients < 1 or args.racers < 1 or args.seats < 1:
         parser.error("--seconds, --clients, --racers and --seats must be positive")
+
+    keep = {key for key in SCENARIO_KEYS if args.citywide or not key.endswith("_city")}
+    if args.only:
+        keep = {"baseline", *args.only.split(",")}
+        unknown = keep - set(SCENARIO_KEYS)
+        if unknown:
+            parser.error(
+                f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(SCENARIO_KEYS)}"
+            )
 
     started = time.monotonic()
     facts: dict = {
@@ -693,13 +730,7 @@ def main() -> int:
         )
         employee = login(port, login_path="/accounts/login/", username="zhangwei")
         social_worker = login(port, login_path="/admin/login/", username="shegong")
-        items = scenarios(fx, employee, social_worker)
-        if args.only:
-            keep = {"baseline", *args.only.split(",")}
-            unknown = keep - {item.key for item in items}
-            if unknown:
-                parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-            items = [item for item in items if item.key in keep]
+        items = [item for item in scenarios(fx, employee, social_worker) if item.key in keep]
         levels = sorted({1, args.clients})
         rows = measure(port, items, levels, args.seconds)
         race = booking_race(port, fx, args.race_threads)
