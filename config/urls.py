@@ -3,15 +3,17 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
 
 from config.bench import bench_urlpatterns
 from config.health import healthz
 from services.dashboard import dashboard
 
-admin.site.site_header = "楼宇党建管理后台"
-admin.site.site_title = "楼宇党建"
-admin.site.index_title = "工作台"
+# Lazy, so the admin follows the request's language like every other label.
+admin.site.site_header = _("楼宇党建管理后台")
+admin.site.site_title = _("楼宇党建")
+admin.site.index_title = _("工作台")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

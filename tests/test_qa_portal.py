@@ -130,3 +130,13 @@ def test_forbidden_portal_page_links_to_the_events(client):
     html = response.content.decode()
     assert reverse("portal:event_list") in html
     assert "返回管理后台首页" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "header"), [("zh-hans", "楼宇党建管理后台"), ("en", "Building Party Portal admin")]
+)
+def test_admin_header_follows_the_language(client, settings, language, header):
+    client.force_login(StaffUserFactory())
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    html = client.get(reverse("admin:index")).content.decode()
+    assert header in html
