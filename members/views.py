@@ -82,6 +82,7 @@ class NoLabelSuffixMixin:
 
 
 class PortalLoginView(NoLabelSuffixMixin, auth_views.LoginView):
+    template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def form_valid(self, form):
@@ -101,7 +102,8 @@ class PortalLogoutView(auth_views.LogoutView):
 
 
 class PortalPasswordChangeView(NoLabelSuffixMixin, auth_views.PasswordChangeView):
-    success_url = reverse_lazy("profile")
+    template_name = "accounts/password_change_form.html"
+    success_url = reverse_lazy("profile")  # with a message; no "done" page of our own
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -110,12 +112,13 @@ class PortalPasswordChangeView(NoLabelSuffixMixin, auth_views.PasswordChangeView
 
 
 class PortalPasswordResetView(NoLabelSuffixMixin, auth_views.PasswordResetView):
-    subject_template_name = "registration/password_reset_subject.txt"
-    email_template_name = "registration/password_reset_email.txt"
+    template_name = "accounts/password_reset_form.html"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    email_template_name = "accounts/password_reset_email.txt"
 
 
 class PortalPasswordResetConfirmView(NoLabelSuffixMixin, auth_views.PasswordResetConfirmView):
-    pass
+    template_name = "accounts/password_reset_confirm.html"
 
 
 @login_required
