@@ -28,6 +28,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -282,9 +283,9 @@ def postgres_version() -> str:
 # --- the servers ---------------------------------------------------------------------------------
 
 
-def start_servers(db_url: str, tmp: Path, args) -> tuple[list, int, dict]:
-    """redis-server, a Celery worker and gunicorn with the production settings; returns the port."""
-    procs: list = []
+def start_servers(db_url: str, tmp: Path, args, procs: list) -> tuple[int, dict]:
+    """redis-server, a Celery worker and gunicorn with the production settings, added to ``procs``
+    as they start (so that a failure stops what did start); returns the port and facts."""
     redis, redis_url = common.start_redis()
     procs.append(redis)
     env = common.production_env(
@@ -343,7 +344,7 @@ def start_servers(db_url: str, tmp: Path, args) -> tuple[list, int, dict]:
         "gunicorn_threads": int(env.get("GUNICORN_THREADS", 4)),
         "celery_concurrency": 2,
     }
-    return procs, port, facts
+    return port, facts
 
 
 def login(port: int, *, login_path: str, username: str) -> str:
@@ -723,7 +724,7 @@ def main() -> int:
     rows: list[Row] = []
     race = None
     try:
-        procs, port, server_facts = start_servers(db_url, tmp, args)
+        port, server_facts = start_servers(db_url, tmp, args, procs)
         facts.update(server_facts)
         common.log(
             f"gunicorn on 127.0.0.1:{port}: {server_facts['gunicorn_workers']} workers × {server_facts['gunicorn_threads']} threads"
@@ -831,6 +832,10 @@ def main() -> int:
 
     ok = check["overbooked"] == 0 and fives == 0 and race["errors"] == race["server_errors"] == 0
     ok = ok and (reminders is None or reminders["ok"])
+    if ok:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        print(f"FAILED: see above; the servers' logs are in {tmp}")
     return 0 if ok else 1
 
 
