@@ -13,6 +13,8 @@ import django_filters
 from django import forms
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, Street
@@ -49,6 +51,38 @@ class BuildingAutocompleteFilter(django_filters.ModelChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+def _template_attrs(attrs: dict) -> str:
+    """``django/forms/widgets/attrs.html`` in Python: in order, True bare, False left out."""
+    return "".join(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+class PlainSelect(forms.Select):
+    """Django's ``<select>``, byte for byte, written in Python instead of a template per option.
+
+    The event list offers every street of the city (200+): rendering each option
+    through ``select_option.html`` took a third of the page's time.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"', widget["name"]), _template_attrs(widget["attrs"]), ">"]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            for option in options:
+                parts.append(format_html('\n  <option value="{}"', str(option["value"])))
+                parts.append(_template_attrs(option["attrs"]))
+                parts.append(format_html(">{}</option>\n", option["label"]))
+            if group_name:
+                parts.append("\n  </optgroup>")
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # every value above went through format_html
+
+
 class EventFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("关键词"), max_length=50)
     street = django_filters.ModelChoiceFilter(
@@ -56,11 +90,14 @@ class EventFilterSet(django_filters.FilterSet):
         queryset=Street.objects.select_related("district").order_by("district__code", "name"),
         label=_("街道"),
         empty_label=_("全部街道"),
+        widget=PlainSelect,
     )
     building = BuildingAutocompleteFilter(
         field_name="space__station__building", queryset=Building.objects.all(), label=_("楼宇")
     )
-    kind = django_filters.ChoiceFilter(choices=Event.Kind.choices, label=_("类型"), empty_label=_("全部类型"))
+    kind = django_filters.ChoiceFilter(
+        choices=Event.Kind.choices, label=_("类型"), empty_label=_("全部类型"), widget=PlainSelect
+    )
     date_from = django_filters.DateFilter(
         method="filter_date_from",
         label=_("从"),
