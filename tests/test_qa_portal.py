@@ -140,3 +140,19 @@ def test_admin_header_follows_the_language(client, settings, language, header):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     html = client.get(reverse("admin:index")).content.decode()
     assert header in html
+
+
+def test_english_seat_counts_agree_in_number(client, settings):
+    """A one-seat counselling slot said "Full (1 seats)" and "1 of 1 seats left"."""
+    from services.booking import book_event
+
+    full = EventFactory(kind=Event.Kind.COUNSELLING, capacity=1, title="one-to-one")
+    book_event(user=UserFactory(), event=full)
+    EventFactory(kind=Event.Kind.COUNSELLING, capacity=1, title="free one-to-one")
+    EventFactory(capacity=30, title="lecture")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(reverse("portal:event_list")).content.decode()
+    assert "Full (1 seat)" in html
+    assert "1 of 1 seat left" in html
+    assert "30 of 30 seats left" in html
+    assert "1 seats" not in html
