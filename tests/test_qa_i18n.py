@@ -79,5 +79,5 @@ def test_admin_action_messages_are_extracted_and_translated():
     assert "--keyword=_t" in Command.xgettext_options
     with translation.override("en"):
         assert translation.gettext("已取消 %(count)d 个活动，相关预约已一并取消。") == (
-            "Cancelled %(count)d events and all their bookings."
+            "Events cancelled: %(count)d (with all their bookings)."
         )
