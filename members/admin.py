@@ -396,11 +396,20 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         "date_joined",
     )
     list_select_related = ("building", "enterprise")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups", StreetListFilter, DistrictListFilter)
+    # Joining date as a list filter, not a date_hierarchy: the hierarchy's year links cost a
+    # DISTINCT over every account in view (200,000 for the city) on each page.
+    list_filter = (
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "groups",
+        ("date_joined", admin.DateFieldListFilter),
+        StreetListFilter,
+        DistrictListFilter,
+    )
     search_fields = ("username", "first_name", "last_name", "email", "=phone")
     autocomplete_fields = ("building", "enterprise", "party_member", "district", "streets", "groups")
     filter_horizontal = ("user_permissions",)
-    date_hierarchy = "date_joined"
     ordering = ("username",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -445,7 +454,11 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
-            queryset = queryset.select_related("district").prefetch_related("streets")
+            # The changelist adds list_select_related only to a queryset without any
+            # select_related, so it is repeated here (or each row costs two queries).
+            queryset = queryset.select_related("district", *self.list_select_related).prefetch_related(
+                "streets"
+            )
         return queryset
 
     def has_add_permission(self, request):

@@ -89,3 +89,28 @@ def test_booking_list_is_newest_first_with_a_date_filter_and_no_date_hierarchy(s
     response = client.get(url, {"created_at__gte": "2000-01-01", "created_at__lt": "2000-01-02"})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 0
+
+
+def test_superuser_account_list_joins_building_and_enterprise(superuser, street_a):
+    from tests.buildings.factories import EnterpriseFactory
+    from tests.members.factories import UserFactory
+
+    client = logged_in(superuser)
+    url = admin_url("members_user", "changelist")
+
+    def add_accounts(n):
+        for _ in range(n):
+            enterprise = EnterpriseFactory(building=BuildingFactory(street=street_a))
+            UserFactory(building=enterprise.building, enterprise=enterprise)
+
+    add_accounts(2)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    add_accounts(10)
+    with CaptureQueriesContext(connection) as large:
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == 13  # the superuser too
+    assert len(large.captured_queries) == len(small.captured_queries)
+    sql = " ".join(q["sql"] for q in large.captured_queries).upper()
+    assert "DISTINCT DATE_TRUNC" not in sql
