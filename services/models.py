@@ -297,6 +297,8 @@ class Event(models.Model):
             # "Not ended yet": the portal's upcoming list counts its events, and finds the
             # earliest start among them, from this index alone (services.selectors).
             models.Index(fields=["status", "ends_at"], include=["starts_at"], name="event_status_ends_idx"),
+            # Lists in the default order (the admin's, the API's): a page without a status filter.
+            models.Index(fields=["starts_at", "id"], name="event_starts_idx"),
         ]
         constraints = [
             models.CheckConstraint(
