@@ -171,6 +171,12 @@ class PartyMember(models.Model):
         verbose_name_plural = _("党员")
         ordering = ["organization_id", "name"]
         permissions = [("view_personal_data", _("可查看完整手机号和身份证号"))]
+        indexes = [
+            # A street's members are its organizations' members: lists in this order, their
+            # counts and the admin's joining-date links read it per organization (index-only
+            # for the dates) instead of scanning all 66,000 members.
+            models.Index(fields=["organization", "name"], include=["joined_on"], name="member_org_name_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(joined_on__gt=F("birth_date")),
