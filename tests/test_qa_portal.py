@@ -156,3 +156,14 @@ def test_english_seat_counts_agree_in_number(client, settings):
     assert "1 of 1 seat left" in html
     assert "30 of 30 seats left" in html
     assert "1 seats" not in html
+
+
+def test_short_password_error_is_chinese_on_chinese_pages():
+    """Django 5.2's zh_Hans catalog misses the new wording; locale/zh_Hans supplies it."""
+    from django.contrib.auth.password_validation import MinimumLengthValidator
+    from django.core.exceptions import ValidationError
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
+        MinimumLengthValidator().validate("1234567")
+    assert caught.value.messages == ["密码太短，至少需要 8 个字符。"]
