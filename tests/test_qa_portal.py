@@ -167,3 +167,12 @@ def test_short_password_error_is_chinese_on_chinese_pages():
     with translation.override("zh-hans"), pytest.raises(ValidationError) as caught:
         MinimumLengthValidator().validate("1234567")
     assert caught.value.messages == ["密码太短，至少需要 8 个字符。"]
+
+
+def test_event_page_puts_the_booking_box_before_the_description(client):
+    """On a phone the page is one column: the button must not sit under a long description."""
+    event = EventFactory(description="很长的介绍" * 200)
+    html = client.get(reverse("portal:event_detail", args=[event.pk])).content.decode()
+    assert (
+        html.index('id="booking-action"') < html.index('class="event-description"') < html.index("很长的介绍")
+    )
