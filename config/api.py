@@ -214,7 +214,12 @@ def api_not_found(request, *args, **kwargs):
     """
     from django.http import JsonResponse
 
-    return JsonResponse({"code": "not_found", "detail": str(exceptions.NotFound.default_detail)}, status=404)
+    return JsonResponse(
+        {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)},
+        status=404,
+        # Like DRF's renderer (UNICODE_JSON): readable Chinese, not \uXXXX escapes.
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 # --- Errors -------------------------------------------------------------------------------------
