@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -176,3 +177,17 @@ def test_event_page_puts_the_booking_box_before_the_description(client):
     assert (
         html.index('id="booking-action"') < html.index('class="event-description"') < html.index("很长的介绍")
     )
+
+
+def test_admin_pages_load_the_portal_admin_stylesheet(admin_client):
+    """Change lists broke Chinese names one character per line; the stylesheet keeps words whole."""
+    from django.contrib.staticfiles import finders
+
+    EventFactory()
+    for url in (reverse("admin:index"), reverse("admin:services_event_changelist")):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert "css/admin_portal.css" in html, url
+    css = Path(finders.find("css/admin_portal.css")).read_text(encoding="utf-8")
+    assert "word-break: keep-all" in css
