@@ -241,22 +241,27 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=20, help="timed requests per endpoint (default 20)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed requests first (default 2)")
     parser.add_argument("--only", action="append", default=[], help="endpoints whose name contains this")
+    parser.add_argument("--exact", action="store_true", help="--only names whole endpoint names")
+    parser.add_argument("--no-header", action="store_true", help="print the result rows only")
     parser.add_argument("--sql", action="store_true", help="print each endpoint's slowest statements")
     args = parser.parse_args()
 
     fixtures = pick_fixtures()
-    print(
-        f"database {connection.settings_dict['NAME']}; employee #{fixtures['employee'].pk}; "
-        f"street #{fixtures['street'].pk}; event #{fixtures['event'].pk} "
-        f"({fixtures['event_bookings']} bookings); bookable #{fixtures['bookable'].pk}; "
-        f"n={args.n}, warmup={args.warmup}"
-    )
     header = f"{'endpoint':38} {'median ms':>10} {'p95 ms':>8} {'SQL ms':>8} {'queries':>8}  status"
-    print(header)
-    print("-" * len(header))
+    if not args.no_header:
+        print(
+            f"database {connection.settings_dict['NAME']}; employee #{fixtures['employee'].pk}; "
+            f"street #{fixtures['street'].pk}; event #{fixtures['event'].pk} "
+            f"({fixtures['event_bookings']} bookings); bookable #{fixtures['bookable'].pk}; "
+            f"n={args.n}, warmup={args.warmup}"
+        )
+        print(header)
+        print("-" * len(header))
     try:
         for spec in endpoints(fixtures):
-            if args.only and not any(word in spec["name"] for word in args.only):
+            if args.only and not any(
+                word == spec["name"] if args.exact else word in spec["name"] for word in args.only
+            ):
                 continue
             r = run_one(spec, fixtures, args.n, args.warmup)
             queries = (

@@ -112,3 +112,33 @@ def test_activity_reads_the_tally_not_the_bookings():
     assert data["total"]["bookings"] == 3 and data["total"]["cancelled"] == 1
     assert not any('FROM "services_booking"' in q["sql"] for q in ctx.captured_queries)
     assert len(ctx.captured_queries) == 1
+
+
+def test_copy_in_chunks_keeps_the_tally_exact():
+    """seed_demo COPYs bookings in chunks of 50,000; an event may straddle two chunks."""
+    import io
+
+    event = EventFactory(capacity=50)
+    users = UserFactory.create_batch(4)
+    now = timezone.now().isoformat()
+    rows = [
+        f"{event.pk}\t{u.pk}\t{s}\t{now}\n"
+        for u, s in zip(users, ["confirmed", "confirmed", "cancelled", "waitlisted"], strict=True)
+    ]
+    with connection.cursor() as cursor:
+        for chunk in (rows[:3], rows[3:]):
+            cursor.cursor.copy_expert(
+                "COPY services_booking (event_id, user_id, status, created_at) FROM STDIN",
+                io.StringIO("".join(chunk)),
+            )
+    assert (
+        tallied(event)
+        == counted(event)
+        == {
+            "confirmed": 2,
+            "waitlisted": 1,
+            "cancelled": 1,
+            "attended": 0,
+            "no_show": 0,
+        }
+    )

@@ -71,3 +71,18 @@ def test_event_list_form_offers_every_street_with_the_fast_select(client):
     for street in streets:
         assert f'<option value="{street.pk}"' in page
     assert f'<option value="{streets[1].pk}" selected>' in page
+
+
+def test_keyword_search_expressions_have_statistics():
+    """The planner's estimate for ?q= needs statistics on what icontains compares (UPPER(...))."""
+    from django.db import connection
+
+    sql = str(Event.objects.filter(title__icontains="讲座").query)
+    assert 'UPPER("services_event"."title"::text)' in sql
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext WHERE stxname = %s",
+            ["services_event_text_stats"],
+        )
+        (definition,) = cursor.fetchone()
+    assert "upper(title::text)" in definition and "upper(speaker::text)" in definition
