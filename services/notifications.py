@@ -258,7 +258,7 @@ def notify_event_changed(
 
     ``changes`` maps a field (``starts_at``, ``ends_at``, ``space``; others are
     ignored) to ``(old, new)``. Call after saving the event, inside the same
-    transaction (the admin's ``save_model``, the API's ``perform_update``).
+    transaction (the admin's ``EventAdmin.save_model``; events are read-only in the API).
     Pending reminders follow the new start; one that no longer makes sense is
     skipped; one that makes sense only now (the event moved later) is added.
     """
