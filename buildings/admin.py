@@ -25,6 +25,7 @@ class SuperuserWritesMixin:
 
 @admin.register(District)
 class DistrictAdmin(SuperuserWritesMixin, ScopedAdmin):
+    ordering = ("code",)  # Meta.ordering does not reach a GROUP BY query (the counts)
     list_display = ("name", "code", "street_count")
     search_fields = ("name", "code")
 
@@ -38,6 +39,7 @@ class DistrictAdmin(SuperuserWritesMixin, ScopedAdmin):
 
 @admin.register(Street)
 class StreetAdmin(SuperuserWritesMixin, ScopedAdmin):
+    ordering = ("district__code", "name")  # as Meta.ordering, which GROUP BY drops
     list_display = ("name", "district", "code", "building_count")
     list_select_related = ("district",)
     list_filter = (DistrictListFilter,)
@@ -69,6 +71,7 @@ class HasPartyOrganizationFilter(admin.SimpleListFilter):
 
 @admin.register(Building)
 class BuildingAdmin(ScopedAdmin):
+    ordering = ("street_id", "name")  # as Meta.ordering, which GROUP BY drops
     list_display = (
         "name",
         "street",

@@ -68,6 +68,7 @@ class StandaloneListFilter(admin.SimpleListFilter):
 
 @admin.register(PartyOrganization)
 class PartyOrganizationAdmin(ScopedAdmin):
+    ordering = ("street_id", "name")  # as Meta.ordering, which GROUP BY drops
     list_display = (
         "name",
         "kind",
