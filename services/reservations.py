@@ -59,12 +59,13 @@ class ReservationError(Exception):
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _staff_in_scope_of_space(user, space_id: int) -> bool:
+def _staff_in_scope_of_space(user, space_id: int, *, perm: str) -> bool:
+    """A staff member holding ``perm`` whose territory includes the space (district staff only read)."""
     if not (user and user.is_authenticated and user.is_active):
         return False
     if user.is_superuser:
         return True
-    if not user.is_staff:
+    if not (user.is_staff and user.has_perm(perm)):
         return False
     return scope_queryset(Space.objects.filter(pk=space_id), user).exists()
 
@@ -142,7 +143,10 @@ def request_reservation(
     organization's ``secretary``) or staff whose territory includes the space
     may ask. A time that is already taken is refused at once.
     """
-    if not (_is_secretary(user, organization) or _staff_in_scope_of_space(user, space.pk)):
+    if not (
+        _is_secretary(user, organization)
+        or _staff_in_scope_of_space(user, space.pk, perm="services.add_spacereservation")
+    ):
         raise ReservationError("not_secretary", _("只有该党组织的书记或负责该服务站的社工可以申请使用场地。"))
     purpose = (purpose or "").strip()
     if not purpose:
@@ -189,7 +193,7 @@ def approve_reservation(*, reservation: SpaceReservation, by, note: str = "") ->
         raise ReservationError("note_too_long", _("审批意见不能超过%(n)s个字。") % {"n": _NOTE_MAX})
     with transaction.atomic():
         current = _lock_reservation(reservation)
-        if not _staff_in_scope_of_space(by, current.space_id):
+        if not _staff_in_scope_of_space(by, current.space_id, perm="services.change_spacereservation"):
             raise ReservationError("forbidden", _("只有负责该服务站的社工可以审批。"))
         if current.status != SpaceReservation.Status.REQUESTED:
             raise ReservationError(
@@ -252,7 +256,7 @@ def reject_reservation(*, reservation: SpaceReservation, by, note: str = "") -> 
         raise ReservationError("note_too_long", _("审批意见不能超过%(n)s个字。") % {"n": _NOTE_MAX})
     with transaction.atomic():
         current = _lock_reservation(reservation)
-        if not _staff_in_scope_of_space(by, current.space_id):
+        if not _staff_in_scope_of_space(by, current.space_id, perm="services.change_spacereservation"):
             raise ReservationError("forbidden", _("只有负责该服务站的社工可以审批。"))
         if current.status != SpaceReservation.Status.REQUESTED:
             raise ReservationError(
@@ -280,7 +284,7 @@ def cancel_reservation(*, reservation: SpaceReservation, by) -> SpaceReservation
         allowed = (
             (by is not None and by.pk == current.requested_by_id)
             or _is_secretary(by, current.organization)
-            or _staff_in_scope_of_space(by, current.space_id)
+            or _staff_in_scope_of_space(by, current.space_id, perm="services.change_spacereservation")
         )
         if not allowed:
             raise ReservationError("forbidden", _("只有申请人、该党组织书记或负责该服务站的社工可以撤销。"))

@@ -247,7 +247,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _require_staff_scope(request: HttpRequest) -> None:
-    if not (request.user.is_staff and has_staff_scope(request.user)):
+    user = request.user
+    if not (user.is_staff and user.has_perm("services.change_booking") and has_staff_scope(user)):
         raise PermissionDenied(_("只有负责该服务站的工作人员可以签到。"))
 
 
@@ -294,8 +295,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
                 )
                 query = f"?{urlencode({'event': event.pk})}" if event else ""
                 return redirect(reverse("portal:checkin") + query)
-        else:
+        elif "code" in form.errors:
             messages.error(request, _("请输入签到码。"))
+        else:
+            messages.error(request, form.errors["event"][0])
     selected = None
     event_value = form["event"].value()
     if event_value and str(event_value).isdigit():

@@ -39,7 +39,22 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffUserFactory(UserFactory):
+    """Staff with a territory (``streets=`` or ``district=``) but no group: no model permissions."""
+
     is_staff = True
+
+
+class SocialWorkerFactory(StaffUserFactory):
+    """A street social worker: ``streets=[...]`` and the 街道社工 group's permissions."""
+
+    @factory.post_generation
+    def groups(self, create, extracted, **kwargs):
+        from django.contrib.auth.models import Group
+
+        from members.groups import SOCIAL_WORKER
+
+        if create:
+            self.groups.add(Group.objects.get(name=SOCIAL_WORKER))
 
 
 class PartyOrganizationFactory(factory.django.DjangoModelFactory):

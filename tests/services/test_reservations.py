@@ -13,6 +13,7 @@ from services.reservations import ReservationError
 from tests.members.factories import (
     PartyMemberFactory,
     PartyOrganizationFactory,
+    SocialWorkerFactory,
     StaffUserFactory,
     UserFactory,
 )
@@ -189,9 +190,10 @@ def test_the_stations_social_worker_approves(secretary, organization, space, soc
 
 
 @pytest.mark.django_db
-def test_only_staff_in_scope_decide(secretary, organization, space, street_b):
+def test_only_staff_in_scope_decide(secretary, organization, space, street_b, district_staff):
     reservation = ask(secretary, organization, space)
-    for by in (secretary, StaffUserFactory(streets=[street_b]), UserFactory()):
+    # district staff see the space's district but only read its records
+    for by in (secretary, SocialWorkerFactory(streets=[street_b]), district_staff, UserFactory()):
         assert_refused(
             "forbidden",
             "只有负责该服务站的社工可以审批。",

@@ -19,7 +19,7 @@ from tests.buildings.factories import BuildingFactory
 from tests.members.factories import (
     PartyMemberFactory,
     PartyOrganizationFactory,
-    StaffUserFactory,
+    SocialWorkerFactory,
     UserFactory,
 )
 from tests.services.factories import (
@@ -467,10 +467,35 @@ def test_checkin_for_another_event_or_outside_scope_is_refused(client, social_wo
         reverse("portal:checkin"), {"code": engine.checkin_code(booking), "event": other.pk}
     )
     assert "该签到码属于另一场活动《今天的党课》。" in response.content.decode()
-    outsider = StaffUserFactory(streets=[street_b])
+    outsider = SocialWorkerFactory(streets=[street_b])
     client.force_login(outsider)
     response = client.post(reverse("portal:checkin"), {"code": engine.checkin_code(booking)})
     assert "您无权为该活动签到。" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+
+
+def test_checkin_is_for_staff_who_may_change_bookings(client, social_worker, district_staff, today_event):
+    """District staff read their district's bookings; checking people in is the station's work."""
+    booking = _booked(today_event)
+    client.force_login(district_staff)
+    assert "签到</a>" not in client.get(reverse("portal:event_list")).content.decode()
+    response = client.post(reverse("portal:checkin"), {"code": engine.checkin_code(booking)})
+    assert response.status_code == 403
+    assert "只有负责该服务站的工作人员可以签到。" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+    client.force_login(social_worker)
+    assert f'href="{reverse("portal:checkin")}"' in client.get(reverse("portal:event_list")).content.decode()
+
+
+def test_checkin_with_an_unknown_event_says_so(client, social_worker, today_event):
+    booking = _booked(today_event)
+    client.force_login(social_worker)
+    response = client.post(reverse("portal:checkin"), {"code": engine.checkin_code(booking), "event": 999999})
+    html = response.content.decode()
+    assert "请输入签到码。" not in html
+    assert "选择一个有效的选项" in html
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
 
