@@ -153,6 +153,9 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
             "upcoming": upcoming,
             "upcoming_page": upcoming_page,
             "past_page": past_page,
+            # each list's page links keep the other list on its page
+            "upcoming_query": urlencode({"past_page": past_page.number}) if past_page.number > 1 else "",
+            "past_query": urlencode({"page": upcoming_page.number}) if upcoming_page.number > 1 else "",
             "now": now,
         },
     )

@@ -326,6 +326,18 @@ def test_my_bookings_lists_upcoming_and_past_with_status_and_position(client):
     assert reverse("portal:booking_calendar", args=[confirmed.pk]) in html
 
 
+def test_my_bookings_pages_each_list_and_keeps_the_others_page(client):
+    user = UserFactory()
+    for n in range(21):
+        BookingFactory(event=EventFactory(title=f"将来{n}"), user=user)
+        past = shift(EventFactory(title=f"过去{n}"), -40 * D)
+        BookingFactory(event=past, user=user, status=Booking.Status.NO_SHOW)
+    client.force_login(user)
+    html = client.get(reverse("portal:my_bookings"), {"page": 2, "past_page": 2}).content.decode()
+    assert 'href="?past_page=2&amp;page=1"' in html  # upcoming: back to page 1, past stays on 2
+    assert 'href="?page=2&amp;past_page=1"' in html  # past: back to page 1, upcoming stays on 2
+
+
 def test_my_bookings_query_count_does_not_grow(client, django_assert_max_num_queries):
     user = UserFactory()
     for _ in range(2):
