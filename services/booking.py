@@ -366,11 +366,18 @@ def checkin_code(booking: Booking) -> str:
     return _checkin_signer().sign(f"{booking.pk}-{booking.event_id}")
 
 
-def checkin_qr_svg(booking: Booking, *, scale: int = 4) -> str:
-    """The check-in code as an inline SVG QR code (no external service, no image file)."""
+def checkin_qr(booking: Booking):
+    """The check-in code as a QR code (segno). Never a Micro QR, which phone cameras and jsQR can't read."""
     import segno
 
-    return segno.make(checkin_code(booking), error="m").svg_inline(scale=scale)
+    return segno.make(checkin_code(booking), error="m", micro=False)
+
+
+def checkin_qr_svg(booking: Booking) -> str:
+    """The QR code as inline SVG for the booking page (no external service, no image file), scaled by CSS."""
+    return checkin_qr(booking).svg_inline(
+        scale=6, border=2, dark="#000", light="#fff", svgclass="qr", omitsize=True
+    )
 
 
 def _parse_checkin_code(code: str) -> tuple[int, int]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -168,12 +167,6 @@ def _own_booking(request: HttpRequest, pk: int) -> Booking:
     return booking
 
 
-def _qr_svg(data: str) -> str:
-    """The check-in code as an inline SVG QR code (segno), scaled by CSS."""
-    qr = segno.make(data, error="m", micro=False)
-    return qr.svg_inline(scale=6, border=2, dark="#000", light="#fff", svgclass="qr", omitsize=True)
-
-
 @login_required
 @require_GET
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -183,7 +176,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     code = qr = ""
     if booking.status == Booking.Status.CONFIRMED and booking.event.ends_at > now:
         code = engine.checkin_code(booking)
-        qr = mark_safe(_qr_svg(code))  # segno's own SVG markup, no user input in it
+        qr = mark_safe(engine.checkin_qr_svg(booking))  # segno's own SVG markup, no user input in it
     return render(
         request,
         "portal/booking_detail.html",

@@ -135,46 +135,79 @@
     });
   }
 
+  // A reader of QR codes in video frames: the browser's BarcodeDetector where it reads QR codes
+  // (Chrome on Android and macOS), else the vendored jsQR (Safari on iPhone, Firefox, desktop
+  // Linux and Windows). Resolves to read(video) -> Promise of the text or null, or to null.
+  function qrReader() {
+    var viaJsQR = function () {
+      if (!window.jsQR) { return null; }
+      var canvas = document.createElement("canvas");
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      return function (video) {
+        var w = video.videoWidth, h = video.videoHeight;
+        if (!w || !h) { return Promise.resolve(null); }
+        var scale = Math.min(1, 800 / Math.max(w, h)); // big frames cost time, not accuracy
+        canvas.width = Math.round(w * scale);
+        canvas.height = Math.round(h * scale);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var image = context.getImageData(0, 0, canvas.width, canvas.height);
+        var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+        return Promise.resolve(found && found.data ? found.data : null);
+      };
+    };
+    if (!("BarcodeDetector" in window)) { return Promise.resolve(viaJsQR()); }
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      if (formats.indexOf("qr_code") < 0) { return viaJsQR(); }
+      var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      return function (video) {
+        return detector.detect(video).then(function (codes) {
+          return codes.length && codes[0].rawValue ? codes[0].rawValue : null;
+        });
+      };
+    }).catch(viaJsQR);
+  }
+
   function setupScanner() {
     var start = document.getElementById("scan-start");
     var form = document.getElementById("checkin-form");
-    if (!start || !form || !("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
+    if (!start || !form || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { return; }
     var scanner = document.getElementById("scanner");
     var video = document.getElementById("scan-video");
     var stop = document.getElementById("scan-stop");
     var code = document.getElementById("id_code");
     var stream = null, running = false;
-    var detector;
-    try { detector = new window.BarcodeDetector({ formats: ["qr_code"] }); } catch (err) { return; }
-    start.hidden = false;
-
-    function end() {
-      running = false;
-      if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-      scanner.hidden = true;
+    qrReader().then(function (read) {
+      if (!read) { return; }
       start.hidden = false;
-    }
-    function tick() {
-      if (!running) { return; }
-      detector.detect(video).then(function (codes) {
-        if (codes.length && codes[0].rawValue) {
-          code.value = codes[0].rawValue;
-          end();
-          form.submit();
-        } else { requestAnimationFrame(tick); }
-      }).catch(function () { requestAnimationFrame(tick); });
-    }
-    start.addEventListener("click", function () {
-      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
-        stream = s;
-        video.srcObject = s;
-        scanner.hidden = false;
-        start.hidden = true;
-        running = true;
-        video.play().then(tick);
-      }).catch(function () { code.focus(); });
+
+      function end() {
+        running = false;
+        if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
+        scanner.hidden = true;
+        start.hidden = false;
+      }
+      function tick() {
+        if (!running) { return; }
+        read(video).then(function (text) {
+          if (text && running) {
+            code.value = text;
+            end();
+            form.submit();
+          } else { setTimeout(tick, 150); }
+        }).catch(function () { setTimeout(tick, 150); });
+      }
+      start.addEventListener("click", function () {
+        navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
+          stream = s;
+          video.srcObject = s;
+          scanner.hidden = false;
+          start.hidden = true;
+          running = true;
+          video.play().then(tick);
+        }).catch(function () { code.focus(); });
+      });
+      stop.addEventListener("click", end);
     });
-    stop.addEventListener("click", end);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

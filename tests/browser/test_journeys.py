@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from services import booking as engine
 from services.models import Booking, Event
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
-from tests.members.factories import PASSWORD, StaffUserFactory, UserFactory
+from tests.members.factories import PASSWORD, SocialWorkerFactory, UserFactory
 from tests.services.factories import BookingFactory, EventFactory, ServiceStationFactory
 
 from .conftest import ARTIFACTS
@@ -144,7 +144,7 @@ def test_staff_checks_a_booking_in_by_its_code(page, shoot, tower):
     event = EventFactory(space__station=tower, title="党课：基层治理", starts_at=start)
     booking = BookingFactory(event=event, user=UserFactory(first_name="张伟"))
     Event.objects.filter(pk=event.pk).update(confirmed_count=1)
-    StaffUserFactory(username="shegong", streets=[tower.building.street])
+    SocialWorkerFactory(username="shegong", streets=[tower.building.street])
     log_in(page, "shegong")
     page.get_by_role("link", name="签到").click()
     page.get_by_label("本场活动（可选）").select_option(value=str(event.pk))
@@ -158,6 +158,67 @@ def test_staff_checks_a_booking_in_by_its_code(page, shoot, tower):
     expect(page.get_by_role("status").filter(has_text="签到成功：张伟 · 党课：基层治理")).to_be_visible()
     expect(page.get_by_text("已签到 1 人")).to_be_visible()
     shoot(page, "11-checkin-success")
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.ATTENDED
+
+
+def qr_video(path, qr, *, width: int = 640, height: int = 480) -> None:
+    """A few seconds of camera picture (YUV4MPEG2, grey) showing the segno ``qr`` on a white desk."""
+    matrix = qr.matrix
+    modules = len(matrix) + 8  # the quiet zone, four modules each side
+    cell = min(width, height) * 3 // 4 // modules
+    left, top = (width - cell * modules) // 2 + 4 * cell, (height - cell * modules) // 2 + 4 * cell
+    luma = bytearray(b"\xeb" * (width * height))
+    for r, row in enumerate(matrix):
+        for c, dark in enumerate(row):
+            if dark:
+                for y in range(top + r * cell, top + (r + 1) * cell):
+                    luma[y * width + left + c * cell : y * width + left + (c + 1) * cell] = b"\x10" * cell
+    chroma = b"\x80" * (width * height // 2)
+    with open(path, "wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(20):
+            out.write(b"FRAME\n" + bytes(luma) + chroma)
+
+
+def test_staff_scans_a_booking_with_the_camera(browser, live_server, shoot, tower, tmp_path):
+    """Chromium on Linux has no BarcodeDetector: the vendored jsQR reads the camera's frames."""
+    from .conftest import CHROMIUM, PHONE
+
+    start = timezone.now().replace(microsecond=0) - datetime.timedelta(minutes=5)
+    event = EventFactory(space__station=tower, title="党课：扫码签到", starts_at=start)
+    booking = BookingFactory(event=event, user=UserFactory(first_name="李娜"))
+    Event.objects.filter(pk=event.pk).update(confirmed_count=1)
+    SocialWorkerFactory(username="shegong", streets=[tower.building.street])
+    video = tmp_path / "camera.y4m"
+    qr_video(video, engine.checkin_qr(booking))  # the code the booking page shows
+    # a browser of its own: the camera is a launch option
+    camera_browser = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--use-fake-ui-for-media-stream",  # allow the camera without asking
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = camera_browser.new_context(base_url=live_server.url, viewport=PHONE, locale="zh-CN")
+        context.set_default_timeout(10_000)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        log_in(page, "shegong")
+        page.goto(f"/checkin/?event={event.pk}")
+        page.get_by_role("button", name="用摄像头扫码").click()
+        expect(page.get_by_role("status").filter(has_text="签到成功：李娜 · 党课：扫码签到")).to_be_visible()
+        shoot(page, "11b-checkin-scanned")
+    finally:
+        camera_browser.close()
+    assert not errors, errors
     booking.refresh_from_db()
     assert booking.status == Booking.Status.ATTENDED
 

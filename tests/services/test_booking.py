@@ -565,10 +565,13 @@ def test_checkin_by_staff_of_another_street_is_refused(street_a, street_b, socia
     assert engine.check_in(code=code, event=event, by=social_worker).status == Booking.Status.ATTENDED
 
 
-def test_checkin_qr_svg_encodes_the_code():
+def test_checkin_qr_is_a_full_qr_code_of_the_code():
     event = soon_event()
-    svg = engine.checkin_qr_svg(engine.book_event(user=UserFactory(), event=event))
-    assert svg.startswith("<svg") and "path" in svg
+    booking = engine.book_event(user=UserFactory(), event=event)
+    # segno picks a Micro QR for short texts, which phone cameras and jsQR cannot read
+    assert engine.checkin_qr(booking).is_micro is False
+    svg = engine.checkin_qr_svg(booking)
+    assert svg.startswith("<svg") and 'class="qr"' in svg and "path" in svg
 
 
 # --- no-shows -----------------------------------------------------------------------------------
