@@ -239,3 +239,65 @@ def test_language_switch(page, shoot, tower):
     page.get_by_role("button", name="中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
     expect(page.get_by_role("link", name="登录后预约")).to_be_visible()
+
+
+def test_party_member_links_their_record_and_books_a_members_only_event(page, shoot, tower):
+    """Ask in the portal → the street's social worker confirms in the admin → the event opens."""
+    from tests.members.factories import PartyMemberFactory, make_id_number
+
+    street = tower.building.street
+    member = PartyMemberFactory(name="王芳", id_number=make_id_number(77), organization__street=street)
+    event = EventFactory(
+        space__station=tower, title="主题党日：重温入党誓词", audience=Event.Audience.PARTY_MEMBERS
+    )
+    UserFactory(username="wangfang", first_name="芳", last_name="王")
+    SocialWorkerFactory(username="shegong", streets=[street])
+
+    page.goto("/accounts/login/")
+    shoot(page, "16-login")
+    log_in(page, "wangfang")
+    page.goto(f"/events/{event.pk}/")
+    expect(page.get_by_text("仅限党员").first).to_be_visible()
+    page.get_by_role("link", name="我是党员，申请关联党员身份").click()
+    page.get_by_label("姓名").fill("王芳")
+    page.get_by_label("身份证号").fill(member.id_number)
+    shoot(page, "17-member-link-request")
+    page.get_by_role("button", name="提交申请").click()
+    expect(page.get_by_role("status").filter(has_text="申请已提交")).to_be_visible()
+    shoot(page, "18-profile")
+
+    # The social worker confirms it in the admin.
+    page.get_by_role("button", name="退出").click()
+    page.goto("/admin/login/")
+    page.get_by_label("用户名").fill("shegong")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto("/admin/members/memberlinkrequest/")
+    page.locator("input[name=_selected_action]").first.check()
+    page.locator("select[name=action]").select_option("approve_requests")
+    page.get_by_role("button", name="执行").click()
+    expect(page.get_by_text("已核实并关联 1 条申请。")).to_be_visible()
+    shoot(page, "19-admin-link-approved")
+    page.locator("#logout-form button").click()  # the admin logs out with a POST
+    expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="登录")).to_be_visible()
+
+    # Now the members-only event can be booked.
+    log_in(page, "wangfang")
+    page.goto(f"/events/{event.pk}/")
+    page.get_by_role("button", name="立即预约").click()
+    expect(page.get_by_role("status").filter(has_text="预约成功")).to_be_visible()
+    assert Booking.objects.get(event=event, user__username="wangfang").status == Booking.Status.CONFIRMED
+
+
+def test_station_week_view_and_password_reset_pages(page, shoot, tower):
+    EventFactory(space__station=tower, title="安全讲座：消防逃生", kind=Event.Kind.SAFETY_LECTURE)
+    page.goto(f"/stations/{tower.pk}/")
+    expect(page.get_by_role("heading", name="嘉里中心党群服务站")).to_be_visible()
+    expect(page.get_by_text("安全讲座：消防逃生").first).to_be_visible()
+    shoot(page, "20-station-week")
+    page.goto("/accounts/password_reset/")
+    page.get_by_label(re.compile("电子邮")).fill("nobody@example.com")
+    shoot(page, "21-password-reset")
+    page.get_by_role("button", name=re.compile("发送")).click()
+    expect(page.get_by_role("heading").first).to_be_visible()
+    shoot(page, "22-password-reset-sent")
