@@ -355,7 +355,8 @@ def enqueue_term_reminders(*, today: datetime.date | None = None) -> int:
         return 0
     workers: dict[int, list[int]] = {}
     for street_id, user_id in User.streets.through.objects.filter(
-        street_id__in={s[2] for s in subjects}, user__is_active=True
+        # staff only: a street on an account that is no longer staff is a leftover, not a worker
+        street_id__in={s[2] for s in subjects}, user__is_active=True, user__is_staff=True
     ).values_list("street_id", "user_id"):
         workers.setdefault(street_id, []).append(user_id)
     now = timezone.now()

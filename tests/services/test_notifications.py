@@ -167,6 +167,7 @@ def test_term_reminders_90_and_30_days_to_the_streets_social_workers_once():
     worker = StaffUserFactory(streets=[street])
     StaffUserFactory(streets=[other_street])
     StaffUserFactory(streets=[street], is_active=False)
+    StaffUserFactory(streets=[street], is_staff=False)  # no longer staff: not the street's worker
     today = datetime.date(2027, 1, 10)
     org = PartyOrganizationFactory(street=street, term_ends_on=today + datetime.timedelta(days=60))
     committee = BuildingCommitteeFactory(
