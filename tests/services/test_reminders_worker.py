@@ -197,7 +197,8 @@ def test_two_workers_on_the_same_due_rows_send_each_once(redis, mail_dir, worker
 
 def test_worker_killed_mid_batch_nothing_lost_nothing_doubled(redis, mail_dir, workers):
     event = event_starting_in(3 * D)
-    bookings = [engine.book_event(user=UserFactory(), event=event) for _ in range(12)]
+    with celery_app_on(redis.url):  # the bookings' kicks go to this test's Redis, not the shared one
+        bookings = [engine.book_event(user=UserFactory(), event=event) for _ in range(12)]
     due = list(NotificationOutbox.objects.filter(booking__in=bookings, kind=Kind.BOOKING_CONFIRMED))
     slow = worker_env(
         redis_url=redis.url,
