@@ -1,23 +1,33 @@
 """django-filter FilterSets for districts, streets, buildings and enterprises (API and pages).
 
 Related records are filtered by id (``?district=3``, ``?street=4,5``), not by a
-choice among all rows: an id outside the user's territory then simply matches
-nothing, exactly like an id that does not exist, so a filter cannot be used to
-find out what exists elsewhere. Every value is bounded (ids, counts) so that a
-malformed or absurd parameter is a 400, never a database error.
+choice among all rows. For staff, ids are taken among the related records inside
+their territory only: an id outside it matches nothing, exactly like an id that
+does not exist, so a filter cannot be used to find out what exists elsewhere —
+also where a record in the territory points outside it (a member's employer in
+another district, an organization covering a building of another street).
+Every value is bounded (ids, counts) so that a malformed or absurd parameter is a
+400, never a database error, and a NUL character in any parameter is a field
+error (``FilterSet``, the base of every filterset).
 """
 
 from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import BaseCSVField
+
+from members.forms import RefuseNulCharacters
 
 from .models import Building, District, Enterprise, Street
+from .selectors import has_full_scope, has_staff_scope, scope_queryset
 
 MAX_ID = 2**63 - 1
 MAX_COUNT = 2**31 - 1
+MAX_IDS = 100  # ids in one filter: "?street=1,2,…"
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -31,8 +41,19 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class IdListField(BaseCSVField):
+    """The comma-separated list of ``IdInFilter``: at most ``MAX_IDS`` ids, a field error beyond."""
+
+    def clean(self, value):
+        if isinstance(value, list) and len(value) > MAX_IDS:
+            raise forms.ValidationError(_("一次最多筛选 100 个编号。"), code="too_many")
+        return super().clean(value)
+
+
 class IdInFilter(django_filters.BaseInFilter, IdFilter):
     """One or more ids, comma-separated: ``?street=4,5``."""
+
+    base_field_class = IdListField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("lookup_expr", "in")
@@ -41,9 +62,31 @@ class IdInFilter(django_filters.BaseInFilter, IdFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
-        if value and len(value) > 100:
-            raise forms.ValidationError(_("一次最多筛选 100 个编号。"))
+        if value:
+            value = self.ids_in_scope(value)
         return super().filter(qs, value)
+
+    def related_model(self):
+        """The model the ids are of, found along ``field_name`` from the filterset's model."""
+        model = self.model
+        for part in self.field_name.split("__"):
+            field = model._meta.get_field(part)
+            if field.related_model is None:
+                raise ImproperlyConfigured(f"{self.model.__name__}.{self.field_name} is not a relation")
+            model = field.related_model
+        return model
+
+    def ids_in_scope(self, ids):
+        """For staff with a territory: the ids among the related records inside it (a subquery).
+
+        People without a territory see public records only (events, stations, their own
+        bookings), whose links are public too; a superuser sees everything.
+        """
+        user = getattr(getattr(self.parent, "request", None), "user", None)
+        if not has_staff_scope(user) or has_full_scope(user):
+            return ids
+        related = self.related_model()
+        return scope_queryset(related._default_manager.filter(pk__in=ids), user).values("pk")
 
 
 class CountFilter(django_filters.NumberFilter):
@@ -79,6 +122,17 @@ class BooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class FilterSet(django_filters.FilterSet):
+    """The base of every filterset (API and pages): a NUL character in any parameter is refused.
+
+    (Its form refuses the value before a field reads it: see ``members.forms.RefuseNulCharacters``.)
+    """
+
+    def get_form_class(self):
+        form_class = super().get_form_class()
+        return type(form_class.__name__, (RefuseNulCharacters, form_class), {})
+
+
 def district_filter(model) -> IdInFilter:
     """``?district=`` for any model that names its path to the district."""
     return IdInFilter(field_name=model.district_path, label=_("区（编号，可多个，逗号分隔）"))
@@ -89,7 +143,7 @@ def street_filter(model) -> IdInFilter:
     return IdInFilter(field_name=model.street_path, label=_("街道（编号，可多个，逗号分隔）"))
 
 
-class DistrictFilterSet(django_filters.FilterSet):
+class DistrictFilterSet(FilterSet):
     code = django_filters.CharFilter(lookup_expr="exact", max_length=12, label=_("区划代码"))
 
     class Meta:
@@ -97,7 +151,7 @@ class DistrictFilterSet(django_filters.FilterSet):
         fields = ["code"]
 
 
-class StreetFilterSet(django_filters.FilterSet):
+class StreetFilterSet(FilterSet):
     district = IdInFilter(field_name="district", label=_("区（编号，可多个，逗号分隔）"))
 
     class Meta:
@@ -105,7 +159,7 @@ class StreetFilterSet(django_filters.FilterSet):
         fields = ["district"]
 
 
-class BuildingFilterSet(django_filters.FilterSet):
+class BuildingFilterSet(FilterSet):
     district = district_filter(Building)
     street = street_filter(Building)
     is_key_building = BooleanFilter(label=_("重点楼宇"))
@@ -151,7 +205,7 @@ class BuildingFilterSet(django_filters.FilterSet):
         return queryset.filter(condition if value else ~condition)
 
 
-class EnterpriseFilterSet(django_filters.FilterSet):
+class EnterpriseFilterSet(FilterSet):
     district = district_filter(Enterprise)
     street = street_filter(Enterprise)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个，逗号分隔）"))

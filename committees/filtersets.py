@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import BooleanFilter, IdInFilter, district_filter, street_filter
+from buildings.filtersets import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
 
 from .models import BuildingCommittee, CommitteeSeat
 
@@ -21,7 +21,7 @@ def _current_seat(role: str) -> Exists:
     )
 
 
-class BuildingCommitteeFilterSet(django_filters.FilterSet):
+class BuildingCommitteeFilterSet(FilterSet):
     district = district_filter(BuildingCommittee)
     street = street_filter(BuildingCommittee)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))

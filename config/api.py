@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -544,29 +545,31 @@ def _error(description: str, example: dict, schema: dict | None = None, headers:
     return response
 
 
+# One example body per error status, for the responses below and for the errors an
+# operation documents itself without an example.
+ERROR_EXAMPLES = {
+    "400": {"page_size": ["不能大于 200。"]},
+    "401": {"code": "not_authenticated", "detail": "身份认证信息未提供。"},
+    "403": {"code": "permission_denied", "detail": "此接口仅对街道社工、区级工作人员和市级管理员开放。"},
+    "404": {"code": "not_found", "detail": "未找到。"},
+    "409": {"code": "already_booked", "detail": "您已预约过该活动。"},
+    "429": {"code": "throttled", "detail": "请求超过了限速。 Expected available in 42 seconds."},
+}
+
 ERROR_RESPONSES = {
     "400": _error(
         "参数或数据不合法：字段错误 {字段: [说明]}；请求体无法解析时为 {code: parse_error, detail}",
-        {"page_size": ["不能大于 200。"]},
+        ERROR_EXAMPLES["400"],
         schema={
             "anyOf": [{"$ref": "#/components/schemas/FieldErrors"}, {"$ref": "#/components/schemas/ApiError"}]
         },
     ),
-    "401": _error(
-        "未认证：没有登录会话或 API 密钥，或密钥无效、已吊销、已过期",
-        {"code": "not_authenticated", "detail": "身份认证信息未提供。"},
-    ),
-    "403": _error(
-        "已认证，但无权访问此接口或执行此操作",
-        {"code": "permission_denied", "detail": "此接口仅对街道社工、区级工作人员和市级管理员开放。"},
-    ),
-    "404": _error(
-        "不存在，或不在本人管辖范围内（两者不作区分），或页码超出范围",
-        {"code": "not_found", "detail": "未找到。"},
-    ),
+    "401": _error("未认证：没有登录会话或 API 密钥，或密钥无效、已吊销、已过期", ERROR_EXAMPLES["401"]),
+    "403": _error("已认证，但无权访问此接口或执行此操作", ERROR_EXAMPLES["403"]),
+    "404": _error("不存在，或不在本人管辖范围内（两者不作区分），或页码超出范围", ERROR_EXAMPLES["404"]),
     "429": _error(
         "请求过于频繁（按 API 密钥计）",
-        {"code": "throttled", "detail": "请求超过了限速。 Expected available in 42 seconds."},
+        ERROR_EXAMPLES["429"],
         headers={"Retry-After": {"schema": {"type": "integer"}, "description": "多少秒后可以再试"}},
     ),
 }
@@ -602,7 +605,17 @@ def add_error_responses(result, generator, request, public):
             for status_code, response in ERROR_RESPONSES.items():
                 existing = responses.get(status_code)
                 if existing is None:
-                    responses[status_code] = response
+                    responses[status_code] = copy.deepcopy(response)
                 elif "content" not in existing:
-                    existing["content"] = response["content"]
+                    existing["content"] = copy.deepcopy(response["content"])
+            # Errors an operation documents itself (a 403 or 409 of an action) get an example too.
+            for status_code, response in responses.items():
+                json_content = response.get("content", {}).get("application/json")
+                if (
+                    status_code in ERROR_EXAMPLES
+                    and json_content is not None
+                    and not json_content.get("examples")
+                ):
+                    example = ERROR_EXAMPLES[status_code]
+                    json_content["examples"] = {example.get("code", "invalid"): {"value": example}}
     return result

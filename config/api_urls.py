@@ -1,8 +1,10 @@
 """The REST API under /api/v1/: every app's routes, the OpenAPI schema and its documentation.
 
 URL names live in the ``api`` namespace: ``reverse("api:building-list")``.
-The schema and the two documentation pages are public (they describe the API,
-they hold no data); every data endpoint needs a login or an API key.
+The schema and the documentation pages are public (they describe the API, they
+hold no data); every data endpoint needs a login or an API key. The
+documentation lives under /api/v1/docs/: Swagger UI there, ReDoc at
+/api/v1/docs/redoc/ (each links to the other); /api/v1/redoc/ is kept for old links.
 """
 
 from django.urls import path, re_path
@@ -23,6 +25,7 @@ urlpatterns = [
     *services_urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs-redoc"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     # Last: anything else under /api/v1/ is a JSON 404 (ids that are not numbers included).
     re_path(r"^.*$", api_not_found),

@@ -10,12 +10,12 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import BooleanFilter, IdInFilter, district_filter, street_filter
+from buildings.filtersets import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
 
 from .models import PartyMember, PartyOrganization
 
 
-class PartyOrganizationFilterSet(django_filters.FilterSet):
+class PartyOrganizationFilterSet(FilterSet):
     district = district_filter(PartyOrganization)
     street = street_filter(PartyOrganization)
     building = IdInFilter(field_name="buildings", distinct=True, label=_("覆盖楼宇（编号，可多个）"))
@@ -51,7 +51,7 @@ class PartyOrganizationFilterSet(django_filters.FilterSet):
         ]
 
 
-class PartyMemberFilterSet(django_filters.FilterSet):
+class PartyMemberFilterSet(FilterSet):
     district = district_filter(PartyMember)
     street = street_filter(PartyMember)
     organization = IdInFilter(field_name="organization", label=_("所在党组织（编号，可多个）"))

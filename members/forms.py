@@ -34,6 +34,68 @@ def building_label(building: Building) -> str:
     return f"{building.name}（{building.address}）"
 
 
+def is_id(value) -> bool:
+    """Whether ``value`` is a record id as typed in a URL or form: ASCII digits only.
+
+    (``str.isdigit()`` is also true for "²" or "①", which ``int()`` refuses.)
+    """
+    return isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
+
+
+def contains_nul(value) -> bool:
+    """Whether a submitted value (a string, or a list of them) holds a NUL character.
+
+    PostgreSQL cannot take one in a string, so such a value must be refused before it
+    reaches a query.
+    """
+    if isinstance(value, (list, tuple)):
+        return any(contains_nul(item) for item in value)
+    return isinstance(value, str) and "\x00" in value
+
+
+NUL_MESSAGE = _("含有非法字符。")
+
+
+class RefuseNulCharacters:
+    """Form mixin: a field whose submitted value holds a NUL character gets a field error.
+
+    The value is taken out of the data before any field reads it, so no field's
+    ``to_python`` (a name lookup, a custom filter) can pass it on to PostgreSQL, whatever
+    the field. (Django's ``CharField`` refuses NUL itself; choice, model-choice and custom
+    fields do not all do so.) Used by every filterset (``buildings.filtersets.FilterSet``).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._nul_fields: list[str] = []
+        if not self.is_bound:
+            return
+        getlist = getattr(self.data, "getlist", None)
+        bad_keys = [key for key in self.data if contains_nul(getlist(key) if getlist else self.data[key])]
+        if not bad_keys:
+            return
+
+        def submitted_with_nul(name: str, field) -> bool:
+            key = self.add_prefix(name)
+            # The field's own key or one of its widget's (building_text, a MultiWidget's name_0),
+            # also where the widget turns the text into something else (a checkbox into True).
+            return any(bad == key or bad.startswith(f"{key}_") for bad in bad_keys) or contains_nul(
+                field.widget.value_from_datadict(self.data, self.files, key)
+            )
+
+        self._nul_fields = [name for name, field in self.fields.items() if submitted_with_nul(name, field)]
+        data = self.data.copy()
+        for key in bad_keys:
+            data.pop(key)
+        self.data = data
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self._nul_fields:
+            self.add_error(name, ValidationError(NUL_MESSAGE, code="null_characters_not_allowed"))
+        return cleaned
+
+
 class AutocompleteWidget(forms.Widget):
     """A text box (what people type and see) plus a hidden input (the chosen record's id).
 
@@ -62,14 +124,14 @@ class AutocompleteWidget(forms.Widget):
         """(hidden id, visible text) for the current value."""
         if value in (None, ""):
             return "", ""
-        if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
+        if is_id(value):
             obj = self.queryset.filter(pk=value).first() if self.queryset is not None else None
             if obj is not None:
                 return str(obj.pk), self.label_from_instance(obj)
             return "", ""
         if hasattr(value, "pk"):
             return str(value.pk), self.label_from_instance(value)
-        return "", str(value)
+        return "", str(value).replace("\x00", "")
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs or {})
@@ -109,6 +171,7 @@ class AutocompleteModelChoiceField(forms.ModelChoiceField):
         "invalid_choice": _("请从提示列表中选择。"),
         "not_found": _("未找到“%(text)s”，请输入名称的一部分，再从提示列表中选择。"),
         "ambiguous": _("有多个名为“%(text)s”的记录，请从提示列表中选择。"),
+        "null_characters_not_allowed": NUL_MESSAGE,
     }
 
     def __init__(self, queryset, *, url, label_from_instance=None, depends_on="", placeholder="", **kwargs):
@@ -139,7 +202,11 @@ class AutocompleteModelChoiceField(forms.ModelChoiceField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        if isinstance(value, str) and not value.isdigit():
+        if contains_nul(value):
+            raise ValidationError(
+                self.error_messages["null_characters_not_allowed"], code="null_characters_not_allowed"
+            )
+        if isinstance(value, str) and not is_id(value):
             name = value.split("（", 1)[0].strip()
             matches = list(self.queryset.filter(name__iexact=name)[:2])
             if not matches:
@@ -179,7 +246,7 @@ class _BuildingEnterpriseMixin:
 
     def _narrow_enterprises(self) -> None:
         building_id = (self.data.get("building") or "").strip() if self.is_bound else ""
-        if building_id.isdigit():
+        if is_id(building_id):
             self.fields["enterprise"].queryset = Enterprise.objects.filter(building_id=building_id)
 
     def clean(self):

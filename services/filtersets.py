@@ -12,20 +12,28 @@ import datetime
 import django_filters
 from django import forms
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from buildings.filtersets import FilterSet
 from buildings.models import Building, Street
 from members.forms import AutocompleteModelChoiceField, NoLabelSuffix, building_label
 
 from .models import Event
+from .stats import local_day_end, local_day_start
 
 
-def _day_start(day: datetime.date) -> datetime.datetime:
-    """Midnight of ``day`` in the portal's time zone (Asia/Shanghai), as an aware datetime."""
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+def _on_or_after(queryset, field: str, day: datetime.date):
+    """Rows whose ``field`` falls on local calendar day ``day`` (Asia/Shanghai) or later."""
+    start = local_day_start(day)
+    return queryset if start is None else queryset.filter(**{f"{field}__gte": start})
+
+
+def _on_or_before(queryset, field: str, day: datetime.date):
+    """Rows whose ``field`` falls on local calendar day ``day`` or earlier (9999-12-31: no bound)."""
+    end = local_day_end(day)
+    return queryset if end is None else queryset.filter(**{f"{field}__lt": end})
 
 
 class EventFilterForm(NoLabelSuffix, forms.Form):
@@ -83,7 +91,7 @@ class PlainSelect(forms.Select):
         return mark_safe("".join(parts))  # every value above went through format_html
 
 
-class EventFilterSet(django_filters.FilterSet):
+class EventFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("关键词"), max_length=50)
     street = django_filters.ModelChoiceFilter(
         field_name="space__station__building__street",
@@ -124,10 +132,10 @@ class EventFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(speaker__icontains=value))
 
     def filter_date_from(self, queryset, name, value):
-        return queryset.filter(starts_at__gte=_day_start(value))
+        return _on_or_after(queryset, "starts_at", value)
 
     def filter_date_to(self, queryset, name, value):
-        return queryset.filter(starts_at__lt=_day_start(value + datetime.timedelta(days=1)))
+        return _on_or_before(queryset, "starts_at", value)
 
     def filter_has_seats(self, queryset, name, value):
         if value:
@@ -157,10 +165,10 @@ def _date_range_filters(field: str):
     """``date_from`` / ``date_to``: local calendar days (Asia/Shanghai) of ``field``, both inclusive."""
 
     def after(queryset, name, value):
-        return queryset.filter(**{f"{field}__gte": _day_start(value)})
+        return _on_or_after(queryset, field, value)
 
     def before(queryset, name, value):
-        return queryset.filter(**{f"{field}__lt": _day_start(value + datetime.timedelta(days=1))})
+        return _on_or_before(queryset, field, value)
 
     return (
         django_filters.DateFilter(method=after, label=_("开始日期从（含）")),
@@ -192,7 +200,7 @@ class EventApiFilterSet(EventFilterSet):
                 self.filters[name].queryset = scope_queryset(self.filters[name].queryset, user)
 
 
-class ServiceStationFilterSet(django_filters.FilterSet):
+class ServiceStationFilterSet(FilterSet):
     district = district_filter(ServiceStation)
     street = street_filter(ServiceStation)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))
@@ -203,7 +211,7 @@ class ServiceStationFilterSet(django_filters.FilterSet):
         fields = ["district", "street", "building", "is_active"]
 
 
-class SpaceFilterSet(django_filters.FilterSet):
+class SpaceFilterSet(FilterSet):
     district = district_filter(Space)
     street = street_filter(Space)
     building = IdInFilter(field_name="station__building", label=_("楼宇（编号，可多个）"))
@@ -216,7 +224,7 @@ class SpaceFilterSet(django_filters.FilterSet):
         fields = ["district", "street", "building", "station", "function", "capacity_min"]
 
 
-class BookingFilterSet(django_filters.FilterSet):
+class BookingFilterSet(FilterSet):
     district = district_filter(Booking)
     street = street_filter(Booking)
     event = IdInFilter(field_name="event", label=_("活动（编号，可多个）"))
@@ -239,7 +247,7 @@ class BookingFilterSet(django_filters.FilterSet):
         return queryset.filter(user=user) if value else queryset.exclude(user=user)
 
 
-class SpaceReservationFilterSet(django_filters.FilterSet):
+class SpaceReservationFilterSet(FilterSet):
     district = district_filter(SpaceReservation)
     street = street_filter(SpaceReservation)
     space = IdInFilter(field_name="space", label=_("空间（编号，可多个）"))

@@ -229,8 +229,28 @@ class Activity:
         return data
 
 
-def _local_day_start(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+def local_day_start(day: datetime.date) -> datetime.datetime | None:
+    """Midnight of ``day`` in the portal's time zone (Asia/Shanghai), or None for "no bound".
+
+    A range that starts on 0001-01-01 has no lower bound: its midnight in Shanghai is still
+    year 0 in UTC, which Python cannot represent (any conversion would raise OverflowError).
+    """
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    try:
+        start.astimezone(datetime.UTC)
+    except OverflowError:
+        return None
+    return start
+
+
+def local_day_end(day: datetime.date) -> datetime.datetime | None:
+    """The first instant after ``day`` (the next local midnight), or None for "no bound".
+
+    A range that ends on 9999-12-31 has no upper bound: the day after it does not exist.
+    """
+    if day >= datetime.date.max:
+        return None
+    return local_day_start(day + datetime.timedelta(days=1))
 
 
 def activity(
@@ -248,10 +268,13 @@ def activity(
         events = events.filter(**{f"{Event.district_path}__in": list(district_ids)})
     if street_ids:
         events = events.filter(**{f"{Event.street_path}__in": list(street_ids)})
-    if date_from:
-        events = events.filter(starts_at__gte=_local_day_start(date_from))
-    if date_to:
-        events = events.filter(starts_at__lt=_local_day_start(date_to + datetime.timedelta(days=1)))
+    # Both inclusive, as local calendar days; an extreme date (0001-01-01, 9999-12-31) is no bound.
+    start = local_day_start(date_from) if date_from else None
+    end = local_day_end(date_to) if date_to else None
+    if start is not None:
+        events = events.filter(starts_at__gte=start)
+    if end is not None:
+        events = events.filter(starts_at__lt=end)
     if kinds:
         events = events.filter(kind__in=list(kinds))
 

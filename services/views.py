@@ -341,10 +341,18 @@ def station_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("服务站不存在。"))
     today = timezone.localdate()
     week_param = request.GET.get("week", "")
+    week = datetime.timedelta(days=7)
     try:
         day = datetime.date.fromisoformat(week_param) if week_param else today
     except ValueError:
         messages.error(request, _("日期格式应为 年-月-日，如 %(example)s；已显示本周。") % {"example": today})
+        day = today
+    try:
+        # The week shown, and the weeks behind the two arrows with theirs, must be real dates.
+        selectors.week_start_for(day) - week
+        selectors.week_start_for(day) + 2 * week
+    except OverflowError:
+        messages.error(request, _("日期超出可显示的范围；已显示本周。"))
         day = today
     week_start = selectors.week_start_for(day)
     days, spaces = selectors.station_week(station=station, week_start=week_start)
@@ -357,8 +365,8 @@ def station_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "spaces": spaces,
             "today": today,
             "week_start": week_start,
-            "prev_week": week_start - datetime.timedelta(days=7),
-            "next_week": week_start + datetime.timedelta(days=7),
+            "prev_week": week_start - week,
+            "next_week": week_start + week,
             "can_reserve": selectors.secretary_organizations(user=request.user).exists()
             if request.user.is_authenticated
             else False,

@@ -7,18 +7,22 @@ names; ids outside the writer's territory are refused like unknown ids.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from buildings.models import Building, District, Enterprise, Street
+from config import api_examples as ex
 from config.api import FullCleanMixin, RefSerializer, ScopedPrimaryKeyRelatedField
 
 
+@extend_schema_serializer(examples=[ex.response_example("区", ex.DISTRICT)])
 class DistrictSerializer(serializers.ModelSerializer):
     class Meta:
         model = District
         fields = ["id", "name", "code"]
 
 
+@extend_schema_serializer(examples=[ex.response_example("街道", ex.STREET)])
 class StreetSerializer(serializers.ModelSerializer):
     district = RefSerializer(read_only=True)
     building_count = serializers.IntegerField(read_only=True, help_text=_("本街道楼宇数"))
@@ -28,6 +32,7 @@ class StreetSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "code", "district", "building_count"]
 
 
+@extend_schema_serializer(examples=[ex.response_example("楼宇", ex.BUILDING)])
 class BuildingSerializer(FullCleanMixin, serializers.ModelSerializer):
     street = ScopedPrimaryKeyRelatedField(
         queryset=Street.objects.select_related("district"), help_text=_("所在街道编号（须在本人管辖范围内）")
@@ -65,6 +70,7 @@ class BuildingSerializer(FullCleanMixin, serializers.ModelSerializer):
         validators: list = []
 
 
+@extend_schema_serializer(examples=[ex.response_example("企业", ex.ENTERPRISE)])
 class EnterpriseSerializer(FullCleanMixin, serializers.ModelSerializer):
     building = ScopedPrimaryKeyRelatedField(
         queryset=Building.objects.select_related("street__district"),

@@ -19,6 +19,7 @@ from buildings.filtersets import BuildingFilterSet, DistrictFilterSet, Enterpris
 from buildings.models import Building, District, Enterprise, Street
 from buildings.selectors import building_list, enterprise_list, scope_queryset
 from committees.models import BuildingCommittee
+from config import api_examples as ex
 from config.api import ApiViewSetMixin, ScopedModelWritePermission
 from members.models import PartyOrganization
 from services.stats import building_has_party_organization
@@ -104,6 +105,7 @@ class StreetViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                     "employee_count": 6000,
                 },
             ),
+            ex.response_example("新增的楼宇", ex.BUILDING, status_codes=("201",)),
             OpenApiExample(
                 "字段错误",
                 response_only=True,
@@ -165,6 +167,7 @@ class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
                     "industry": "信息技术",
                 },
             ),
+            ex.response_example("新增的企业", ex.ENTERPRISE, status_codes=("201",)),
             OpenApiExample(
                 "信用代码错误",
                 response_only=True,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from committees.models import BuildingCommittee, CommitteeSeat
+from config import api_examples as ex
 from config.api import MaskedField, RefSerializer
 from members.api.serializers import visible_ref
 
@@ -46,6 +47,7 @@ class CommitteeSeatSerializer(serializers.ModelSerializer):
         return obj.starts_on <= today and (obj.ends_on is None or obj.ends_on > today)
 
 
+@extend_schema_serializer(examples=[ex.response_example("楼委会", ex.COMMITTEE)])
 class BuildingCommitteeSerializer(serializers.ModelSerializer):
     building = RefSerializer(read_only=True)
     street = RefSerializer(source="building.street", read_only=True)

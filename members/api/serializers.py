@@ -9,9 +9,10 @@ reader holds ``members.view_personal_data``.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from config import api_examples as ex
 from config.api import MaskedField, RefSerializer, street_in_scope
 from members.models import PartyMember, PartyOrganization
 
@@ -26,6 +27,7 @@ def visible_ref(context, obj, street) -> dict | None:
     return {"id": obj.pk, "name": str(obj.name)}
 
 
+@extend_schema_serializer(examples=[ex.response_example("党组织", ex.PARTY_ORGANIZATION)])
 class PartyOrganizationSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     street = RefSerializer(read_only=True)
@@ -81,6 +83,7 @@ class PartyOrganizationSerializer(serializers.ModelSerializer):
         return [{"id": b.pk, "name": b.name} for b in getattr(obj, "visible_buildings", [])]
 
 
+@extend_schema_serializer(examples=[ex.response_example("党员（打码）", ex.PARTY_MEMBER)])
 class PartyMemberSerializer(serializers.ModelSerializer):
     gender_label = serializers.CharField(source="get_gender_display", read_only=True)
     education_label = serializers.CharField(source="get_education_display", read_only=True)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from buildings.selectors import has_staff_scope
+from config import api_examples as ex
 from config.api import RefSerializer
 from members.api.serializers import visible_ref
 from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
@@ -15,6 +17,7 @@ class BuildingRefSerializer(RefSerializer):
     address = serializers.CharField(read_only=True)
 
 
+@extend_schema_serializer(examples=[ex.response_example("党群服务站", ex.STATION)])
 class ServiceStationSerializer(serializers.ModelSerializer):
     building = BuildingRefSerializer(read_only=True)
     street = RefSerializer(source="building.street", read_only=True)
@@ -40,6 +43,7 @@ class ServiceStationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[ex.response_example("空间", ex.SPACE)])
 class SpaceSerializer(serializers.ModelSerializer):
     function_label = serializers.CharField(source="get_function_display", read_only=True)
     station = RefSerializer(read_only=True)
@@ -73,12 +77,15 @@ class PlaceSerializer(serializers.Serializer):
     district = RefSerializer(source="space.station.building.street.district", read_only=True)
 
 
+@extend_schema_serializer(examples=[ex.response_example("活动", ex.EVENT)])
 class EventSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     audience_label = serializers.CharField(source="get_audience_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     place = PlaceSerializer(source="*", read_only=True)
-    organizer = RefSerializer(read_only=True, allow_null=True)
+    organizer = serializers.SerializerMethodField(
+        help_text=_("主办党组织；不在本人管辖范围内时为 null（员工看到的公开活动与网站活动页一样写明主办方）")
+    )
     seats_left = serializers.IntegerField(read_only=True, help_text=_("剩余名额"))
 
     class Meta:
@@ -108,6 +115,18 @@ class EventSerializer(serializers.ModelSerializer):
             "seats_left",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RefSerializer(allow_null=True))
+    def get_organizer(self, obj) -> dict | None:
+        organizer = obj.organizer
+        if organizer is None:
+            return None
+        request = self.context.get("request")
+        if not has_staff_scope(getattr(request, "user", None)):
+            # People without a territory are shown public events only, and the portal's
+            # event page names their organizer to everyone.
+            return {"id": organizer.pk, "name": str(organizer.name)}
+        return visible_ref(self.context, organizer, organizer.street)
 
 
 class EventBriefSerializer(serializers.ModelSerializer):
@@ -140,6 +159,9 @@ class BookerSerializer(serializers.Serializer):
         return user.get_full_name() or user.username
 
 
+@extend_schema_serializer(
+    examples=[ex.response_example("已确认", ex.BOOKING), ex.response_example("候补中", ex.WAITLISTED_BOOKING)]
+)
 class BookingSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     waitlist_position = serializers.IntegerField(
@@ -171,6 +193,7 @@ class BookingSerializer(serializers.ModelSerializer):
         return bool(request and obj.user_id == request.user.pk)
 
 
+@extend_schema_serializer(examples=[ex.response_example("场地预约", ex.SPACE_RESERVATION)])
 class SpaceReservationSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     place = PlaceSerializer(source="*", read_only=True)

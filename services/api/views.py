@@ -36,6 +36,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from buildings.selectors import has_full_scope, has_staff_scope, scope_q, scope_queryset
+from config import api_examples as ex
 from config.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
 from services import stats
 from services.booking import book_event, cancel_booking, waitlist_position
@@ -129,7 +130,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["starts_at", "id"]
 
     def get_queryset(self):
-        qs = Event.objects.select_related(PLACE, "organizer")
+        qs = Event.objects.select_related(PLACE, "organizer__street")
         return _territory_or(qs, self.request.user, Q(status__in=PUBLIC_EVENT_STATUSES))
 
     @extend_schema(
@@ -162,18 +163,8 @@ class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
             ),
         },
         examples=[
-            OpenApiExample(
-                "confirmed",
-                value={"id": 42, "status": "confirmed", "status_label": "已确认", "waitlist_position": None},
-                response_only=True,
-                status_codes=["201"],
-            ),
-            OpenApiExample(
-                "waitlisted",
-                value={"id": 43, "status": "waitlisted", "status_label": "候补中", "waitlist_position": 3},
-                response_only=True,
-                status_codes=["201"],
-            ),
+            ex.response_example("confirmed", ex.BOOKING, status_codes=("201",)),
+            ex.response_example("waitlisted", ex.WAITLISTED_BOOKING, status_codes=("201",)),
         ],
     )
     @action(detail=True, methods=["post"], url_path="bookings", filterset_class=None, pagination_class=None)
@@ -255,7 +246,17 @@ class BookingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         request=None,
         responses={
             200: BookingSerializer,
-            403: OpenApiResponse(ErrorSerializer, description=_("不是本人的预约（code: not_owner）")),
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description=_("不是本人的预约（code: not_owner）"),
+                examples=[
+                    OpenApiExample(
+                        "not_owner",
+                        value={"code": "not_owner", "detail": "只能取消本人的预约。"},
+                        status_codes=["403"],
+                    )
+                ],
+            ),
             409: OpenApiResponse(
                 ErrorSerializer,
                 description=_("规则不允许：cancel_deadline_passed、not_cancellable、event_past"),
@@ -271,6 +272,7 @@ class BookingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
                 ],
             ),
         },
+        examples=[ex.response_example("cancelled", ex.CANCELLED_BOOKING, status_codes=("200",))],
     )
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def cancel(self, request, pk=None):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from members.models import User
-from members.tokens import DEFAULT_LIFETIME, TokenError, issue_token
+from members.tokens import DEFAULT_LIFETIME, MAX_LIFETIME, TokenError, issue_token
 
 
 class Command(BaseCommand):
@@ -33,6 +33,9 @@ class Command(BaseCommand):
         if days is not None:
             if days < 1:
                 raise CommandError("--days 必须是正整数。")
+            if days > MAX_LIFETIME.days:
+                # Checked here, not left to issue_token(): a huge number would overflow the date.
+                raise CommandError(f"--days 最多为 {MAX_LIFETIME.days} 天（密钥有效期最长为三年）。")
             expires_at = now + datetime.timedelta(days=days)
         elif expires:
             try:
