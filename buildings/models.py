@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from config.constraints import ConstraintErrorFields
+
 from .validators import validate_credit_code
 
 
@@ -27,11 +29,12 @@ class District(models.Model):
         return self.name
 
 
-class Street(models.Model):
+class Street(ConstraintErrorFields, models.Model):
     """街道 / 镇, the social worker's patch."""
 
     street_path = "pk"
     district_path = "district"
+    constraint_error_fields = {"buildings_street_unique_name_in_district": "name"}
 
     district = models.ForeignKey(
         District, on_delete=models.PROTECT, related_name="streets", verbose_name=_("区")
@@ -55,11 +58,12 @@ class Street(models.Model):
         return f"{self.district.name} · {self.name}"
 
 
-class Building(models.Model):
+class Building(ConstraintErrorFields, models.Model):
     """楼宇: an office tower with its tenants."""
 
     street_path = "street"
     district_path = "street__district"
+    constraint_error_fields = {"buildings_building_unique_name_in_street": "name"}
 
     street = models.ForeignKey(
         Street, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("街道")
@@ -101,11 +105,12 @@ class Building(models.Model):
         return self.name
 
 
-class Enterprise(models.Model):
+class Enterprise(ConstraintErrorFields, models.Model):
     """入驻企业: a tenant company of a building."""
 
     street_path = "building__street"
     district_path = "building__street__district"
+    constraint_error_fields = {"buildings_enterprise_unique_name_in_building": "name"}
 
     building = models.ForeignKey(
         Building, on_delete=models.PROTECT, related_name="enterprises", verbose_name=_("所在楼宇")

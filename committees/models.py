@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
+from config.constraints import ConstraintErrorFields
 from config.history import tracked
 from members.validators import validate_mobile
 
@@ -59,11 +60,13 @@ class BuildingCommittee(models.Model):
 
 
 @tracked
-class CommitteeSeat(models.Model):
+class CommitteeSeat(ConstraintErrorFields, models.Model):
     """A seat on a committee. Seats are part of their committee (deleted with it)."""
 
     street_path = "committee__building__street"
     district_path = "committee__building__street__district"
+    # "One building chief at a time" is about the role: it is shown next to it.
+    constraint_error_fields = {"committees_committeeseat_one_current_single_role": "role"}
 
     class Role(models.TextChoices):
         BUILDING_CHIEF = "building_chief", _("楼长")

@@ -9,8 +9,10 @@ from django.contrib.postgres.fields import DateTimeRangeField, RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.constraints import ConstraintErrorFields
 from config.history import tracked
 
 
@@ -141,11 +143,12 @@ def booking_tally_triggers() -> list[pgtrigger.Trigger]:
     ]
 
 
-class ServiceStation(models.Model):
+class ServiceStation(ConstraintErrorFields, models.Model):
     """党群服务站 in a building."""
 
     street_path = "building__street"
     district_path = "building__street__district"
+    constraint_error_fields = {"services_servicestation_unique_name_in_building": "name"}
 
     building = models.ForeignKey(
         "buildings.Building",
@@ -184,11 +187,12 @@ class ServiceStation(models.Model):
         return self.name
 
 
-class Space(models.Model):
+class Space(ConstraintErrorFields, models.Model):
     """A room or counter of a station."""
 
     street_path = "station__building__street"
     district_path = "station__building__street__district"
+    constraint_error_fields = {"services_space_unique_name_in_station": "name"}
 
     class Function(models.TextChoices):
         RECEPTION = "reception", _("接待窗口")
@@ -222,6 +226,49 @@ class Space(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station.name} · {self.name}"
+
+    def clean(self) -> None:
+        """The room may not shrink below what is already planned in it and has not ended.
+
+        Event.clean() and SpaceReservation.clean() keep new events and reservations
+        within the capacity; this is the other side: the capacity of a space that already
+        holds them (admin, inline on the station, API).
+        """
+        if self.pk is None or not self.capacity:
+            return
+        now = timezone.now()
+        event = (
+            Event.objects.filter(space_id=self.pk, ends_at__gt=now, capacity__gt=self.capacity)
+            .exclude(status=Event.Status.CANCELLED)
+            .order_by("-capacity", "starts_at")
+            .values("title", "capacity")
+            .first()
+        )
+        if event is not None:
+            raise ValidationError(
+                {
+                    "capacity": _("容纳人数不能少于本空间未结束的活动《%(title)s》的名额（%(n)s人）。")
+                    % {"title": event["title"], "n": event["capacity"]}
+                }
+            )
+        reservation = (
+            SpaceReservation.objects.filter(
+                space_id=self.pk,
+                status=SpaceReservation.Status.APPROVED,
+                ends_at__gt=now,
+                attendees__gt=self.capacity,
+            )
+            .order_by("-attendees", "starts_at")
+            .values("purpose", "attendees")
+            .first()
+        )
+        if reservation is not None:
+            raise ValidationError(
+                {
+                    "capacity": _("容纳人数不能少于本空间已批准的场地预约（%(purpose)s）的预计人数（%(n)s人）。")
+                    % {"purpose": reservation["purpose"], "n": reservation["attendees"]}
+                }
+            )
 
 
 @tracked
@@ -299,6 +346,16 @@ class Event(models.Model):
             models.Index(fields=["status", "ends_at"], include=["starts_at"], name="event_status_ends_idx"),
             # Lists in the default order (the admin's, the API's): a page without a status filter.
             models.Index(fields=["starts_at", "id"], name="event_starts_idx"),
+            # The audience filter across the city (superusers' admin list, the API): members-only
+            # events are the rare value (~6 %), read here in list order and counted from this
+            # small index (a 40 ms scan of 50,000 events became 3 ms). "Everyone" is most events:
+            # event_starts_idx with a filter. Lists scoped to a street reach their events through
+            # event_space_starts_idx and filter the audience there (a few hundred a year).
+            models.Index(
+                fields=["starts_at", "id"],
+                condition=Q(audience="party_members"),
+                name="event_members_only_starts_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -316,6 +373,11 @@ class Event(models.Model):
                 & Q(booking_closes_at__lte=F("ends_at")),
                 name="%(app_label)s_%(class)s_booking_window",
                 violation_error_message=_("报名截止须晚于开始报名，且不晚于活动结束。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(booking_opens_at__lte=F("starts_at")),
+                name="%(app_label)s_%(class)s_booking_opens_before_start",
+                violation_error_message=_("开始报名时间不能晚于活动开始。"),
             ),
             models.CheckConstraint(
                 condition=Q(cancel_deadline__lte=F("starts_at")),
@@ -366,6 +428,8 @@ class Event(models.Model):
             errors["booking_closes_at"] = _("报名截止须晚于开始报名。")
         elif self.booking_closes_at and self.ends_at and self.booking_closes_at > self.ends_at:
             errors["booking_closes_at"] = _("报名截止不能晚于活动结束。")
+        if self.booking_opens_at and self.starts_at and self.booking_opens_at > self.starts_at:
+            errors["booking_opens_at"] = _("开始报名时间不能晚于活动开始。")
         if self.cancel_deadline and self.starts_at and self.cancel_deadline > self.starts_at:
             errors["cancel_deadline"] = _("取消截止时间不能晚于活动开始。")
         if self.kind == self.Kind.COUNSELLING and self.capacity not in (None, 1):

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from buildings.validators import credit_code_check_char, validate_credit_code
 from members.validators import (
+    ID_PROVINCE_CODES,
     id_number_birth_date,
     id_number_check_char,
     mask_id_number,
@@ -113,13 +114,30 @@ def test_textbook_check_digit_by_hand():
     assert id_number_check_char("11010519491231002") == "X"
 
 
-@pytest.mark.parametrize(
-    "number",
-    ["310104199001011233", "310115198512310016", "110105200002290011", "650102197002280015"],
-)
+def iso7064_mod_11_2(first17: str) -> str:
+    """The check character by ISO 7064 MOD 11-2, the standard GB 11643 cites, written
+    independently of the validator: weights are 2^(17-i) mod 11, the check value
+    (12 - sum mod 11) mod 11, and 10 is written X."""
+    total = sum(int(digit) * pow(2, 17 - i, 11) for i, digit in enumerate(first17))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+# Whole numbers, their check characters written out (not computed by the code under test):
+# Shanghai Xuhui (check 3) and Pudong (0), a leap day in Beijing (3), an X in Urumqi.
+VALID_ID_NUMBERS = ["310104199001011233", "310115198512310010", "110105200002290013", "65010219700228001X"]
+
+
+@pytest.mark.parametrize("number", VALID_ID_NUMBERS)
 def test_id_numbers_with_correct_check_digit_are_accepted(number):
-    number = number[:17] + id_number_check_char(number[:17])
+    assert iso7064_mod_11_2(number[:17]) == number[17]  # the literal is right
     validate_id_number(number)
+    assert id_number_check_char(number[:17]) == number[17]
+
+
+def test_the_independent_check_agrees_with_the_textbook():
+    assert iso7064_mod_11_2("11010519491231002") == "X"
+    assert iso7064_mod_11_2("44052418800101001") == "4"  # GB 11643's other worked example
 
 
 @pytest.mark.parametrize(
@@ -157,15 +175,36 @@ def test_id_number_born_in_the_future_is_refused():
     assert err.messages == ["身份证号中的出生日期无效。"]
 
 
+def _expected_refusal(number: str) -> str:
+    """Which check a wrong number fails first: its province, its birth date, else the check digit."""
+    if number[:2] not in ID_PROVINCE_CODES:
+        return "id_number_region"
+    try:
+        born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return "id_number_birth_date"
+    if born.year < 1900 or born > timezone.localdate():
+        return "id_number_birth_date"
+    return "id_number_checksum"
+
+
 def test_every_single_digit_error_is_caught():
+    # The weights are all non-zero mod 11 (a prime), so changing any one digit changes the
+    # check character: every such typo that still has a valid province and birth date must
+    # be refused by the checksum, with its own message.
     good = "11010519491231002X"
-    for pos in range(17):
-        for digit in "0123456789":
-            if digit == good[pos]:
+    checksum_errors = 0
+    for pos in range(18):
+        for char in "0123456789" + ("X" if pos == 17 else ""):
+            if char == good[pos]:
                 continue
-            wrong = good[:pos] + digit + good[pos + 1 :]
-            with pytest.raises(ValidationError):
-                validate_id_number(wrong)
+            wrong = good[:pos] + char + good[pos + 1 :]
+            err = _error(validate_id_number, wrong)
+            assert err.code == _expected_refusal(wrong), wrong
+            if err.code == "id_number_checksum":
+                checksum_errors += 1
+                assert err.messages == ["身份证号校验位不正确，请核对后重新输入。"]
+    assert checksum_errors > 100  # most typos reach the checksum (17 × 9 + 9 variants in all)
 
 
 def test_birth_date_of_malformed_number_is_none():

@@ -50,9 +50,8 @@ def test_street_name_unique_within_district_only():
         "buildings_street_unique_name_in_district",
         lambda: Street.objects.create(district=jingan, name="南京西路街道"),
     )
-    assert clean_errors(Street(district=jingan, name="南京西路街道"))[NON_FIELD_ERRORS] == [
-        "该区已有同名街道。"
-    ]
+    # next to the name (config/constraints.py), not above the whole form
+    assert clean_errors(Street(district=jingan, name="南京西路街道")) == {"name": ["该区已有同名街道。"]}
     # the same name in another district is fine
     Street(district=pudong, name="南京西路街道").full_clean()
     Street.objects.create(district=pudong, name="南京西路街道")
@@ -75,7 +74,7 @@ def test_building_name_unique_within_street():
         lambda: BuildingFactory(street=building.street, name="南京西路国际大厦"),
     )
     dup = BuildingFactory.build(street=building.street, name="南京西路国际大厦")
-    assert clean_errors(dup)[NON_FIELD_ERRORS] == ["该街道已有同名楼宇。"]
+    assert clean_errors(dup) == {"name": ["该街道已有同名楼宇。"]}
     BuildingFactory(name="南京西路国际大厦")  # another street
 
 
@@ -128,7 +127,7 @@ def test_enterprise_name_unique_within_building():
     dup = EnterpriseFactory.build(
         building=ent.building, name="上海某某科技有限公司", credit_code=make_credit_code(99)
     )
-    assert clean_errors(dup)[NON_FIELD_ERRORS] == ["该楼宇已有同名企业。"]
+    assert clean_errors(dup) == {"name": ["该楼宇已有同名企业。"]}
 
 
 def test_enterprise_credit_code_unique():

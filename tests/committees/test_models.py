@@ -141,7 +141,7 @@ def test_two_overlapping_building_chiefs_are_refused():
     seat = CommitteeSeatFactory.build(
         committee=committee, role=CHIEF, starts_on=D(2025, 1, 1), ends_on=D(2025, 12, 31)
     )
-    assert clean_errors(seat)[NON_FIELD_ERRORS] == [ONE_AT_A_TIME]
+    assert clean_errors(seat) == {"role": [ONE_AT_A_TIME]}
 
 
 def test_open_ended_first_secretary_blocks_a_new_one():
@@ -159,7 +159,7 @@ def test_open_ended_first_secretary_blocks_a_new_one():
         ),
     )
     seat = CommitteeSeatFactory.build(committee=committee, role=FIRST_SECRETARY, starts_on=D(2030, 1, 1))
-    assert clean_errors(seat)[NON_FIELD_ERRORS] == [ONE_AT_A_TIME]
+    assert clean_errors(seat) == {"role": [ONE_AT_A_TIME]}
 
 
 def test_succession_without_overlap_is_allowed():
@@ -199,7 +199,7 @@ def test_changing_role_into_an_occupied_single_role_is_refused():
     )
     assert_db_refuses(EXCLUSION, lambda: CommitteeSeat.objects.filter(pk=director.pk).update(role=CHIEF))
     director.role = CHIEF
-    assert clean_errors(director)[NON_FIELD_ERRORS] == [ONE_AT_A_TIME]
+    assert clean_errors(director) == {"role": [ONE_AT_A_TIME]}
 
 
 def test_seats_are_deleted_with_their_committee():

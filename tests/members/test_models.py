@@ -43,7 +43,7 @@ def test_organization_name_unique_within_street():
         lambda: PartyOrganizationFactory(street=org.street, name="南京西路国际大厦联合党委"),
     )
     dup = PartyOrganizationFactory.build(street=org.street, name="南京西路国际大厦联合党委")
-    assert clean_errors(dup)[NON_FIELD_ERRORS] == ["该街道已有同名党组织。"]
+    assert clean_errors(dup) == {"name": ["该街道已有同名党组织。"]}
     PartyOrganizationFactory(name="南京西路国际大厦联合党委")  # another street
 
 

@@ -96,6 +96,20 @@ def test_event_cancel_deadline_not_after_start():
         EventFactory(starts_at=start, cancel_deadline=start + datetime.timedelta(minutes=1))
 
 
+def test_event_booking_cannot_open_after_it_starts():
+    start = at(0)
+    with refused("services_event_booking_opens_before_start"):
+        EventFactory(starts_at=start, booking_opens_at=start + H, booking_closes_at=start + 2 * H)
+    late = EventFactory.build(
+        space=SpaceFactory(), starts_at=start, booking_opens_at=start + H, booking_closes_at=start + 2 * H
+    )
+    with pytest.raises(ValidationError) as info:
+        late.full_clean()
+    assert info.value.message_dict == {"booking_opens_at": ["开始报名时间不能晚于活动开始。"]}
+    # Opening at the start itself is allowed (a walk-in session booked on the spot).
+    assert EventFactory(starts_at=start, booking_opens_at=start, booking_closes_at=start + H).pk
+
+
 def test_counselling_is_a_one_person_slot():
     with refused("services_event_counselling_one_person"):
         EventFactory(kind=Event.Kind.COUNSELLING, capacity=2)
@@ -125,6 +139,57 @@ def test_a_cancelled_event_does_not_hold_its_space():
     space = SpaceFactory()
     event_at(space, 0, 2, status=Event.Status.CANCELLED)
     assert event_at(space, 0, 2).pk
+
+
+# --- Space: its capacity against what it holds ---------------------------------------------------
+
+
+def space_errors(space) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as info:
+        space.full_clean()
+    return info.value.message_dict
+
+
+def test_a_space_cannot_shrink_below_an_event_that_has_not_ended():
+    space = SpaceFactory(capacity=100)
+    event_at(space, 0, 2, capacity=30, title="小型党课")
+    event_at(space, 3, 4, capacity=60, title="大型党课")
+    space.capacity = 50
+    # The largest such event is named (the one to move or reduce first).
+    assert space_errors(space) == {
+        "capacity": ["容纳人数不能少于本空间未结束的活动《大型党课》的名额（60人）。"]
+    }
+    space.capacity = 60
+    space.full_clean()
+
+
+def test_an_event_under_way_still_counts_one_ended_or_cancelled_does_not():
+    space = SpaceFactory(capacity=100)
+    ongoing = event_at(space, 0, 2, capacity=40)
+    Event.objects.filter(pk=ongoing.pk).update(
+        starts_at=timezone.now() - H,
+        ends_at=timezone.now() + H,
+        booking_opens_at=timezone.now() - 30 * H,
+        booking_closes_at=timezone.now() - 2 * H,
+        cancel_deadline=timezone.now() - 2 * H,
+    )
+    space.capacity = 39
+    assert "capacity" in space_errors(space)
+    Event.objects.filter(pk=ongoing.pk).update(ends_at=timezone.now() - datetime.timedelta(minutes=1))
+    event_at(space, 5, 6, capacity=80, status=Event.Status.CANCELLED)
+    space.full_clean()  # the event has ended, the other is cancelled: the room may shrink
+
+
+def test_a_space_cannot_shrink_below_an_approved_reservation():
+    space = SpaceFactory(capacity=100)
+    reservation_at(space, 0, 2, attendees=70, purpose="支部主题党日", status=SpaceReservation.Status.APPROVED)
+    reservation_at(space, 3, 4, attendees=90)  # a request holds nothing yet
+    space.capacity = 69
+    assert space_errors(space) == {
+        "capacity": ["容纳人数不能少于本空间已批准的场地预约（支部主题党日）的预计人数（70人）。"]
+    }
+    space.capacity = 70
+    space.full_clean()
 
 
 # --- Booking ------------------------------------------------------------------------------------
