@@ -265,7 +265,9 @@ class Space(ConstraintErrorFields, models.Model):
         if reservation is not None:
             raise ValidationError(
                 {
-                    "capacity": _("容纳人数不能少于本空间已批准的场地预约（%(purpose)s）的预计人数（%(n)s人）。")
+                    "capacity": _(
+                        "容纳人数不能少于本空间已批准的场地预约（%(purpose)s）的预计人数（%(n)s人）。"
+                    )
                     % {"purpose": reservation["purpose"], "n": reservation["attendees"]}
                 }
             )
