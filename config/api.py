@@ -29,6 +29,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, filters, permissions, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -485,10 +486,16 @@ class OrderingFilter(filters.OrderingFilter):
 
 
 class ApiViewSetMixin(CsvListMixin):
-    """Shared by every viewset: numeric ids in URLs, territory permission, CSV lists."""
+    """Shared by every viewset: numeric ids in URLs, territory permission, CSV lists, JSON bodies.
+
+    Request bodies are JSON only (other media types: 415). Form-encoded bodies read an
+    empty field as "not sent" on a PATCH, so ``credit_code=`` was accepted and ignored
+    where the schema (and JSON) says it is refused.
+    """
 
     lookup_value_regex = r"[0-9]+"
     permission_classes = [permissions.IsAuthenticated, HasTerritory]
+    parser_classes = [JSONParser]
 
 
 # --- OpenAPI (drf-spectacular postprocessing hook) ----------------------------------------------

@@ -183,7 +183,7 @@ def test_api_conforms_to_its_schema(keep_connection, no_throttling, actor):
             run_operation(operation, strategy, headers, examples, excluded, failures, succeeded)
         if "{id}" in operation.path and resource in REAL_IDS:
             real = operation.as_strategy(path_parameters={"id": REAL_IDS[resource](world)})
-            examples = EXAMPLES[actor][GenerationMode.POSITIVE]
+            examples = EXAMPLES[actor][GenerationMode.POSITIVE] // 2
             run_operation(operation, real, headers, examples, excluded, failures, succeeded)
     assert ran >= (8 if actor == "employee" else 20), "the operations were found in the schema"
     assert not failures, "\n\n".join(failures)
@@ -309,6 +309,25 @@ def test_nul_characters_in_request_bodies_are_field_errors(world, no_throttling)
                     f"{verb.upper()} {path} {name}: {response.status_code} {response.content[:200]!r}"
                 )
     assert not problems, "\n".join(problems)
+
+
+def test_write_bodies_are_json_only(world, no_throttling):
+    """A form-encoded PATCH with an empty credit code was answered 200 and changed nothing."""
+    url = f"/api/v1/enterprises/{world.a.enterprise.pk}/"
+    client = client_for(world, "token_a")
+    for body, content_type in [
+        ("credit_code=", "application/x-www-form-urlencoded"),
+        (
+            '--b\r\nContent-Disposition: form-data; name="credit_code"\r\n\r\n\r\n--b--\r\n',
+            "multipart/form-data; boundary=b",
+        ),
+    ]:
+        response = client.generic("PATCH", url, body, content_type=content_type)
+        assert response.status_code == 415, (content_type, response.content)
+        assert response.json()["code"] == "unsupported_media_type"
+    response = client.patch(url, {"credit_code": ""}, format="json")
+    assert response.status_code == 400 and "credit_code" in response.json()
+    assert "multipart/form-data" not in str(openapi()["paths"]["/api/v1/enterprises/{id}/"]["patch"])
 
 
 @pytest.fixture
