@@ -3,6 +3,8 @@ and never reveal what lies outside the caller's territory."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -45,12 +47,116 @@ def test_standalone_organization_counts_as_party_organization(world):
     assert building.pk in ids(world, "token_a", "api:building-list", has_party_organization="true")
 
 
-def test_filters_on_other_territory_match_nothing(world):
-    """An id of district B filters to nothing for district A, exactly like an unknown id."""
-    for params in ({"street": world.b.street.pk}, {"district": world.district_b.pk}, {"street": 99999999}):
-        assert ids(world, "token_a", "api:building-list", **params) == set()
-    assert ids(world, "token_a", "api:party-member-list", organization=world.b.organization.pk) == set()
-    assert ids(world, "token_a", "api:booking-list", event=world.b.event.pk) == set()
+def related_filters() -> list[tuple[str, str, str]]:
+    """(list URL name, filter, related model) for every filter by related record, on every endpoint."""
+    from django_filters import ModelChoiceFilter
+
+    from buildings.filtersets import IdInFilter
+    from config.api_urls import urlpatterns
+
+    found = []
+    for pattern in urlpatterns:
+        view = getattr(pattern.callback, "cls", None)
+        filterset_class = getattr(view, "filterset_class", None)
+        if not (pattern.name or "").endswith("-list") or filterset_class is None:
+            continue
+        filterset = filterset_class(data={}, queryset=filterset_class._meta.model.objects.none())
+        for name, filter_ in filterset.filters.items():
+            if isinstance(filter_, IdInFilter):
+                model = filterset._meta.model
+                for part in filter_.field_name.split("__"):
+                    model = model._meta.get_field(part).related_model
+                found.append((f"api:{pattern.name}", name, model.__name__))
+            elif isinstance(filter_, ModelChoiceFilter):
+                found.append((f"api:{pattern.name}", name, filter_.queryset.model.__name__))
+    return found
+
+
+# The record of district B that each kind of filter is tried with.
+RECORD_OF_B = {
+    "District": lambda w: w.district_b,
+    "Street": lambda w: w.b.street,
+    "Building": lambda w: w.b.building,
+    "Enterprise": lambda w: w.b.enterprise,
+    "PartyOrganization": lambda w: w.b.organization,
+    "ServiceStation": lambda w: w.b.station,
+    "Space": lambda w: w.b.space,
+    "Event": lambda w: w.b.event,
+}
+
+
+def link_district_a_to_b(world):
+    """Records of district A that point at records of district B, where the model allows it.
+
+    Without them a filter by a B record would match nothing for district A anyway.
+    """
+    from tests.services.factories import EventFactory, SpaceReservationFactory
+
+    PartyMemberFactory(organization=world.a.organization, enterprise=world.b.enterprise)
+    child = PartyOrganizationFactory(street=world.a.street, parent=world.b.organization)
+    child.buildings.add(world.a.building, world.b.building)
+    later = world.a.event.starts_at + datetime.timedelta(days=10)
+    event = EventFactory(space=world.a.space, organizer=world.b.organization, starts_at=later)
+    SpaceReservationFactory(
+        space=world.a.space, organization=world.b.organization, starts_at=later + datetime.timedelta(days=1)
+    )
+    return event
+
+
+@pytest.mark.parametrize(("name", "param", "model"), related_filters())
+def test_filters_on_other_territory_match_nothing(world, name, param, model):
+    """An id of district B filters to nothing for district A, exactly like an unknown id.
+
+    Also where a record of district A points at it (a member employed in district B, an
+    organization covering a building there or with a parent there, an event or reservation
+    of an organization there): the filter must not tell that the link exists.
+    Generated from the filtersets: a new filter by a related record is tried too.
+    """
+    assert model in RECORD_OF_B, f"add the district-B record to try ?{param} of {name} with"
+    link_district_a_to_b(world)
+    other = RECORD_OF_B[model](world).pk
+    everything = client_for(world, "superuser").get(reverse(name), {param: other})
+    assert result_ids(everything), f"?{param}={other} matches something for the superuser"
+    client = client_for(world, "token_a")
+    response = client.get(reverse(name), {param: other})
+    unknown = client.get(reverse(name), {param: 99999999})
+    if response.status_code == 400:
+        # A choice among records (the event list's street and building): refused like an unknown id.
+        assert unknown.status_code == 400
+        assert response.json()[param][0].replace(str(other), "X") == unknown.json()[param][0].replace(
+            "99999999", "X"
+        )
+    else:
+        assert result_ids(response) == set() == result_ids(unknown)
+
+
+def test_related_filters_are_all_tried():
+    names = {(name, param) for name, param, _model in related_filters()}
+    for expected in [
+        ("api:party-member-list", "enterprise"),
+        ("api:party-member-list", "building"),
+        ("api:party-member-list", "organization"),
+        ("api:party-organization-list", "building"),
+        ("api:party-organization-list", "parent"),
+        ("api:event-list", "organizer"),
+        ("api:space-reservation-list", "organization"),
+        ("api:booking-list", "event"),
+    ]:
+        assert expected in names
+
+
+def test_filters_within_the_territory_still_match(world):
+    linked_event = link_district_a_to_b(world)
+    assert ids(world, "token_a", "api:party-member-list", enterprise=world.a.enterprise.pk) == {
+        world.a.member.pk
+    }
+    assert world.a.organization.pk in ids(
+        world, "token_a", "api:party-organization-list", building=world.a.building.pk
+    )
+    # A social worker's territory is their street: a building of the next street is out of it.
+    assert ids(world, "social_worker", "api:party-member-list", building=world.a2.building.pk) == set()
+    # Employees see published events everywhere, and who organizes them (as the event page says).
+    assert ids(world, "employee", "api:event-list", organizer=world.b.organization.pk) == {linked_event.pk}
 
 
 def test_event_choice_filters_are_scoped_for_staff(world):
@@ -99,6 +205,34 @@ def test_nested_records_of_other_territories_are_not_named(world):
         root.get(reverse("api:party-organization-detail", args=[child.pk])).json()["parent"]["id"]
         == parent_b.pk
     )
+
+
+def test_event_organizer_of_another_district_is_not_named(world):
+    """An event of district A organized by district B's organization: no id, no name for A's key."""
+    from tests.services.factories import EventFactory
+
+    later = world.a.event.starts_at + datetime.timedelta(days=10)
+    foreign = EventFactory(space=world.a.space, organizer=world.b.organization, starts_at=later)
+    own = EventFactory(
+        space=world.a.space, organizer=world.a2.organization, starts_at=later + datetime.timedelta(days=1)
+    )
+
+    def organizer(actor, event):
+        client = client_for(world, actor)
+        detail = client.get(reverse("api:event-detail", args=[event.pk])).json()["organizer"]
+        listed = {
+            row["id"]: row["organizer"] for row in client.get(reverse("api:event-list")).json()["results"]
+        }
+        assert listed[event.pk] == detail
+        return detail
+
+    assert organizer("token_a", foreign) is None
+    assert organizer("token_a", own) == {"id": world.a2.organization.pk, "name": world.a2.organization.name}
+    assert organizer("superuser", foreign)["id"] == world.b.organization.pk
+    # Employees see a published event's organizer, as the portal's event page shows it to all.
+    assert organizer("employee", foreign)["name"] == world.b.organization.name
+    csv = client_for(world, "token_a").get(reverse("api:event-list"), {"format": "csv"})
+    assert world.b.organization.name not in b"".join(csv.streaming_content).decode()
 
 
 @pytest.mark.parametrize(
