@@ -99,3 +99,37 @@ def test_throttled_per_key_with_retry_after(staff, settings):
     # Another key of the same user has its own bucket.
     assert get(key2).status_code == 200
     cache.clear()
+
+
+@pytest.mark.parametrize("days", ["1096", "1000000000", str(10**30)])
+def test_create_api_token_refuses_too_many_days_clearly(staff, days):
+    """``--days`` beyond three years: a CommandError, not an OverflowError from the date arithmetic."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from members.models import ApiToken
+
+    with pytest.raises(CommandError, match="最多为 1095 天"):
+        call_command("create_api_token", staff.username, "--days", days, stdout=StringIO())
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("expires", ["9999-12-31", "0001-01-01"])
+def test_create_api_token_refuses_extreme_expiry_dates(staff, expires):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("create_api_token", staff.username, "--expires", expires, stdout=StringIO())
+
+
+def test_create_api_token_takes_three_years(staff):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_api_token", staff.username, "--days", "1095", stdout=out)
+    assert "到期" in out.getvalue()

@@ -191,3 +191,103 @@ def test_admin_pages_load_the_portal_admin_stylesheet(admin_client):
         assert "css/admin_portal.css" in html, url
     css = Path(finders.find("css/admin_portal.css")).read_text(encoding="utf-8")
     assert "word-break: keep-all" in css
+
+
+# --- Odd input on the portal's lists and forms (audit of issue 4) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+        {"date_from": "0001-01-01", "date_to": "9999-12-31"},
+        {"date_to": "0001-01-01"},
+    ],
+)
+def test_event_list_takes_the_extreme_dates(client, params):
+    """The day after 9999-12-31 does not exist: the range is open-ended instead of a 500."""
+    event = EventFactory(title="年终党课")
+    response = client.get(reverse("portal:event_list"), params)
+    assert response.status_code == 200
+    assert ("年终党课" in response.content.decode()) == (params.get("date_to") != "0001-01-01")
+    assert event.pk
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"building": "a\x00b"},
+        {"building": "", "building_text": "a\x00b"},
+        {"q": "党课\x00"},
+        {"street": "\x00"},
+        {"kind": "\x00"},
+        {"has_seats": "\x00"},
+        {"building": "²"},
+        {"building": "①"},
+    ],
+)
+def test_event_list_refuses_nul_and_odd_digits_with_a_field_error(client, params):
+    response = client.get(reverse("portal:event_list"), params)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "\x00" not in html
+    if "\x00" in "".join(params.values()):
+        assert "含有非法字符。" in html
+
+
+def test_signup_with_a_nul_in_the_building_name_is_a_field_error(client):
+    from members.models import User
+
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "xiaoming",
+            "phone": "13912345678",
+            "email": "xiaoming@example.com",
+            "password1": "Quiet-River-2026",
+            "password2": "Quiet-River-2026",
+            "building": "",
+            "building_text": "静安\x00大厦",
+            "enterprise": "²",
+            "enterprise_text": "",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["building"] == ["含有非法字符。"]
+    assert not User.objects.filter(username="xiaoming").exists()
+
+
+@pytest.mark.parametrize(
+    "params", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01", "date_to": "9999-12-31"}]
+)
+def test_dashboard_takes_the_extreme_dates(params):
+    from django.test import Client
+
+    from tests.members.factories import StaffUserFactory as Staff
+
+    client = Client()
+    client.force_login(Staff(is_superuser=True))
+    response = client.get(reverse("admin_dashboard"), params)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "9999-12-20", "0001-01-01", "0001-01-07"])
+def test_station_week_at_the_ends_of_the_calendar(client, week):
+    """A week whose arrows would lead before year 1 or after 9999 falls back to this week."""
+    from tests.services.factories import ServiceStationFactory
+
+    station = ServiceStationFactory()
+    response = client.get(reverse("portal:station_detail", args=[station.pk]), {"week": week})
+    assert response.status_code == 200
+    assert "日期超出可显示的范围" in response.content.decode()
+
+
+def test_station_week_near_the_end_still_shows_it(client):
+    from tests.services.factories import ServiceStationFactory
+
+    station = ServiceStationFactory()
+    response = client.get(reverse("portal:station_detail", args=[station.pk]), {"week": "9999-12-01"})
+    assert response.status_code == 200
+    assert "日期超出可显示的范围" not in response.content.decode()
+    assert response.context["week_start"] == datetime.date(9999, 11, 29)
