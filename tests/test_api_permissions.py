@@ -327,8 +327,7 @@ def api_route_names() -> set[str]:
 def test_every_api_route_is_in_the_matrix():
     """A new endpoint must be added to the tables of this module (and so to the matrix)."""
     covered = {f"{r}-{kind}" for r in {b for b, *_ in RESOURCES.values()} for kind in ("list", "detail")}
-    covered |= {"event-book", "booking-cancel", "stats-coverage", "stats-activity"}
-    covered |= {"schema", "docs", "docs-redoc", "redoc"}
+    covered |= set(OTHER_ROUTES)  # the actions, the statistics, the schema and its pages
     assert api_route_names() == covered
 
 
@@ -349,11 +348,13 @@ def method_expected(basename: str, actor: str, method: str, detail: bool) -> int
     return 400  # the right caller, an empty body: field errors (the writes themselves are tested above)
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 @pytest.mark.parametrize("basename", sorted({b for b, *_ in RESOURCES.values()}))
-def test_write_methods_on_every_route(world, basename, method, actor):
-    client = client_for(world, actor)
+def test_write_methods_on_every_route(world, basename):
+    """Every write method on the list and on a record of street A, for each of the six callers.
+
+    One world per resource: every request here is refused or changes nothing (an empty
+    body), so the callers cannot disturb each other; the state is compared at the end.
+    """
     record = RESOURCES[basename][1](world)["a"]  # every basename is also a resource key
 
     def state():
@@ -365,15 +366,23 @@ def test_write_methods_on_every_route(world, basename, method, actor):
         }
 
     before = state()
-    for detail, url in (
-        (False, reverse(f"api:{basename}-list")),
-        (True, reverse(f"api:{basename}-detail", args=[record.pk])),
-    ):
-        response = getattr(client, method)(url, {}, format="json")
-        expected = method_expected(basename, actor, method, detail)
-        if expected == 400 and method == "patch":
-            expected = 200  # an empty PATCH changes nothing and answers the record
-        assert response.status_code == expected, (url, method, response.content[:200])
+    wrong = []
+    for actor in ACTORS:
+        client = client_for(world, actor)
+        for method in ("post", "put", "patch", "delete"):
+            for detail, url in (
+                (False, reverse(f"api:{basename}-list")),
+                (True, reverse(f"api:{basename}-detail", args=[record.pk])),
+            ):
+                response = getattr(client, method)(url, {}, format="json")
+                expected = method_expected(basename, actor, method, detail)
+                if expected == 400 and method == "patch":
+                    expected = 200  # an empty PATCH changes nothing and answers the record
+                if response.status_code != expected:
+                    wrong.append(
+                        f"{actor} {method.upper()} {url}: {response.status_code}, expected {expected}"
+                    )
+    assert not wrong, "\n".join(wrong)
     assert state() == before  # nothing changed
 
 
@@ -381,3 +390,40 @@ def test_write_methods_on_every_route(world, basename, method, actor):
 @pytest.mark.parametrize("name", ["schema", "docs", "docs-redoc", "redoc"])
 def test_schema_and_docs_for_every_caller(world, actor, name):
     assert client_for(world, actor).get(reverse(f"api:{name}")).status_code == 200
+
+
+# The routes that are not a resource's list or detail: their other methods, for every caller.
+# (Their own method is tested above: booking and cancelling, the statistics, the documentation.)
+OTHER_ROUTES = {
+    # name: (args from the world, the method it answers, needs a territory)
+    "event-book": (lambda w: [w.a.event.pk], "post", False),
+    "booking-cancel": (lambda w: [w.employee_booking.pk], "post", False),
+    "stats-coverage": (lambda w: [], "get", True),
+    "stats-activity": (lambda w: [], "get", True),
+    "schema": (lambda w: [], "get", None),
+    "docs": (lambda w: [], "get", None),
+    "docs-redoc": (lambda w: [], "get", None),
+    "redoc": (lambda w: [], "get", None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_ROUTES))
+def test_other_methods_on_actions_statistics_and_docs(world, name):
+    args, own_method, territorial = OTHER_ROUTES[name]
+    url = reverse(f"api:{name}", args=args(world))
+    wrong = []
+    for actor in ACTORS:
+        client = client_for(world, actor)
+        for method in {"get", "post", "put", "patch", "delete"} - {own_method}:
+            response = getattr(client, method)(url, {}, format="json")
+            if territorial is None:  # the schema and its pages: public, read-only
+                expected = 405
+            elif actor == "anonymous":
+                expected = 401
+            elif territorial and actor == "employee":
+                expected = 403
+            else:
+                expected = 405
+            if response.status_code != expected:
+                wrong.append(f"{actor} {method.upper()} {url}: {response.status_code}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
