@@ -43,6 +43,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from members.forms import parse_id
 from members.validators import mask_id_number, mask_phone
 
 from .models import District, Street
@@ -140,9 +141,10 @@ class StreetListFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        pk = parse_id(value)
+        if pk is None:
             return queryset.none()
-        return queryset.filter(**{queryset.model.street_path: int(value)})
+        return queryset.filter(**{queryset.model.street_path: pk})
 
 
 class DistrictListFilter(admin.SimpleListFilter):
@@ -159,9 +161,10 @@ class DistrictListFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        pk = parse_id(value)
+        if pk is None:
             return queryset.none()
-        return queryset.filter(**{queryset.model.district_path: int(value)})
+        return queryset.filter(**{queryset.model.district_path: pk})
 
 
 # --- Personal data on change pages ------------------------------------------------

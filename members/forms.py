@@ -42,6 +42,14 @@ def is_id(value) -> bool:
     return isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
 
 
+def parse_id(value) -> int | None:
+    """``value`` as a record id (a positive bigint), or None when it cannot be one ("²", "-1", 10**20)."""
+    if not is_id(value):
+        return None
+    number = int(value)
+    return number if 0 < number < 2**63 else None
+
+
 def contains_nul(value) -> bool:
     """Whether a submitted value (a string, or a list of them) holds a NUL character.
 

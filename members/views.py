@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from buildings.models import Building, Enterprise
 
 from . import accounts
-from .forms import MemberLinkRequestForm, ProfileForm, SignUpForm, building_label
+from .forms import MemberLinkRequestForm, ProfileForm, SignUpForm, building_label, parse_id
 from .models import MemberLinkRequest
 
 AUTOCOMPLETE_LIMIT = 15
@@ -216,11 +216,11 @@ def autocomplete_enterprises(request: HttpRequest) -> JsonResponse:
     """Enterprises of one building (``building``), optionally narrowed by ``q``."""
     q = request.GET.get("q", "").strip()[:50]
     building = request.GET.get("building", "").strip()
-    if building and not building.isdigit():
+    if building and parse_id(building) is None:
         return _bad_request(gettext_lazy("参数 building 必须是楼宇编号。"))
     qs = Enterprise.objects.all()
     if building:
-        qs = qs.filter(building_id=int(building))
+        qs = qs.filter(building_id=parse_id(building))
     elif len(q) < 2:
         # Without a building, a one-letter search over the whole city is noise.
         return JsonResponse({"results": []})

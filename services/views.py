@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.models import Street
 from buildings.selectors import has_staff_scope, scope_queryset
+from members.forms import parse_id
 from members.models import User
 
 from . import booking as engine
@@ -264,7 +265,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
     form = CheckInForm(
         request.POST or None,
         event_queryset=events,
-        initial={"event": initial_event if initial_event.isdigit() else None},
+        initial={"event": parse_id(initial_event)},
     )
     if request.method == "POST":
         if form.is_valid():
@@ -296,9 +297,9 @@ def checkin(request: HttpRequest) -> HttpResponse:
         else:
             messages.error(request, form.errors["event"][0])
     selected = None
-    event_value = form["event"].value()
-    if event_value and str(event_value).isdigit():
-        selected = events.filter(pk=event_value).first()
+    event_id = parse_id(str(form["event"].value() or ""))
+    if event_id is not None:
+        selected = events.filter(pk=event_id).first()
     attended = waiting = 0
     if selected is not None:
         attended = selected.bookings.filter(status=Booking.Status.ATTENDED).count()
@@ -317,7 +318,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
 @require_GET
 def station_list(request: HttpRequest) -> HttpResponse:
     street_id = request.GET.get("street", "")
-    street_id = int(street_id) if street_id.isdigit() else None
+    street_id = parse_id(street_id)
     page = Paginator(selectors.station_list(street_id=street_id), STATIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
