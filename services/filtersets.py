@@ -12,7 +12,7 @@ import datetime
 import django_filters
 from django import forms
 from django.db.models import F, Q
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +68,31 @@ def _template_attrs(attrs: dict) -> str:
     )
 
 
+class StreetChoiceIterator(forms.models.ModelChoiceIterator):
+    """The street options as (id, "区 · 街道") read with one ``values_list``: no model instances.
+
+    Choosing still goes through the field's queryset (``ModelChoiceField.to_python``); only
+    the 200+ options the page shows on every request are read this way.
+    """
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for pk, district, name in self.queryset.values_list("pk", "district__name", "name"):
+            yield (pk, f"{district} · {name}")
+
+    def __len__(self):
+        return self.queryset.count() + (self.field.empty_label is not None)
+
+
+class StreetChoiceField(forms.ModelChoiceField):
+    iterator = StreetChoiceIterator
+
+
+class StreetChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = StreetChoiceField
+
+
 class PlainSelect(forms.Select):
     """Django's ``<select>``, byte for byte, written in Python instead of a template per option.
 
@@ -82,9 +107,11 @@ class PlainSelect(forms.Select):
             if group_name:
                 parts.append(format_html('\n  <optgroup label="{}">', group_name))
             for option in options:
-                parts.append(format_html('\n  <option value="{}"', str(option["value"])))
-                parts.append(_template_attrs(option["attrs"]))
-                parts.append(format_html(">{}</option>\n", option["label"]))
+                # conditional_escape, as format_html would, without parsing a format per piece
+                parts.append(
+                    f'\n  <option value="{conditional_escape(str(option["value"]))}"'
+                    f"{_template_attrs(option['attrs'])}>{conditional_escape(option['label'])}</option>\n"
+                )
             if group_name:
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
@@ -93,9 +120,9 @@ class PlainSelect(forms.Select):
 
 class EventFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("关键词"), max_length=50)
-    street = django_filters.ModelChoiceFilter(
+    street = StreetChoiceFilter(
         field_name="space__station__building__street",
-        queryset=Street.objects.select_related("district").order_by("district__code", "name"),
+        queryset=Street.objects.order_by("district__code", "name"),
         label=_("街道"),
         empty_label=_("全部街道"),
         widget=PlainSelect,

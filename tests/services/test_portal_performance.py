@@ -70,7 +70,11 @@ def test_event_list_form_offers_every_street_with_the_fast_select(client):
     page = client.get(reverse("portal:event_list"), {"street": streets[1].pk}).content.decode()
     for street in streets:
         assert f'<option value="{street.pk}"' in page
-    assert f'<option value="{streets[1].pk}" selected>' in page
+    assert f'<option value="{streets[1].pk}" selected>{streets[1]}</option>' in page
+    # the options are read as plain values (no Street or District instances), labelled as str(street)
+    options = list(filterset.form.fields["street"].choices)
+    assert options[0] == ("", "全部街道")
+    assert (streets[0].pk, str(streets[0])) in options and len(options) == 4
 
 
 def test_keyword_search_expressions_have_statistics():
