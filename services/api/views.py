@@ -35,7 +35,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from buildings.selectors import has_full_scope, has_staff_scope, scope_q, scope_queryset
+from buildings.selectors import has_full_scope, has_staff_scope, scope_queryset
 from config import api_examples as ex
 from config.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
 from services import stats
@@ -203,11 +203,18 @@ def booking_queryset(user):
     """One's own bookings; for people with a territory also those of its events, counselling excepted."""
     visible = Q(user=user)
     if has_staff_scope(user):
-        # scope_q() is an empty Q for the whole city, and "Q(...) | Q()" would drop it.
-        in_territory = Q(pk__isnull=False) if has_full_scope(user) else scope_q(Booking, user)
-        if not user.has_perm("services.view_confidential"):
-            in_territory &= ~Q(event__kind=Event.Kind.COUNSELLING)
-        visible |= in_territory
+        confidential = user.has_perm("services.view_confidential")
+        if has_full_scope(user):
+            # The whole city: one join to the events, for the counselling rule only.
+            visible |= Q(pk__isnull=False) if confidential else ~Q(event__kind=Event.Kind.COUNSELLING)
+        else:
+            # The territory's events as a subquery (event_id IN (...)): an OR of "own" with the
+            # territory's joins made PostgreSQL join every booking to its event and street first
+            # (a district's count: 264 ms → 121 ms on the city data).
+            events = scope_queryset(Event.objects.all(), user)
+            if not confidential:
+                events = events.exclude(kind=Event.Kind.COUNSELLING)
+            visible |= Q(event__in=events.values("pk"))
     return (
         Booking.objects.filter(visible)
         .select_related(f"event__{PLACE}", "user")
