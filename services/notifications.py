@@ -356,7 +356,9 @@ def enqueue_term_reminders(*, today: datetime.date | None = None) -> int:
     workers: dict[int, list[int]] = {}
     for street_id, user_id in User.streets.through.objects.filter(
         # staff only: a street on an account that is no longer staff is a leftover, not a worker
-        street_id__in={s[2] for s in subjects}, user__is_active=True, user__is_staff=True
+        street_id__in={s[2] for s in subjects},
+        user__is_active=True,
+        user__is_staff=True,
     ).values_list("street_id", "user_id"):
         workers.setdefault(street_id, []).append(user_id)
     now = timezone.now()
