@@ -122,7 +122,7 @@ def prepare_database(base_url: str, db_url: str, db_name: str, *, reseed: bool) 
     call_command("migrate", interactive=False, verbosity=0)
     info: dict = {"database": db_name, "seeded_now": False, "seed_seconds": None}
     if Building.objects.count() < CITY_TARGETS["buildings"]:
-        common.log("seeding the city (seed_demo --scale city; about 3 minutes, once; kept for later runs)")
+        common.log("seeding the city (seed_demo --scale city; about 2 minutes, once; kept for later runs)")
         started = time.monotonic()
         call_command("seed_demo", scale="city", verbosity=1)
         with connection.cursor() as cur:
