@@ -82,6 +82,24 @@ def test_production_refuses_to_start_unsafe(overrides, message):
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
 
 
+def test_code_only_commands_run_without_an_environment_and_nothing_else_does():
+    """A checkout with no DEBUG and no SECRET_KEY: makemigrations --check works (see manage.py);
+    serving commands and the deploy check still refuse to start without a key."""
+    bare = production_env(DEBUG=None, SECRET_KEY=None, ALLOWED_HOSTS=None)
+    assert "DEBUG" not in bare and "SECRET_KEY" not in bare
+    result = manage("makemigrations", "--check", "--dry-run", env=bare)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    for args in (
+        ("check", "--deploy"),
+        ("migrate", "--plan"),
+        ("shell", "-c", "from django.conf import settings; print(settings.DEBUG)"),
+    ):
+        result = manage(*args, env=bare)
+        assert result.returncode != 0, args
+        assert "SECRET_KEY must be set" in result.stderr, args
+
+
 def test_check_deploy_passes_with_production_settings():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env(), timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
