@@ -38,8 +38,9 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.functional import cached_property
-from django.utils.html import strip_tags
+from django.utils.html import format_html, strip_tags
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
@@ -614,6 +615,10 @@ def table_row_estimate(model, *, using: str = "default") -> int:
 # --- The base ModelAdmin ---------------------------------------------------------------
 
 
+#: Django's own message (translated by Django's catalog; a variable, so makemessages leaves it there)
+ROW_CHECKBOX_LABEL = "Select this object for an action - {}"
+
+
 class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
     """A ModelAdmin that shows, offers and changes only what lies in the user's territory."""
 
@@ -625,6 +630,18 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
     history_template = "admin/scoped_history.html"
     #: tracked models whose rows belong to this one; their changes show in its history
     history_includes: tuple = ()
+
+    def action_checkbox(self, obj):
+        """Django's row checkbox, written directly: Django renders a CheckboxInput through the
+        template engine for every row, a seventh of a 50-row member list's time. The markup is
+        the same (tests/test_admin_performance.py compares the two)."""
+        label = format_html(gettext(ROW_CHECKBOX_LABEL), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            admin.helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     # Permissions: territory first, then Django's model permissions, then the object.
 

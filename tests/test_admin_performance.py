@@ -117,3 +117,29 @@ def test_superuser_account_list_joins_building_and_enterprise(superuser, street_
     assert len(large.captured_queries) == len(small.captured_queries)
     sql = " ".join(q["sql"] for q in large.captured_queries).upper()
     assert "DISTINCT DATE_TRUNC" not in sql
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_row_checkbox_is_djangos_markup(language, social_worker, street_a):
+    """ScopedAdmin writes the action checkbox without the template engine; Django's own would
+    render the same HTML (name, value, class, translated and escaped label)."""
+    from django.contrib import admin as django_admin
+    from django.utils import translation
+
+    from members.models import PartyMember
+    from tests.members.factories import PartyMemberFactory
+
+    member = PartyMemberFactory(name='<b>"王&伟"</b>')
+    model_admin = django_admin.site._registry[PartyMember]
+    with translation.override(language):
+        ours = model_admin.action_checkbox(member)
+        djangos = django_admin.ModelAdmin.action_checkbox(model_admin, member)
+    assert ours == djangos
+    assert 'name="_selected_action"' in ours and f'value="{member.pk}"' in ours
+    assert "<b>" not in ours
+    # ... and the list uses it: one checkbox per row, the JavaScript's class on each.
+    PartyMemberFactory(organization__street=street_a)
+    response = logged_in(social_worker).get(admin_url("members_partymember", "changelist"))
+    rows = len(response.context["cl"].result_list)
+    assert rows >= 1
+    assert response.content.decode().count('class="action-select"') == rows
