@@ -107,8 +107,7 @@ def prepare_database(base_url: str, db_url: str, db_name: str, *, reseed: bool) 
     if fresh:
         common.log(f"database {db_name}: {'re-creating' if reseed else 'creating'}")
         common.create_database(base_url, db_name, replace=True)
-    os.environ.update(DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
-    os.environ.pop("PYTEST_VERSION", None)
+    os.environ.update(DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings.development")
     import django
 
     django.setup()

@@ -129,7 +129,7 @@ def open_event_fields(*, starts, capacity: int, now, kind: str = "party_class") 
 
 def production_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     """The environment of a production process (DEBUG off, a fresh key) for a benchmark's server."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "PORTAL_TESTING", "PYTEST_VERSION"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "PYTEST_VERSION"}}
     env.update(
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
@@ -137,7 +137,7 @@ def production_env(*, database_url: str, redis_url: str, **extra: str) -> dict[s
         ALLOWED_HOSTS=HOST,
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
     )
     env.update(extra)
     return env

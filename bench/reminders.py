@@ -165,8 +165,7 @@ def main() -> int:
         return 2
     db_url, db_name = database_beside(base_url, "bench_reminders")
     create_database(base_url, db_name, replace=True)
-    os.environ.update(DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings", DEBUG="1")
-    os.environ.pop("PYTEST_VERSION", None)
+    os.environ.update(DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="config.settings.development")
     import django
 
     django.setup()

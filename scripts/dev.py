@@ -103,7 +103,6 @@ def ensure_browser() -> None:
 
 def base_env() -> dict:
     env = dict(os.environ)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -112,6 +111,9 @@ def cmd_test(args: list[str]) -> int:
     ensure_venv("dev")
     ensure_browser()
     env = base_env()
+    # pytest's configuration (pyproject.toml) chooses the test settings; an exported
+    # DJANGO_SETTINGS_MODULE would take precedence over it.
+    env.pop("DJANGO_SETTINGS_MODULE", None)
     redis = ensure_redis(env)
     try:
         return subprocess.run([str(PY), "-m", "pytest", *args], cwd=ROOT, env=env).returncode
@@ -121,9 +123,9 @@ def cmd_test(args: list[str]) -> int:
 
 
 def cmd_run(args: list[str]) -> int:
-    ensure_venv("")
+    ensure_venv("dev")
     env = base_env()
-    env.setdefault("DEBUG", "1")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
     port = env.get("PORT", "8000")
     redis = ensure_redis(env)
     manage = [str(PY), "manage.py"]
@@ -188,8 +190,7 @@ def cmd_run(args: list[str]) -> int:
 
 def cmd_bench(args: list[str]) -> int:
     """The city-scale benchmark (bench/city.py): it starts its own Redis, gunicorn and Celery."""
-    # The dev extras include everything the benchmark needs: reuse a venv made by ``test``.
-    ensure_venv("dev" if (VENV / ".installed-dev").exists() else "")
+    ensure_venv("dev")
     return subprocess.run(
         [str(PY), str(ROOT / "bench" / "city.py"), *args], cwd=ROOT, env=base_env()
     ).returncode

@@ -85,7 +85,7 @@ def test_environment_switches_turn_them_on():
     )
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings.development",
         "PORTAL_QUERY_COUNT_HEADER": "1",
         "PORTAL_BENCH": "1",
     }

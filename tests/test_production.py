@@ -39,10 +39,10 @@ CHROMIUM = "/usr/bin/chromium"
 
 def production_env(**overrides: str) -> dict[str, str]:
     """The environment of a production process: not the test runner's settings."""
-    test_only = {"PYTEST_VERSION", "PORTAL_TESTING", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    test_only = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     env = {k: v for k, v in os.environ.items() if k not in test_only}
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         DEBUG="0",
         SECRET_KEY=SECRET,
         ALLOWED_HOSTS="portal.example.org",
@@ -82,22 +82,54 @@ def test_production_refuses_to_start_unsafe(overrides, message):
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr
 
 
-def test_code_only_commands_run_without_an_environment_and_nothing_else_does():
-    """A checkout with no DEBUG and no SECRET_KEY: makemigrations --check works (see manage.py);
-    serving commands and the deploy check still refuse to start without a key."""
-    bare = production_env(DEBUG=None, SECRET_KEY=None, ALLOWED_HOSTS=None)
-    assert "DEBUG" not in bare and "SECRET_KEY" not in bare
+def test_production_refuses_to_start_without_database_url_and_starts_no_embedded_server(tmp_path):
+    """No DATABASE_URL with the production settings: a clear refusal, for every command and the
+    WSGI entry point, and no embedded PostgreSQL started (its data folder stays absent)."""
+    env = production_env(DATABASE_URL=None, PORTAL_DATA_DIR=str(tmp_path / "var"))
+    assert "DATABASE_URL" not in env
+    for args in (("check",), ("migrate", "--plan"), ("runserver", "--noreload", "127.0.0.1:1")):
+        result = manage(*args, env=env)
+        assert result.returncode != 0, args
+        assert "DATABASE_URL must be set for the production settings" in result.stderr, args
+    wsgi = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert wsgi.returncode != 0 and "DATABASE_URL must be set" in wsgi.stderr
+    assert not (tmp_path / "var").exists()
+
+
+def test_production_refuses_debug_on():
+    result = manage("check", env=production_env(DEBUG="1"))
+    assert result.returncode != 0
+    assert "DEBUG must be off with the production settings" in result.stderr
+
+
+def test_a_checkout_uses_the_development_settings_and_the_servers_the_production_ones():
+    """manage.py in a checkout with no environment: the development settings (makemigrations
+    --check works); the WSGI and Celery entry points default to production and refuse without
+    a key."""
+    bare = production_env(DJANGO_SETTINGS_MODULE=None, DEBUG=None, SECRET_KEY=None, ALLOWED_HOSTS=None)
+    assert not {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY"} & set(bare)
     result = manage("makemigrations", "--check", "--dry-run", env=bare)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No changes detected" in result.stdout
-    for args in (
-        ("check", "--deploy"),
-        ("migrate", "--plan"),
-        ("shell", "-c", "from django.conf import settings; print(settings.DEBUG)"),
-    ):
-        result = manage(*args, env=bare)
-        assert result.returncode != 0, args
-        assert "SECRET_KEY must be set" in result.stderr, args
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SETTINGS_MODULE)", env=bare
+    )
+    assert result.stdout.strip().splitlines()[-1] == "config.settings.development"
+    for module in ("config.wsgi", "config.celery"):
+        code = f"import {module}; from django.conf import settings; settings.DEBUG"
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=bare, capture_output=True, text=True
+        )
+        assert result.returncode != 0, module
+        assert "SECRET_KEY must be set" in result.stderr, module
+
+
+def test_tests_run_on_the_test_settings_chosen_by_pytest():
+    """pyproject.toml's pytest configuration chooses them; nothing sniffs the environment."""
+    assert settings.SETTINGS_MODULE == "config.settings.test"
+    assert "PYTEST_VERSION" not in Path(ROOT / "config" / "settings" / "base.py").read_text()
 
 
 def test_check_deploy_passes_with_production_settings():
@@ -226,7 +258,7 @@ def test_unhandled_error_is_logged_with_traceback_mailed_and_shown_as_500(
 def test_json_formatter_writes_one_line_with_extras_and_traceback():
     import logging
 
-    from config.logging import JsonFormatter
+    from config.settings.logging import JsonFormatter
 
     try:
         raise ValueError("bad")

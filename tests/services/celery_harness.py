@@ -101,10 +101,9 @@ def database_url_for_workers() -> str:
 
 def worker_env(*, redis_url: str, mail_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("PORTAL_TESTING", None)
     env.pop("DEBUG", None)
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
         DATABASE_URL=database_url_for_workers(),

@@ -48,7 +48,7 @@ def logging_config(*, json_format: bool, level: str = "INFO") -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {
-            "json": {"()": "config.logging.JsonFormatter"},
+            "json": {"()": "config.settings.logging.JsonFormatter"},
             "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         },
         "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},

@@ -1,9 +1,17 @@
-"""Settings, read from the environment (12-factor).
+"""Settings every purpose shares, read from the environment (12-factor).
 
-``DATABASE_URL`` (PostgreSQL; unset: the embedded server under ``var/``),
-``REDIS_URL`` (Celery broker and cache), ``SECRET_KEY``, ``DEBUG``,
-``ALLOWED_HOSTS``. With ``DEBUG`` off the portal refuses to start without a
-real ``SECRET_KEY``.
+One module per purpose builds on this one (cookiecutter-django's shape):
+
+* ``config.settings.development`` — ``manage.py`` and ``scripts/dev.py run``: DEBUG on,
+  ``DATABASE_URL`` or else the embedded PostgreSQL under ``var/``;
+* ``config.settings.test`` — chosen by pytest's configuration (``pyproject.toml``);
+* ``config.settings.production`` — gunicorn, Celery and every command on a server
+  (``DJANGO_SETTINGS_MODULE`` in ``deploy/portal.env``): refuses to start without
+  ``DATABASE_URL``, a strong ``SECRET_KEY`` and ``ALLOWED_HOSTS``, or with ``DEBUG`` on,
+  and never starts an embedded server.
+
+The environment: ``DATABASE_URL``, ``REDIS_URL`` (Celery broker, and the cache in
+production), ``SECRET_KEY``, ``ALLOWED_HOSTS``; the full list is in docs/deploy.md.
 """
 
 from __future__ import annotations
@@ -15,10 +23,11 @@ from pathlib import Path
 
 import csp.constants as csp
 from celery.schedules import crontab
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from config.settings.logging import logging_config
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -29,28 +38,11 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-# pytest sets PYTEST_VERSION; PORTAL_TESTING=1 does the same for other runners.
-TESTING = "PYTEST_VERSION" in os.environ or os.environ.get("PORTAL_TESTING") == "1"
-DEBUG = env_bool("DEBUG", False)
+# Each purpose's module (development, test, production) decides DEBUG, the secret key,
+# the allowed hosts and the database; here they are the strict defaults.
+DEBUG = False
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not (DEBUG or TESTING):
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if (DEBUG or TESTING) else "")
-if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off.")
-# Production: DEBUG off outside the test runner. It refuses weak keys and a wildcard host,
-# and turns on the HTTPS, cookie and header settings of the "Production" section below.
-PRODUCTION = not DEBUG and not TESTING
-if PRODUCTION:
-    if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-"):
-        raise ImproperlyConfigured(
-            "SECRET_KEY is too weak: use 50+ random characters "
-            "(python -c 'import secrets; print(secrets.token_urlsafe(50))')."
-        )
-    if "*" in ALLOWED_HOSTS:
-        raise ImproperlyConfigured("ALLOWED_HOSTS must name the portal's hosts, not '*'.")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -123,23 +115,36 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-if os.environ.get("DATABASE_URL"):
+# DATABASES is set by each purpose's module: production from DATABASE_URL only,
+# development and tests from DATABASE_URL or else the embedded server (config/embedded.py).
+
+
+def database_config(url: str) -> dict:
+    """Django's DATABASES["default"] for a PostgreSQL URL."""
     import dj_database_url
 
-    DATABASES = {
-        "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
-        )
-    }
-else:
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")))
+    return with_connection_options(config)
+
+
+def with_connection_options(config: dict) -> dict:
+    config.setdefault("TEST", {})
+    # Persistent connections (CONN_MAX_AGE above) are checked before reuse, so a restarted
+    # PostgreSQL costs one failed check, not one failed request per thread.
+    config["CONN_HEALTH_CHECKS"] = True
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    return config
+
+
+def database_from_environment_or_embedded() -> dict:
+    """DATABASE_URL if set, else the embedded PostgreSQL under var/ (development and tests only)."""
+    if os.environ.get("DATABASE_URL"):
+        return {"default": database_config(os.environ["DATABASE_URL"])}
     from config.embedded import embedded_database
 
-    DATABASES = {"default": embedded_database()}
-DATABASES["default"].setdefault("TEST", {})
-# Persistent connections (CONN_MAX_AGE above) are checked before reuse, so a restarted
-# PostgreSQL costs one failed check, not one failed request per thread.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    return {"default": with_connection_options(embedded_database())}
+
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "members.User"
 
@@ -240,19 +245,13 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "staticfiles
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        # Hashed names and pre-compressed files, served by whitenoise with long cache headers.
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
 
 # --- Email --------------------------------------------------------------------
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "楼宇党建 <noreply@localhost>")
@@ -321,11 +320,11 @@ SPECTACULAR_SETTINGS = {
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"
 
 # --- Logging ------------------------------------------------------------------
-# One JSON object per line in production (config/logging.py); LOG_FORMAT=text|json overrides.
-from config.logging import logging_config  # noqa: E402
-
+# One JSON object per line (config/settings/logging.py); development writes text.
+# LOG_FORMAT=text|json overrides either.
+LOG_FORMAT_DEFAULT = "json"
 LOGGING = logging_config(
-    json_format=os.environ.get("LOG_FORMAT", "text" if DEBUG else "json") == "json",
+    json_format=os.environ.get("LOG_FORMAT", LOG_FORMAT_DEFAULT) == "json",
     level=os.environ.get("LOG_LEVEL", "INFO"),
 )
 # Unhandled errors are mailed here (and always logged with their traceback).
@@ -354,51 +353,15 @@ CONTENT_SECURITY_POLICY = {
 # drf-spectacular's Swagger page has inline code; only there is it allowed (config/middleware.py).
 API_DOCS_CSP_PREFIXES = ["/api/v1/docs/", "/api/v1/redoc/"]
 
-# --- Production: HTTPS behind nginx, secure cookies, security headers ------------
-# nginx terminates TLS and sets X-Forwarded-Proto (deploy/nginx.conf); gunicorn listens on
-# 127.0.0.1 only, so the header cannot come from a client. BEHIND_PROXY=0 turns off trusting
-# the proxy's headers (X-Forwarded-Proto, X-Real-IP) for a set-up without one.
-BEHIND_PROXY = env_bool("BEHIND_PROXY", PRODUCTION)
-if BEHIND_PROXY:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
-# The load balancer probes /healthz over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
+# --- HTTPS, cookies and headers -------------------------------------------------
+# Headers for every purpose; production.py turns on HTTPS, HSTS and secure cookies.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 14 * 24 * 3600))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if PRODUCTION:
-    # Shared by every web process and machine. Sessions stay in PostgreSQL (shared too, and
-    # they survive a Redis restart) unless SESSION_ENGINE says otherwise, e.g.
-    # django.contrib.sessions.backends.cached_db to read them from Redis.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ.get("CACHE_URL", REDIS_URL),
-            "KEY_PREFIX": "portal",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
-    }
-    SESSION_ENGINE = os.environ.get("SESSION_ENGINE", "django.contrib.sessions.backends.db")
-    # The worker and beat log through LOGGING above (JSON lines), not Celery's own format.
-    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-
-# --- Test-only overrides, in one place ---------------------------------------
-if TESTING:
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Client.login() authenticates without a request, which django-axes refuses; the lockout
-    # tests (tests/test_lockout.py) switch it back on.
-    AXES_ENABLED = False
-    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
-    # No collectstatic in tests: whitenoise serves from the app and project static dirs.
-    WHITENOISE_AUTOREFRESH = True
-    WHITENOISE_USE_FINDERS = True
+# The load balancer probes /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Trust the proxy's X-Forwarded-Proto and X-Real-IP (config/middleware.py): production only.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
