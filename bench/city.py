@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from bench import common  # noqa: E402  (after the path is set)
 from bench.load import Client, Request, cookie_header, cookies_from  # noqa: E402
 
-PASSWORD = "demo12345"  # the demo logins' password (buildings/demo.py)
+PASSWORD = "demo12345"  # the demo logins' password (demo/identifiers.py)
 RACER_PREFIX = "bench_racer_"
 BENCH_SPACE = "压测活动室"
 # Every request says it came over HTTPS, as nginx does in production (deploy/nginx.conf sets
@@ -114,8 +114,8 @@ def prepare_database(base_url: str, db_url: str, db_name: str, *, reseed: bool) 
     from django.core.management import call_command
     from django.db import connection
 
-    from buildings.demo import CITY_TARGETS
     from buildings.models import Building
+    from demo.city import CITY_TARGETS
 
     common.log(f"database {db_name}: migrating")
     call_command("migrate", interactive=False, verbosity=0)
@@ -134,7 +134,7 @@ def prepare_database(base_url: str, db_url: str, db_name: str, *, reseed: bool) 
 
 
 def data_counts() -> dict[str, int]:
-    from buildings.demo import demo_counts
+    from demo.small import demo_counts
 
     counts = demo_counts()
     return {
@@ -290,7 +290,7 @@ def start_servers(db_url: str, tmp: Path, args, procs: list) -> tuple[int, dict]
     env = common.production_env(
         database_url=db_url,
         redis_url=redis_url,
-        # The two benchmark switches (config/bench.py): X-Query-Count and GET /bench/baseline.
+        # The two benchmark switches (core/bench.py): X-Query-Count and GET /bench/baseline.
         PORTAL_QUERY_COUNT_HEADER="1",
         PORTAL_BENCH="1",
         # One district key sends thousands of requests a minute here; the throttle still runs

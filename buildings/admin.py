@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from .adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter, related_column
+from core.adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter, related_column
+
+from . import figures
 from .models import Building, District, Enterprise, Street
 
 
@@ -101,17 +103,13 @@ class BuildingAdmin(ScopedAdmin):
     )
 
     def get_queryset(self, request):
-        from committees.models import BuildingCommittee
-        from members.models import PartyOrganization
-
-        covered = PartyOrganization.buildings.through.objects.filter(building_id=OuterRef("pk"))
         return (
             super()
             .get_queryset(request)
             .annotate(
                 _enterprise_count=Count("enterprises", distinct=True),
-                _covered=Exists(covered),
-                _has_committee=Exists(BuildingCommittee.objects.filter(building_id=OuterRef("pk"))),
+                _covered=figures.flag(figures.BUILDING_HAS_PARTY_ORGANIZATION),
+                _has_committee=figures.flag(figures.BUILDING_HAS_COMMITTEE),
             )
         )
 

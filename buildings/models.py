@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from config.constraints import ConstraintErrorFields
+from core.constraints import ConstraintErrorFields
 
 from .validators import validate_credit_code
 
@@ -14,7 +14,7 @@ from .validators import validate_credit_code
 class District(models.Model):
     """区: Jing'an, Pudong New Area, ..."""
 
-    street_path = None  # scoped by id, see buildings.selectors.scope_queryset
+    street_path = None  # a district is not under one street: see scope_q_for_streets
     district_path = "pk"
 
     name = models.CharField(_("名称"), max_length=50, unique=True)
@@ -27,6 +27,11 @@ class District(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def scope_q_for_streets(cls, street_ids) -> models.Q:
+        """A social worker sees the districts of their streets (``core.scoping.scope_q``)."""
+        return models.Q(pk__in=Street.objects.filter(pk__in=street_ids).values("district_id"))
 
 
 class Street(ConstraintErrorFields, models.Model):

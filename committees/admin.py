@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import admin
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from buildings.adminkit import (
+from core.adminkit import (
     DistrictListFilter,
     ScopedAdmin,
     ScopedTabularInline,
@@ -19,6 +19,7 @@ from buildings.adminkit import (
 )
 
 from .models import BuildingCommittee, CommitteeSeat
+from .selectors import with_chief_and_seat_count
 
 TERM_WARNING_DAYS = 90
 
@@ -94,19 +95,7 @@ class BuildingCommitteeAdmin(ScopedAdmin):
     history_includes = (CommitteeSeat,)
 
     def get_queryset(self, request):
-        today = timezone.localdate()
-        chief = CommitteeSeat.objects.filter(
-            committee=OuterRef("pk"), role=CommitteeSeat.Role.BUILDING_CHIEF, starts_on__lte=today
-        ).filter(Q(ends_on__isnull=True) | Q(ends_on__gt=today))
-        current = Q(seats__ends_on__isnull=True) | Q(seats__ends_on__gt=today)
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                _chief=Subquery(chief.order_by("-starts_on").values("person_name")[:1]),
-                _seat_count=Count("seats", filter=current, distinct=True),
-            )
-        )
+        return with_chief_and_seat_count(super().get_queryset(request))
 
     @admin.display(description=_("楼长"), ordering="_chief")
     def chief(self, obj) -> str:

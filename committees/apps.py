@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CommitteesConfig(AppConfig):
     name = "committees"
     verbose_name = _("楼委会")
+
+    def ready(self) -> None:
+        from buildings import figures
+
+        from .selectors import building_has_committee
+
+        figures.register_condition(figures.BUILDING_HAS_COMMITTEE, building_has_committee)

@@ -7,7 +7,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.filters import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
 
 from .models import BuildingCommittee, CommitteeSeat
 

@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
 
-from config.constraints import ConstraintErrorFields
-from config.history import tracked
+from core.constraints import ConstraintErrorFields
+from core.history import tracked
 from members.validators import validate_mobile
 
 

@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from buildings.api.urls import urlpatterns as buildings_urls
 from committees.api.urls import urlpatterns as committees_urls
-from config.api import api_not_found
+from core.api import api_not_found
 from members.api.urls import urlpatterns as members_urls
 from services.api.urls import urlpatterns as services_urls
 

@@ -35,7 +35,7 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 
-# The request line is logged by config.middleware.RequestLogMiddleware (no client IPs);
+# The request line is logged by core.middleware.RequestLogMiddleware (no client IPs);
 # gunicorn's own access log would repeat it with the address, so it stays off.
 accesslog = None
 errorlog = "-"

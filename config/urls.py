@@ -6,8 +6,8 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic.base import RedirectView
 
-from config.bench import bench_urlpatterns
-from config.health import healthz
+from core.bench import bench_urlpatterns
+from core.health import healthz
 from services.dashboard import dashboard
 
 # Lazy, so the admin follows the request's language like every other label.
@@ -28,5 +28,5 @@ urlpatterns = [
     path("notifications/", include("services.notification_urls")),
     path("", include("services.urls")),
 ]
-# The benchmark's baseline view; absent (404) unless PORTAL_BENCH=1 (config/bench.py).
+# The benchmark's baseline view; absent (404) unless PORTAL_BENCH=1 (core/bench.py).
 urlpatterns[:0] = bench_urlpatterns()

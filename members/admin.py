@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from buildings.adminkit import (
+from core.adminkit import (
     DistrictListFilter,
     ReadOnlyInlineMixin,
     ScopedAdmin,
@@ -23,7 +23,7 @@ from buildings.adminkit import (
     note_form_response,
     related_column,
 )
-from buildings.selectors import scope_queryset
+from core.scoping import scope_queryset
 
 from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
 

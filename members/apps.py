@@ -21,3 +21,11 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_groups, dispatch_uid="members.ensure_groups")
+        from buildings import figures
+
+        from .selectors import building_has_party_organization, enterprise_has_party_organization
+
+        figures.register_condition(figures.BUILDING_HAS_PARTY_ORGANIZATION, building_has_party_organization)
+        figures.register_condition(
+            figures.ENTERPRISE_HAS_PARTY_ORGANIZATION, enterprise_has_party_organization
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.filters import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
 
 from .models import PartyMember, PartyOrganization
 

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from buildings.selectors import scope_queryset
+from core.scoping import scope_queryset
 
 from .models import MemberLinkRequest, PartyMember, User
 

@@ -39,7 +39,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from buildings.selectors import scope_queryset
+from core.scoping import scope_queryset
 
 from .models import MemberTransfer, PartyMember, PartyOrganization, User
 

@@ -58,16 +58,3 @@ def validate_id_number(value: str) -> None:
 def validate_mobile(value: str) -> None:
     if not _MOBILE_RE.match((value or "").strip()):
         raise ValidationError(_("请输入11位中国大陆手机号码（以13–19开头）。"), code="mobile_format")
-
-
-def mask_middle(value: str | None) -> str:
-    """Keep the first three and last four characters: 138****5678, 310***********1234."""
-    if not value:
-        return ""
-    if len(value) <= 7:
-        return "*" * len(value)
-    return f"{value[:3]}{'*' * (len(value) - 7)}{value[-4:]}"
-
-
-mask_phone = mask_middle
-mask_id_number = mask_middle

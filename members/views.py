@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.models import Building, Enterprise
+from core.forms import parse_id
 
 from . import accounts
-from .forms import MemberLinkRequestForm, ProfileForm, SignUpForm, building_label, parse_id
+from .forms import MemberLinkRequestForm, ProfileForm, SignUpForm, building_label
 from .models import MemberLinkRequest
 
 AUTOCOMPLETE_LIMIT = 15

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from buildings.adminkit import (
+from core.adminkit import (
     DistrictListFilter,
     ReadOnlyInlineMixin,
     ScopedAdmin,

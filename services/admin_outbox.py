@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from buildings.adminkit import DistrictListFilter, StreetListFilter
+from core.adminkit import DistrictListFilter, StreetListFilter
 from services.admin import NotificationOutboxAdmin as _ReadOnlyOutboxAdmin
 from services.models import NotificationOutbox
 from services.notifications import requeue

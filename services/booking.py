@@ -34,7 +34,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from buildings.selectors import scope_queryset
+from core.scoping import scope_queryset
 
 from . import notifications
 from .models import Booking, Event, Space

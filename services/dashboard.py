@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import District, Street
-from buildings.selectors import has_staff_scope, scope_queryset
+from core.scoping import has_staff_scope, scope_queryset
 from services import stats
 from services.models import Event
 

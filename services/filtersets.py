@@ -16,9 +16,11 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from buildings.filtersets import FilterSet
 from buildings.models import Building, Street
-from members.forms import AutocompleteModelChoiceField, NoLabelSuffix, building_label
+from core.filters import BooleanFilter, CountFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.forms import AutocompleteModelChoiceField, NoLabelSuffix
+from core.scoping import has_full_scope, has_staff_scope, scope_queryset
+from members.forms import building_label
 
 from .models import Event
 from .stats import local_day_end, local_day_start
@@ -171,10 +173,7 @@ class EventFilterSet(FilterSet):
 
 
 # --- REST API (services/api/views.py): events with territory filters, stations, spaces, ---------
-# --- bookings and space reservations. Related records by id (buildings/filtersets.py). ----------
-
-from buildings.filtersets import BooleanFilter, CountFilter, IdInFilter, district_filter, street_filter  # noqa: E402
-from buildings.selectors import has_full_scope, has_staff_scope, scope_queryset  # noqa: E402
+# --- bookings and space reservations. Related records by id (core/filters.py). ------------------
 
 from .models import Booking, ServiceStation, Space, SpaceReservation  # noqa: E402
 

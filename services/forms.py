@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from members.forms import NoLabelSuffix
+from core.forms import NoLabelSuffix
 
 from .models import Event, Space
 

@@ -12,8 +12,8 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.constraints import ConstraintErrorFields
-from config.history import tracked
+from core.constraints import ConstraintErrorFields
+from core.history import tracked
 
 
 class TsTzRange(Func):

@@ -974,7 +974,7 @@ def _save_attempt(row: NotificationOutbox) -> None:
 
 def failed_notifications(*, user) -> QuerySet[NotificationOutbox]:
     """Failed sends in ``user``'s territory, newest first (the social worker's dashboard)."""
-    from buildings.selectors import scope_queryset
+    from core.scoping import scope_queryset
 
     qs = scope_queryset(
         NotificationOutbox.objects.filter(status=Status.FAILED).select_related("recipient", "event"),

@@ -22,7 +22,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from buildings.selectors import scope_queryset
+from core.scoping import scope_queryset
 
 from .models import Event, Space, SpaceOccupancy, SpaceReservation
 

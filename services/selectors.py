@@ -13,7 +13,7 @@ from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from buildings.selectors import scope_queryset
+from core.scoping import scope_queryset
 
 from .models import Booking, Event, ServiceStation, Space, SpaceReservation
 

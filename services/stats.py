@@ -29,25 +29,18 @@ import dataclasses
 import datetime
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, District, Street
-from buildings.selectors import has_full_scope, scope_queryset, user_street_ids
 from committees.models import BuildingCommittee
+from core.scoping import has_full_scope, scope_queryset, user_street_ids
 from members.models import PartyMember, PartyOrganization
+from members.selectors import building_has_party_organization
 
 from .models import Booking, Event
-
-
-def building_has_party_organization() -> Q:
-    """The condition "this building has a party organization", for filters and aggregates on buildings."""
-    building = OuterRef("pk")
-    covering = PartyOrganization.buildings.through.objects.filter(building_id=building)
-    standalone = PartyOrganization.objects.filter(enterprise__building_id=building)
-    return Q(Exists(covering)) | Q(Exists(standalone))
 
 
 def _percent(part: int, whole: int) -> float | None:

@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from buildings.models import Street
-from buildings.selectors import has_staff_scope, scope_queryset
-from members.forms import parse_id
+from core.forms import parse_id
+from core.scoping import has_staff_scope, scope_queryset
 from members.models import User
 
 from . import booking as engine

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from buildings.adminkit import ScopedAdmin
+from core.adminkit import ScopedAdmin
 from tests.admin_helpers import (
     SCOPED_RECORDS,
     admin_url,

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from buildings.adminkit import LargeTablePaginator, table_row_estimate
+from core.adminkit import LargeTablePaginator, table_row_estimate
 from services.models import Booking
 from tests.admin_helpers import admin_url
 from tests.buildings.factories import BuildingFactory

@@ -51,8 +51,8 @@ def related_filters() -> list[tuple[str, str, str]]:
     """(list URL name, filter, related model) for every filter by related record, on every endpoint."""
     from django_filters import ModelChoiceFilter
 
-    from buildings.filtersets import IdInFilter
     from config.api_urls import urlpatterns
+    from core.filters import IdInFilter
 
     found = []
     for pattern in urlpatterns:

@@ -421,7 +421,7 @@ def test_every_answer_has_an_example_that_matches_its_schema():
 
 def test_example_check_catches_a_wrong_example():
     """The check above can fail: a missing field, a wrong type, an unknown field are caught."""
-    from config import api_examples as ex
+    from core.api import examples as ex
 
     schema = {"$ref": "#/components/schemas/Building"}
     assert not list(example_validator(schema).iter_errors(ex.BUILDING))
@@ -435,8 +435,8 @@ def test_example_check_catches_a_wrong_example():
 
 def test_every_filterset_refuses_nul_and_scopes_its_ids():
     """The API's filtersets derive from the shared base (NUL refused, related ids scoped)."""
-    from buildings.filtersets import FilterSet
     from config.api_urls import urlpatterns
+    from core.filters import FilterSet
 
     found = set()
     for pattern in urlpatterns:

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from config.backups import find_pg_tool, server_major_version
+from core.backups import find_pg_tool, server_major_version
 from tests.buildings.factories import EnterpriseFactory
 from tests.committees.factories import CommitteeSeatFactory
 from tests.members.factories import MemberTransferFactory, PartyMemberFactory, UserFactory

@@ -1,4 +1,4 @@
-"""The benchmark's switches in the portal (config/bench.py) and its load generator (bench/load.py)."""
+"""The benchmark's switches in the portal (core/bench.py) and its load generator (bench/load.py)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,11 @@ from django.urls import clear_url_caches
 
 from bench.load import Client as LoadClient
 from bench.load import Request, percentile, run_once, run_timed, summarize
-from config.bench import BASELINE_BODY, QUERY_COUNT_HEADER, QueryCountMiddleware
+from core.bench import BASELINE_BODY, QUERY_COUNT_HEADER, QueryCountMiddleware
 from tests.buildings.factories import BuildingFactory
 
 ROOT = Path(__file__).resolve().parent.parent
-MIDDLEWARE = "config.bench.QueryCountMiddleware"
+MIDDLEWARE = "core.bench.QueryCountMiddleware"
 
 
 # --- X-Query-Count ------------------------------------------------------------------------------

@@ -432,7 +432,7 @@ def test_the_database_refuses_a_write_that_breaks_the_constraint(name, model):
         write()
 
 
-# --- where a violation is reported (config/constraints.py) ---------------------------------------
+# --- where a violation is reported (core/constraints.py) ---------------------------------------
 
 
 def project_models():

@@ -184,19 +184,19 @@ class _BrokenConnection:
 
 @pytest.fixture
 def redis_down(settings, monkeypatch):
-    import config.health
+    import core.health
 
     settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    monkeypatch.setattr(config.health, "_redis_client", None)
+    monkeypatch.setattr(core.health, "_redis_client", None)
     yield
-    config.health._redis_client = None
+    core.health._redis_client = None
 
 
 @pytest.mark.django_db
 def test_healthz_names_the_database_when_it_fails(client, monkeypatch):
-    import config.health
+    import core.health
 
-    monkeypatch.setattr(config.health, "connection", _BrokenConnection())
+    monkeypatch.setattr(core.health, "connection", _BrokenConnection())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "failed": ["database"]}
@@ -204,9 +204,9 @@ def test_healthz_names_the_database_when_it_fails(client, monkeypatch):
 
 @pytest.mark.django_db
 def test_healthz_names_both_when_both_fail(client, monkeypatch, redis_down):
-    import config.health
+    import core.health
 
-    monkeypatch.setattr(config.health, "connection", _BrokenConnection())
+    monkeypatch.setattr(core.health, "connection", _BrokenConnection())
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "failed": ["database", "redis"]}
@@ -545,7 +545,7 @@ def browser_pages(*, event, booking, building) -> tuple[list[str], list[str]]:
         "/checkin/",
         "/accounts/profile/",
         "/notifications/",
-        # Swagger UI runs under the docs' relaxed policy (config/middleware.py). ReDoc is not
+        # Swagger UI runs under the docs' relaxed policy (core/middleware.py). ReDoc is not
         # listed: its bundle always asks for a logo from its vendor's CDN, which the CSP blocks.
         "/api/v1/docs/",
     ]

@@ -11,12 +11,12 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from buildings import demo
-from buildings.demo_data import DISTRICTS
 from buildings.models import Building, District, Enterprise, Street
-from buildings.selectors import scope_queryset
 from buildings.validators import validate_credit_code
 from committees.models import BuildingCommittee, CommitteeSeat
+from core.scoping import scope_queryset
+from demo import city, identifiers, small
+from demo.data import DISTRICTS
 from members.groups import DISTRICT_STAFF, SOCIAL_WORKER
 from members.models import PartyMember, PartyOrganization, User
 from members.validators import id_number_birth_date, validate_id_number
@@ -88,7 +88,7 @@ def counters_match_bookings() -> list[int]:
 def seeded(django_db_setup, django_db_blocker):
     """The demo data once for a class of read-only tests, rolled back after the class."""
     with django_db_blocker.unblock(), transaction.atomic():
-        demo.seed_demo(out=lambda line: None)
+        small.seed_demo(out=lambda line: None)
         yield
         transaction.set_rollback(True)
 
@@ -110,17 +110,17 @@ def test_seeding_twice_leaves_exactly_the_same_data():
 @pytest.mark.slow
 def test_a_later_day_moves_the_calendar_and_nothing_else():
     today = timezone.localdate()
-    demo.seed_demo(today=today, out=lambda line: None)
+    small.seed_demo(today=today, out=lambda line: None)
     before = {(e.space_id, e.title): e.starts_at for e in Event.objects.all()}
-    counts = demo.demo_counts()
+    counts = small.demo_counts()
     later = today + datetime.timedelta(days=3)
-    demo.seed_demo(today=later, out=lambda line: None)
-    assert demo.demo_counts() == counts
+    small.seed_demo(today=later, out=lambda line: None)
+    assert small.demo_counts() == counts
     moved = {(e.space_id, e.title): e.starts_at for e in Event.objects.all()}
     assert moved.keys() == before.keys()
     assert all(moved[key] > before[key] for key in before)
     first_upcoming = min(s for s in moved.values() if timezone.localtime(s).date() > later)
-    assert timezone.localtime(first_upcoming).date() == demo.workday(later, 1)
+    assert timezone.localtime(first_upcoming).date() == identifiers.workday(later, 1)
     assert counters_match_bookings() == []
 
 
@@ -299,17 +299,19 @@ class TestDemoData:
 
 
 def test_generated_identifiers_are_valid_and_unique():
-    codes = {demo.make_credit_code(n, "310106") for n in range(0, 31**2 * 3, 7)}
+    codes = {identifiers.make_credit_code(n, "310106") for n in range(0, 31**2 * 3, 7)}
     assert len(codes) == len(range(0, 31**2 * 3, 7))
     for code in list(codes)[:500]:
         validate_credit_code(code)
-    phones = {demo.make_phone(n) for n in range(20_000)}
+    phones = {identifiers.make_phone(n) for n in range(20_000)}
     assert len(phones) == 20_000
-    number = demo.make_id_number("310106", datetime.date(1991, 3, 15), 7, male=True)
+    number = identifiers.make_id_number("310106", datetime.date(1991, 3, 15), 7, male=True)
     validate_id_number(number)
     assert int(number[16]) % 2 == 1
-    assert demo.workday(datetime.date(2026, 11, 27), 1) == datetime.date(2026, 11, 30)  # Friday -> Monday
-    assert demo.workday(datetime.date(2026, 11, 30), -1) == datetime.date(2026, 11, 27)
+    assert identifiers.workday(datetime.date(2026, 11, 27), 1) == datetime.date(
+        2026, 11, 30
+    )  # Friday -> Monday
+    assert identifiers.workday(datetime.date(2026, 11, 30), -1) == datetime.date(2026, 11, 27)
 
 
 # --- city scale, small --------------------------------------------------------------------
@@ -319,7 +321,7 @@ def test_generated_identifiers_are_valid_and_unique():
 def test_city_generator_at_small_scale_is_consistent():
     output = seed("--scale", "city", "--factor", "0.02")
     assert "用时" in output and "活动计数与预约记录一致" in output
-    targets = {name: max(1, round(n * 0.02)) for name, n in demo.CITY_TARGETS.items()}
+    targets = {name: max(1, round(n * 0.02)) for name, n in city.CITY_TARGETS.items()}
     assert District.objects.count() == 16
     assert Street.objects.count() == sum(len(d[2]) for d in DISTRICTS) == 216
     assert Building.objects.count() == targets["buildings"]
@@ -346,7 +348,7 @@ def test_city_generator_at_small_scale_is_consistent():
         assert cur.fetchone()[0] == Event.objects.exclude(status="cancelled").count()
     # the bulk load wrote no history
     demo_bookings = Booking.objects.filter(
-        event__space__station__building__name__in=[b.name for b in demo.DEMO_BUILDINGS]
+        event__space__station__building__name__in=[b.name for b in small.DEMO_BUILDINGS]
     )
     assert apps.get_model("services", "BookingEvent").objects.count() == demo_bookings.count() > 0
     # a sample of the bulk rows passes the models' own validation
@@ -381,9 +383,9 @@ def test_city_generator_never_reads_a_whole_table_per_row():
             )
             return dict(cur.fetchall())
 
-    demo.seed_demo(out=lambda line: None)
+    small.seed_demo(out=lambda line: None)
     before = sequential_scans()
-    report = demo.seed_city(factor=0.03, out=lambda line: None)
+    report = city.seed_city(factor=0.03, out=lambda line: None)
     assert not report.skipped and Event.objects.count() > 1000 and Booking.objects.count() > 20000
     read = {name: n - before.get(name, 0) for name, n in sequential_scans().items()}
     # a few whole passes (the counters' check, ANALYZE's sample) are fine; one per row is not

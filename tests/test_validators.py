@@ -12,13 +12,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from buildings.validators import credit_code_check_char, validate_credit_code
+from core.masking import mask_id_number, mask_middle, mask_phone
 from members.validators import (
     ID_PROVINCE_CODES,
     id_number_birth_date,
     id_number_check_char,
-    mask_id_number,
-    mask_middle,
-    mask_phone,
     validate_id_number,
     validate_mobile,
 )

@@ -11,8 +11,8 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from buildings.models import Building, District, Enterprise, Street
-from config import api_examples as ex
-from config.api import FullCleanMixin, RefSerializer, ScopedPrimaryKeyRelatedField
+from core.api import FullCleanMixin, RefSerializer, ScopedPrimaryKeyRelatedField
+from core.api import examples as ex
 
 
 @extend_schema_serializer(examples=[ex.response_example("区", ex.DISTRICT)])

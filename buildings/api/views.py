@@ -9,20 +9,19 @@ nothing is deleted through the API.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, IntegerField, OuterRef, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
+from buildings import figures
 from buildings.filtersets import BuildingFilterSet, DistrictFilterSet, EnterpriseFilterSet, StreetFilterSet
 from buildings.models import Building, District, Enterprise, Street
-from buildings.selectors import building_list, enterprise_list, scope_queryset
-from committees.models import BuildingCommittee
-from config import api_examples as ex
-from config.api import ApiViewSetMixin, ScopedModelWritePermission
-from members.models import PartyOrganization
-from services.stats import building_has_party_organization
+from buildings.selectors import building_list, enterprise_list
+from core.api import ApiViewSetMixin, ScopedModelWritePermission
+from core.api import examples as ex
+from core.scoping import scope_queryset
 
 from .serializers import BuildingSerializer, DistrictSerializer, EnterpriseSerializer, StreetSerializer
 
@@ -139,10 +138,8 @@ class BuildingViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
             .values("n")
         )
         return building_list(user=self.request.user).annotate(
-            has_party_organization=ExpressionWrapper(
-                building_has_party_organization(), output_field=BooleanField()
-            ),
-            has_committee=Exists(BuildingCommittee.objects.filter(building=OuterRef("pk"))),
+            has_party_organization=figures.flag(figures.BUILDING_HAS_PARTY_ORGANIZATION),
+            has_committee=figures.flag(figures.BUILDING_HAS_COMMITTEE),
             enterprise_count=Coalesce(Subquery(enterprises, output_field=IntegerField()), 0),
         )
 
@@ -191,5 +188,5 @@ class EnterpriseViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return enterprise_list(user=self.request.user).annotate(
-            has_party_organization=Exists(PartyOrganization.objects.filter(enterprise=OuterRef("pk")))
+            has_party_organization=figures.flag(figures.ENTERPRISE_HAS_PARTY_ORGANIZATION)
         )

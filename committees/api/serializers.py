@@ -8,8 +8,8 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from committees.models import BuildingCommittee, CommitteeSeat
-from config import api_examples as ex
-from config.api import MaskedField, RefSerializer
+from core.api import MaskedField, RefSerializer
+from core.api import examples as ex
 from members.api.serializers import visible_ref
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from buildings.selectors import scope_queryset
 from committees.filtersets import BuildingCommitteeFilterSet
-from committees.models import BuildingCommittee, CommitteeSeat
-from config.api import ApiViewSetMixin
+from committees.models import BuildingCommittee
+from committees.selectors import committee_list
+from core.api import ApiViewSetMixin
 
 from .serializers import BuildingCommitteeSerializer
 
@@ -31,12 +30,4 @@ class BuildingCommitteeViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["building__name"]
 
     def get_queryset(self):
-        qs = BuildingCommittee.objects.select_related("building__street__district").prefetch_related(
-            Prefetch(
-                "seats",
-                queryset=CommitteeSeat.objects.select_related("member__organization__street").order_by(
-                    "role", "starts_on", "id"
-                ),
-            )
-        )
-        return scope_queryset(qs, self.request.user)
+        return committee_list(user=self.request.user)

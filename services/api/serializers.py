@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from buildings.selectors import has_staff_scope
-from config import api_examples as ex
-from config.api import RefSerializer
+from core.api import RefSerializer
+from core.api import examples as ex
+from core.scoping import has_staff_scope
 from members.api.serializers import visible_ref
 from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
 

@@ -35,9 +35,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from buildings.selectors import has_full_scope, has_staff_scope, scope_queryset
-from config import api_examples as ex
-from config.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
+from core.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
+from core.api import examples as ex
+from core.scoping import has_full_scope, has_staff_scope, scope_queryset
 from services import stats
 from services.booking import book_event, cancel_booking, waitlist_position
 from services.filtersets import (

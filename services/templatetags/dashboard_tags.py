@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
-from buildings.selectors import has_staff_scope
+from core.scoping import has_staff_scope
 
 register = template.Library()
 

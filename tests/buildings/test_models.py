@@ -50,7 +50,7 @@ def test_street_name_unique_within_district_only():
         "buildings_street_unique_name_in_district",
         lambda: Street.objects.create(district=jingan, name="南京西路街道"),
     )
-    # next to the name (config/constraints.py), not above the whole form
+    # next to the name (core/constraints.py), not above the whole form
     assert clean_errors(Street(district=jingan, name="南京西路街道")) == {"name": ["该区已有同名街道。"]}
     # the same name in another district is fine
     Street(district=pudong, name="南京西路街道").full_clean()

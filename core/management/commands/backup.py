@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from config.backups import check_archive, find_pg_tool, libpq_env, server_major_version
+from core.backups import check_archive, find_pg_tool, libpq_env, server_major_version
 
 
 def default_backup_dir() -> Path:

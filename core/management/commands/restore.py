@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.translation import gettext as _
 
-from config.backups import check_archive, database_is_empty, find_pg_tool, libpq_env, server_major_version
+from core.backups import check_archive, database_is_empty, find_pg_tool, libpq_env, server_major_version
 
 
 class Command(BaseCommand):

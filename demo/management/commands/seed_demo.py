@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from buildings import demo
+from demo import city, small
 
 
 class Command(BaseCommand):
@@ -26,15 +26,15 @@ class Command(BaseCommand):
     def handle(self, *args, scale: str, factor: float, verbosity: int, **options):
         started = time.monotonic()
         say = self.stdout.write if verbosity > 0 else (lambda line: None)
-        result = demo.seed_demo(out=say)
+        result = small.seed_demo(out=say)
         say(
             f"演示数据：新建 {result.created} 条，更新 {result.updated} 条（{time.monotonic() - started:.1f} 秒）。"
         )
         if scale == "city":
-            report = demo.seed_city(factor=factor, out=say)
+            report = city.seed_city(factor=factor, out=say)
             for line in report.lines():
                 say(line)
-        counts = demo.demo_counts()
+        counts = small.demo_counts()
         say("数据量：" + "，".join(f"{name} {n:,}" for name, n in counts.items()))
         say("演示账号（密码均为 demo12345）：")
         for username, _password, role in result.logins:

@@ -1,0 +1,73 @@
+"""Errors of the API: always JSON, one body ``{"code", "detail"}`` for everything that is not a
+field error (400 ``{field: [messages]}``); every domain error (``core.errors.DomainError``) is a 409."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+
+from core.errors import DomainError
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Any unknown URL under /api/v1/ answers like the API, in JSON, not with the portal's page.
+
+    (CSRF-exempt: it changes nothing, and a POST to a wrong URL should learn that it is wrong.)
+    """
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"code": "not_found", "detail": str(exceptions.NotFound.default_detail)},
+        status=404,
+        # Like DRF's renderer (UNICODE_JSON): readable Chinese, not \uXXXX escapes.
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def _error_code(exc: exceptions.APIException) -> str:
+    codes = exc.get_codes()
+    return codes if isinstance(codes, str) else exc.default_code
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus: any DomainError → 409, Django ValidationError → 400, uniform error bodies."""
+    # Imported here: rest_framework.views reads the renderer setting, which points at this package.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    request = context.get("request")
+    if request is not None and getattr(getattr(request, "accepted_renderer", None), "format", "") != "json":
+        # Error bodies are JSON whatever was asked for (?format=csv included).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+    if isinstance(exc, Http404):
+        # Not Django's "No Booking matches the given query.": no model names, same words for all.
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, DomainError):
+        return Response({"code": exc.code, "detail": str(exc.message)}, status=409)
+    if isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict
+            if hasattr(exc, "error_dict")
+            else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        )
+        detail = {
+            (api_settings.NON_FIELD_ERRORS_KEY if key == "__all__" else key): value
+            for key, value in detail.items()
+        }
+        exc = exceptions.ValidationError(detail)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException) and not isinstance(exc, exceptions.ValidationError):
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        response.data = {"code": _error_code(exc), "detail": str(detail)}
+    return response

@@ -1,0 +1,89 @@
+"""Serializer helpers: foreign keys chosen inside the territory, masked phones and ID
+numbers, short references, the error body, and validation by the model's ``full_clean()``."""
+
+from __future__ import annotations
+
+import copy
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from core.masking import mask_middle
+from core.scoping import can_view_personal_data as user_can_view_personal_data
+from core.scoping import scope_queryset
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key chosen by id among the rows in the requesting user's territory.
+
+    An id outside the territory gets the same "does not exist" error as an unknown
+    one, so the answer tells nothing about other territories.
+    """
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return scope_queryset(super().get_queryset(), getattr(request, "user", None))
+
+
+def can_see_personal_data(context) -> bool:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    cached = getattr(request, "_can_see_personal_data", None)
+    if cached is None:
+        cached = user_can_view_personal_data(user)
+        request._can_see_personal_data = cached
+    return cached
+
+
+class MaskedField(serializers.CharField):
+    """Phones and ID numbers: 138****5678 unless the user holds members.view_personal_data."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        value = super().to_representation(value)
+        return value if can_see_personal_data(self.context) else mask_middle(value)
+
+
+class RefSerializer(serializers.Serializer):
+    """A related record in short: its id and name."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error that is not a field error (schema only)."""
+
+    code = serializers.CharField(help_text=_("机器可读的错误代码，如 waitlist_full、not_found、throttled"))
+    detail = serializers.CharField(help_text=_("给人看的说明（中文）"))
+
+
+class FullCleanMixin:
+    """Model serializers that validate meaning with the model's own ``full_clean()``.
+
+    The model's field validators, ``clean()``, unique checks and ``Meta.constraints``
+    (with their Chinese messages) are the rules; the serializer only checks shape.
+    """
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        instance = copy.copy(self.instance) if self.instance is not None else self.Meta.model()
+        for name, value in attrs.items():
+            setattr(instance, name, value)
+        try:
+            instance.full_clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(
+                {
+                    (api_settings.NON_FIELD_ERRORS_KEY if key == "__all__" else key): messages
+                    for key, messages in exc.message_dict.items()
+                }
+            ) from exc
+        return attrs
