@@ -81,8 +81,11 @@ def seed(count: int) -> None:
     from django.utils import timezone
 
     from buildings.models import Building, District, Street
+    from core.notifications import outbox
+    from core.notifications.models import Outbox as NotificationOutbox
     from members.models import User
-    from services.models import Booking, Event, NotificationOutbox, ServiceStation, Space
+    from services.models import Booking, Event, ServiceStation, Space
+    from services.notifications import Kind
 
     per_event = 100
     now = timezone.now()
@@ -129,16 +132,15 @@ def seed(count: int) -> None:
         )
         NotificationOutbox.objects.bulk_create(
             (
-                NotificationOutbox(
+                outbox.row(
                     recipient_id=booking.user_id,
-                    kind=NotificationOutbox.Kind.EVENT_REMINDER,
+                    kind=Kind.EVENT_REMINDER,
                     cause=f"booking:{booking.pk}:before:120m",
-                    street=street,
-                    booking=booking,
-                    event=booking.event,
+                    street_id=street.pk,
+                    subject=booking,
+                    topic=f"event:{booking.event_id}",
                     context={"offset_minutes": 120},
                     due_at=starts - datetime.timedelta(hours=2),
-                    next_attempt_at=starts - datetime.timedelta(hours=2),
                 )
                 for booking in bookings
             ),
@@ -171,7 +173,8 @@ def main() -> int:
     django.setup()
     from django.core.management import call_command
 
-    from services.models import NotificationOutbox, PortalNotification
+    from core.notifications.models import Outbox as NotificationOutbox
+    from core.notifications.models import PortalNotification
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-reminders-"))
     procs: list[subprocess.Popen] = []
@@ -226,7 +229,7 @@ def main() -> int:
         log(f"worker ready (concurrency {args.concurrency}, e-mail: {args.email}); sending the beat's task")
         pending = NotificationOutbox.objects.filter(status=NotificationOutbox.Status.PENDING)
         started = time.monotonic()
-        app.send_task("services.tasks.dispatch_due_notifications_task")
+        app.send_task("core.notifications.tasks.dispatch_due_notifications_task")
         while True:
             left = pending.count()
             if left == 0:

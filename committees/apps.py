@@ -12,3 +12,8 @@ class CommitteesConfig(AppConfig):
         from .selectors import building_has_committee
 
         figures.register_condition(figures.BUILDING_HAS_COMMITTEE, building_has_committee)
+
+        # End-of-term reminders in the shared outbox (core.notifications).
+        from .notifications import register
+
+        register()

@@ -25,7 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("accounts/", include("members.urls")),
-    path("notifications/", include("services.notification_urls")),
+    path("notifications/", include("core.notifications.urls")),
     path("", include("services.urls")),
 ]
 # The benchmark's baseline view; absent (404) unless PORTAL_BENCH=1 (core/bench.py).

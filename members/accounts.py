@@ -14,17 +14,13 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from buildings.models import Building, Enterprise
+from core.errors import DomainError
 
 from .models import MemberLinkRequest, PartyMember, User
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A rule of the accounts write side was broken; ``message`` is shown to the user."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def register_user(

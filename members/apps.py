@@ -3,7 +3,7 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 # The apps whose permissions the staff groups hold (see members/groups.py).
-_GROUP_APPS = {"buildings", "members", "committees", "services"}
+_GROUP_APPS = {"notifications", "buildings", "members", "committees", "services"}
 
 
 def _ensure_groups(sender, using="default", **kwargs) -> None:

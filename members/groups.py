@@ -52,9 +52,9 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "services.event": KEEP,
     "services.booking": ("change", "view"),
     "services.spacereservation": KEEP,
-    # The street's notification outbox: watch deliveries and "send again" (services/admin_outbox.py);
-    # rows are written by services/notifications.py only, so no add or delete.
-    "services.notificationoutbox": ("change", "view"),
+    # The street's notification outbox: watch deliveries and "send again" (core/notifications/admin.py);
+    # rows are written by the apps' write functions only, so no add or delete.
+    "notifications.outbox": ("change", "view"),
 }
 
 DISTRICT_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {

@@ -15,18 +15,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from core.scoping import scope_queryset
 
 from .models import MemberLinkRequest, PartyMember, User
 
 
-class LinkError(Exception):
+class LinkError(DomainError):
     """A link request cannot be decided this way; ``message`` is shown to the social worker."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _lock_pending(request: MemberLinkRequest, by: User) -> MemberLinkRequest:

@@ -21,6 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
+
 from .models import ApiToken, User
 
 PREFIX_LENGTH = 8
@@ -29,13 +31,8 @@ MAX_LIFETIME = datetime.timedelta(days=3 * 365)
 LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
-class TokenError(Exception):
+class TokenError(DomainError):
     """A key that cannot be used (unknown, revoked, expired, inactive user) or issued."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def hash_key(key: str) -> str:

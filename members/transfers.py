@@ -39,6 +39,7 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from core.scoping import scope_queryset
 
 from .models import MemberTransfer, PartyMember, PartyOrganization, User
@@ -47,20 +48,12 @@ Direction = MemberTransfer.Direction
 Status = MemberTransfer.Status
 
 
-class TransferError(Exception):
+class TransferError(DomainError):
     """A transfer rule refused an action; nothing was changed.
 
     ``code`` is stable and machine-readable (API clients, tests); ``message``
     is translated and meant for the person in front of the screen.
     """
-
-    def __init__(self, code: str, message: str):
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 # --- reads used by the rules ------------------------------------------------------

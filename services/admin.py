@@ -9,11 +9,8 @@ absent from every list, inline, search, export and history here.
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib import admin
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -31,7 +28,8 @@ from core.adminkit import (
     related_column,
 )
 
-from .models import Booking, Event, NotificationOutbox, ServiceStation, Space, SpaceReservation
+from .events import update_event
+from .models import Booking, Event, ServiceStation, Space, SpaceReservation
 
 
 def hide_confidential_bookings(request, queryset, path: str = "event__kind"):
@@ -165,19 +163,6 @@ class BookingInline(ReadOnlyInlineMixin, ScopedTabularInline):
         return super().get_queryset(request).select_related("user")
 
 
-def _seconds_dropped(before: Event, obj: Event, name: str) -> bool:
-    """The admin shows times to the minute (zh-hans ``TIME_INPUT_FORMATS``): a time with seconds
-    (from the API or an import) comes back cut to the minute though nobody edited it. Not an
-    edit: keep the stored value, so that bookers are not told of a move by a few seconds."""
-    old, new = getattr(before, name), getattr(obj, name)
-    if not isinstance(old, datetime.datetime) or new is None or old == new:
-        return False
-    if new != old.replace(second=0, microsecond=0):
-        return False
-    setattr(obj, name, old)
-    return True
-
-
 def checkin_url(event_id: int) -> str:
     try:
         return f"{reverse('portal:checkin')}?event={event_id}"
@@ -243,39 +228,13 @@ class EventAdmin(ScopedAdmin):
         return format_html('<a href="{}">{}</a>', checkin_url(obj.pk), _t("去签到"))
 
     def save_model(self, request, obj, form, change):
-        """Field edits are saved as such; capacity and cancellation go through the booking engine.
-
-        A new time or place is announced to everyone booked or waiting, and their
-        reminders follow it, in this same transaction (the admin's change view is atomic).
-        """
+        """New events are saved as they are; an edit goes through ``update_event`` (services/events.py):
+        field edits under the event lock, a new time or place announced to the bookers, capacity
+        and cancellation through the booking engine, all in the admin's transaction."""
         if not change:
             super().save_model(request, obj, form, change)
             return
-        from services.booking import cancel_event, change_capacity
-        from services.notifications import notify_event_changed, relevant_event_changes
-
-        engine_fields = {"capacity", "status"}
-        cancelling = "status" in form.changed_data and obj.status == Event.Status.CANCELLED
-        fields = [name for name in form.changed_data if name not in engine_fields]
-        if "status" in form.changed_data and not cancelling:
-            fields.append("status")
-        if fields:
-            # The row as it is now, not as the form loaded it; locked, as the booking engine
-            # locks it, so no booking slips between this read and the notices below.
-            before = Event.objects.select_for_update().get(pk=obj.pk)
-            fields = [name for name in fields if not _seconds_dropped(before, obj, name)]
-        if fields:
-            # Never a full save: the engine's counters on this row may have moved since the form loaded.
-            obj.save(update_fields=[*fields, "updated_at"])
-            # Only what was written: the form also puts unchanged values on obj (seconds-rounded).
-            changes = {f: c for f, c in relevant_event_changes(before, obj).items() if f in fields}
-            if changes and not cancelling:  # a cancellation sends its own notice
-                notify_event_changed(event=obj, changes=changes)
-        if cancelling:
-            cancel_event(event=obj, by=request.user)
-        elif "capacity" in form.changed_data:
-            change_capacity(event=obj, capacity=obj.capacity)
-        obj.refresh_from_db()
+        update_event(event=obj, fields=form.changed_data, by=request.user, times_to_the_minute=True)
         self.ensure_in_scope(request, obj)
 
     @admin.action(description=_("取消所选活动（同时取消全部预约）"), permissions=["change"])
@@ -485,40 +444,3 @@ class SpaceReservationAdmin(ScopedAdmin):
             done_message=_t("已驳回 %(count)d 条场地预约。"),
         )
         return None
-
-
-# --- Notifications (delivery monitoring, read-only) ----------------------------------------------
-
-
-@admin.register(NotificationOutbox)
-class NotificationOutboxAdmin(ScopedAdmin):
-    """What the notification workers sent, will send, or failed to send; written by services."""
-
-    list_display = ("kind", "recipient", "status", "due_at", "attempts", "sent_at", "last_error")
-    list_select_related = ("recipient",)
-    list_filter = ("status", "kind", StreetListFilter, DistrictListFilter)
-    search_fields = ("recipient__username", "cause")
-    date_hierarchy = "due_at"
-
-    def scope_filter(self, request, queryset):
-        queryset = super().scope_filter(request, queryset)
-        if can_view_confidential(request.user):
-            return queryset
-        return queryset.exclude(
-            Q(booking__event__kind=Event.Kind.COUNSELLING) | Q(event__kind=Event.Kind.COUNSELLING)
-        )
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-from services import admin_outbox  # noqa: E402,F401

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ServicesConfig(AppConfig):
     name = "services"
     verbose_name = _("党群服务")
+
+    def ready(self) -> None:
+        # The booking engine's kinds of notification, in the shared outbox (core.notifications).
+        from .notifications import register_kinds
+
+        register_kinds()

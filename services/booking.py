@@ -29,15 +29,16 @@ import re
 
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from core.scoping import scope_queryset
 
 from . import notifications
 from .models import Booking, Event, Space
+from .selectors import waitlist_position
 
 # Staff may check people in from this long before the start until the end.
 CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
@@ -46,20 +47,12 @@ CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
 _NO_SHOW_CHUNK = 200
 
 
-class BookingError(Exception):
+class BookingError(DomainError):
     """A booking rule refused an action; nothing was changed.
 
     ``code`` is stable and machine-readable (API clients, tests); ``message``
     is translated and meant for the person in front of the screen.
     """
-
-    def __init__(self, code: str, message: str):
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -473,16 +466,6 @@ def mark_no_shows(*, now: datetime.datetime | None = None) -> int:
 
 
 # --- reads for the event page -------------------------------------------------------------------
-
-
-def waitlist_position(booking: Booking) -> int | None:
-    """1-based place on the waitlist (first come, first served), or None if not waitlisted."""
-    if booking.status != Booking.Status.WAITLISTED:
-        return None
-    ahead = Booking.objects.filter(event_id=booking.event_id, status=Booking.Status.WAITLISTED).filter(
-        Q(created_at__lt=booking.created_at) | Q(created_at=booking.created_at, pk__lt=booking.pk)
-    )
-    return ahead.count() + 1
 
 
 def booking_action(*, user, event: Event, now: datetime.datetime | None = None) -> BookingAction:

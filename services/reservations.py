@@ -22,6 +22,7 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
 from core.scoping import scope_queryset
 
 from .models import Event, Space, SpaceOccupancy, SpaceReservation
@@ -44,16 +45,8 @@ _PURPOSE_MAX = SpaceReservation._meta.get_field("purpose").max_length
 _NOTE_MAX = SpaceReservation._meta.get_field("decision_note").max_length
 
 
-class ReservationError(Exception):
+class ReservationError(DomainError):
     """A reservation rule refused an action; nothing was changed (``code`` + translated ``message``)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(code, message)
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return str(self.message)
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -60,8 +60,11 @@ def active_booking_map(*, user, events) -> dict[int, Booking]:
     return {b.event_id: b for b in rows}
 
 
-def _waitlist_position_subquery():
-    """1-based FCFS place among the event's waitlisted bookings, computed in SQL (no N+1)."""
+def waitlist_position_expression():
+    """1-based first-come-first-served place of a waitlisted booking, in SQL (no N+1); null otherwise.
+
+    The one rule for the waitlist's order: earlier ``created_at`` first, then lower id.
+    """
     ahead = (
         Booking.objects.filter(event=OuterRef("event_id"), status=Booking.Status.WAITLISTED)
         .filter(
@@ -73,7 +76,23 @@ def _waitlist_position_subquery():
         .annotate(n=Count("id"))
         .values("n")
     )
-    return Coalesce(Subquery(ahead), 0) + 1
+    return Case(
+        When(status=Booking.Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def waitlist_position(booking: Booking) -> int | None:
+    """The booking's place on its event's waitlist (1 = next to get a seat), or None if not waiting."""
+    if booking.status != Booking.Status.WAITLISTED:
+        return None
+    return (
+        Booking.objects.filter(pk=booking.pk)
+        .annotate(position=waitlist_position_expression())
+        .values_list("position", flat=True)
+        .first()
+    )
 
 
 def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None) -> QuerySet[Booking]:
@@ -85,7 +104,7 @@ def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None)
     qs = (
         Booking.objects.filter(user=user)
         .select_related("event__space__station__building")
-        .annotate(queue_position=_waitlist_position_subquery())
+        .annotate(queue_position=waitlist_position_expression())
     )
     if past:
         return qs.filter(event__ends_at__lte=now).order_by("-event__starts_at", "-id")
@@ -102,7 +121,7 @@ def user_booking(*, user, pk: int) -> Booking | None:
     return (
         Booking.objects.filter(user=user, pk=pk)
         .select_related("event__space__station__building__street", "event__organizer")
-        .annotate(queue_position=_waitlist_position_subquery())
+        .annotate(queue_position=waitlist_position_expression())
         .first()
     )
 

@@ -105,7 +105,7 @@ def event_book(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("portal:event_detail", pk=pk)
     if booking.status == Booking.Status.WAITLISTED:
-        position = engine.waitlist_position(booking)
+        position = selectors.waitlist_position(booking)
         messages.success(
             request,
             _("名额已满，您已加入候补，目前排第%(n)s位。有人取消时将按顺序为您递补。") % {"n": position},

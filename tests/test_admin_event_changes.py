@@ -13,17 +13,18 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from core.notifications.models import Outbox as NotificationOutbox
 from services import booking as engine
-from services.models import Booking, Event, NotificationOutbox
+from services.models import Booking, Event
+from services.notifications import Kind
 from tests.admin_helpers import admin_url, form_post_data, make_territory
 from tests.members.factories import UserFactory
-from tests.services.factories import EventFactory, SpaceFactory
+from tests.services.factories import EventFactory, SpaceFactory, outbox_rows
 
 pytestmark = pytest.mark.django_db
 
 H = datetime.timedelta(hours=1)
 D = datetime.timedelta(days=1)
-Kind = NotificationOutbox.Kind
 Status = NotificationOutbox.Status
 
 
@@ -70,7 +71,7 @@ def booked(a):
 
 
 def changed_rows(event):
-    return NotificationOutbox.objects.filter(event=event, kind=Kind.EVENT_CHANGED)
+    return outbox_rows(event=event, kind=Kind.EVENT_CHANGED)
 
 
 def test_moving_the_start_notifies_every_booker_once_and_moves_the_reminders(sw, booked):
@@ -88,16 +89,14 @@ def test_moving_the_start_notifies_every_booker_once_and_moves_the_reminders(sw,
     assert set(notices.values_list("status", flat=True)) == {Status.PENDING}
     assert set(notices[0].context["changes"]) == {"starts_at", "ends_at"}
 
-    reminders = NotificationOutbox.objects.filter(booking=confirmed, kind=Kind.EVENT_REMINDER)
+    reminders = outbox_rows(booking=confirmed, kind=Kind.EVENT_REMINDER)
     assert {r.context["offset_minutes"]: r.due_at for r in reminders} == {
         1440: new_start - 24 * H,
         120: new_start - 2 * H,
     }
     assert all(r.next_attempt_at == r.due_at and r.status == Status.PENDING for r in reminders)
     # Nobody waiting or gone is reminded.
-    assert not NotificationOutbox.objects.filter(
-        booking__in=[waiting, gone], kind=Kind.EVENT_REMINDER
-    ).exists()
+    assert not outbox_rows(bookings=[waiting, gone], kind=Kind.EVENT_REMINDER).exists()
 
     # Saving the page again as loaded changes nothing and announces nothing.
     before = NotificationOutbox.objects.count()
@@ -128,7 +127,7 @@ def test_moving_and_cancelling_at_once_sends_only_the_cancellation(sw, booked):
         **split(event.ends_at + D, "ends_at"),
     )
     assert not changed_rows(event).exists()
-    cancelled = NotificationOutbox.objects.filter(event=event, kind=Kind.EVENT_CANCELLED)
+    cancelled = outbox_rows(event=event, kind=Kind.EVENT_CANCELLED)
     assert sorted(cancelled.values_list("recipient_id", flat=True)) == sorted(
         [confirmed.user_id, waiting.user_id]
     )
@@ -149,7 +148,7 @@ def test_a_refused_save_leaves_no_notice(sw, booked, monkeypatch):
     )
     assert sw.post(url, data).status_code == 200
     assert not changed_rows(event).exists()
-    reminders = NotificationOutbox.objects.filter(event=event, kind=Kind.EVENT_REMINDER)
+    reminders = outbox_rows(event=event, kind=Kind.EVENT_REMINDER)
     assert {r.due_at for r in reminders} == {event.starts_at - 24 * H, event.starts_at - 2 * H}
 
 

@@ -1,4 +1,4 @@
-"""The notification outbox in the admin for the two staff groups (services/admin_outbox.py, members/groups.py).
+"""The notification outbox in the admin for the two staff groups (core/notifications/admin.py, members/groups.py).
 
 With the permissions their group gives them, nothing granted by hand: a street
 social worker sees their street's outbox and sends failed rows again; district
@@ -14,14 +14,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from services.models import NotificationOutbox
+from committees.notifications import TERM_ENDING
+from core.notifications import outbox
+from core.notifications.models import Outbox as NotificationOutbox
+from services.models import Event
+from services.notifications import Kind
 from tests.admin_helpers import admin_url, changelist_pks, make_territory, run_action
 
 pytestmark = pytest.mark.django_db
 
-Kind = NotificationOutbox.Kind
 Status = NotificationOutbox.Status
-PREFIX = "services_notificationoutbox"
+PREFIX = "notifications_outbox"
 
 
 @pytest.fixture
@@ -34,25 +37,23 @@ def b(street_b):
     return make_territory(street_b, "丙")
 
 
-def failed(territory, booking=None, **fields) -> NotificationOutbox:
+def failed(
+    territory, booking=None, *, recipient=None, kind=None, cause="", subject=None
+) -> NotificationOutbox:
     now = timezone.now()
-    if booking is not None:
-        fields.update(
-            recipient=booking.user,
-            kind=Kind.BOOKING_CONFIRMED,
-            cause=f"booking:{booking.pk}",
-            booking=booking,
-            event=booking.event,
-        )
-    return NotificationOutbox.objects.create(
-        street=territory.street,
+    row = outbox.row(
+        recipient_id=(booking.user if booking is not None else recipient).pk,
+        kind=Kind.BOOKING_CONFIRMED if booking is not None else kind,
+        cause=f"booking:{booking.pk}" if booking is not None else cause,
         due_at=now,
-        next_attempt_at=now,
-        status=Status.FAILED,
-        attempts=8,
-        last_error="SMTPServerDisconnected: 连接中断",
-        **fields,
+        subject=booking if booking is not None else subject,
+        street_id=territory.street.pk,
+        topic=f"event:{booking.event_id}" if booking is not None else "",
+        confidential=booking is not None and booking.event.kind == Event.Kind.COUNSELLING,
     )
+    row.status, row.attempts, row.last_error = Status.FAILED, 8, "SMTPServerDisconnected: 连接中断"
+    row.save()
+    return row
 
 
 @pytest.fixture
@@ -63,9 +64,9 @@ def rows(a, b, social_worker):
         "term": failed(
             a,
             recipient=social_worker,
-            kind=Kind.TERM_ENDING,
+            kind=TERM_ENDING,
             cause=f"partyorganization:{a.organization.pk}:term:2027-01-01:30d",
-            party_organization=a.organization,
+            subject=a.organization,
         ),
         "other": failed(b, b.booking),
     }
@@ -82,11 +83,11 @@ def action_names(response) -> set[str]:
 
 
 def test_groups_give_the_outbox_permissions(social_worker, district_staff):
-    assert social_worker.has_perm("services.view_notificationoutbox")
-    assert social_worker.has_perm("services.change_notificationoutbox")
-    assert not social_worker.has_perm("services.delete_notificationoutbox")
-    assert district_staff.has_perm("services.view_notificationoutbox")
-    assert not district_staff.has_perm("services.change_notificationoutbox")
+    assert social_worker.has_perm("notifications.view_outbox")
+    assert social_worker.has_perm("notifications.change_outbox")
+    assert not social_worker.has_perm("notifications.delete_outbox")
+    assert district_staff.has_perm("notifications.view_outbox")
+    assert not district_staff.has_perm("notifications.change_outbox")
 
 
 def test_social_worker_sees_the_street_outbox_and_sends_again(social_worker, rows, a):

@@ -479,30 +479,32 @@ def test_city_wide_history_admin_is_for_superusers(sw_client, super_client):
 def test_notification_outbox_hides_counselling_and_stays_in_territory(world, district_staff):
     from django.utils import timezone
 
-    from services.models import NotificationOutbox
+    from core.notifications import outbox as notification_outbox
+    from services.models import Event
 
     def outbox(territory, booking, kind="booking_confirmed"):
-        now = timezone.now()
-        return NotificationOutbox.objects.create(
-            recipient=booking.user,
+        row = notification_outbox.row(
+            recipient_id=booking.user_id,
             kind=kind,
             cause=f"booking:{booking.pk}",
-            street=territory.street,
-            booking=booking,
-            event=booking.event,
-            due_at=now,
-            next_attempt_at=now,
+            due_at=timezone.now(),
+            subject=booking,
+            street_id=territory.street.pk,
+            topic=f"event:{booking.event_id}",
+            confidential=booking.event.kind == Event.Kind.COUNSELLING,
         )
+        row.save()
+        return row
 
     plain = outbox(world["a"], world["a"].booking)
     secret = outbox(world["a"], world["a"].counselling_booking)
     other = outbox(world["b"], world["b"].booking)
-    grant(district_staff, "services.view_notificationoutbox")
+    grant(district_staff, "notifications.view_outbox")
     client = Client()
     client.force_login(district_staff)
-    pks = changelist_pks(client, "services_notificationoutbox")
+    pks = changelist_pks(client, "notifications_outbox")
     assert plain.pk in pks
     assert secret.pk not in pks
     assert other.pk not in pks
     grant(district_staff, "services.view_confidential")
-    assert secret.pk in changelist_pks(client, "services_notificationoutbox")
+    assert secret.pk in changelist_pks(client, "notifications_outbox")

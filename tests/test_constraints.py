@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from buildings.models import Street
 from committees.models import CommitteeSeat
+from core.notifications.models import Outbox as NotificationOutbox
 from members.models import ApiToken, MemberLinkRequest, MemberTransfer, PartyOrganization
-from services.models import Booking, Event, NotificationOutbox, SpaceReservation
+from services.models import Booking, Event, SpaceReservation
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory, StreetFactory
 from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
 from tests.members.factories import (
@@ -32,6 +33,7 @@ from tests.members.factories import (
     PartyOrganizationFactory,
     UserFactory,
 )
+from tests.project import project_app_labels
 from tests.services.factories import (
     BookingFactory,
     EventFactory,
@@ -42,7 +44,7 @@ from tests.services.factories import (
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("buildings", "members", "committees", "services")
+APPS = project_app_labels()
 D = datetime.date
 H = datetime.timedelta(hours=1)
 
@@ -391,26 +393,31 @@ def _():
     )
 
 
-# --- services: notifications --------------------------------------------------------------------
+# --- notifications (core/notifications) --------------------------------------------------------------------
 
 
 def outbox_row(**overrides) -> NotificationOutbox:
     now = timezone.now()
-    fields = {"kind": NotificationOutbox.Kind.BOOKING_CONFIRMED, "cause": "booking:1", "due_at": now}
+    fields = {"kind": "booking_confirmed", "cause": "booking:1", "due_at": now}
     fields.update(overrides)
     fields.setdefault("recipient", UserFactory())
     return NotificationOutbox.objects.create(next_attempt_at=now, **fields)
 
 
-@violates("services_notificationoutbox_unique_key")
+@violates("notifications_outbox_unique_key")
 def _():
     first = outbox_row()
     outbox_row(recipient=first.recipient)
 
 
-@violates("services_notificationoutbox_sent_at_iff_sent")
+@violates("notifications_outbox_sent_at_iff_sent")
 def _():
     outbox_row(status=NotificationOutbox.Status.SENT, sent_at=None)
+
+
+@violates("notifications_outbox_subject_whole")
+def _():
+    outbox_row(subject_id=1)
 
 
 # --- the tests ----------------------------------------------------------------------------------

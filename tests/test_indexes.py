@@ -41,10 +41,11 @@ from django.db.models.sql.where import WhereNode
 from django.test import RequestFactory
 
 from tests.admin_helpers import make_territory
+from tests.project import project_app_labels
 
 pytestmark = pytest.mark.django_db
 
-APPS = ("buildings", "members", "committees", "services")
+APPS = project_app_labels()
 
 # Lookups a B-tree answers when the left side is the bare column and the right side a value.
 BTREE_LOOKUPS = {"exact", "in", "gt", "gte", "lt", "lte", "range", "isnull"}
@@ -133,12 +134,12 @@ NO_INDEX_NEEDED: dict[tuple[str, str], str] = {
         "city-wide requests are a small table"
     ),
     ("services_spacereservation", "ends_at"): "with starts_at: see starts_at",
-    ("services_notificationoutbox", "kind"): (
+    ("notifications_outbox", "kind"): (
         "the outbox keeps few indexes on purpose (each is a write per sent notification): kind is "
         "filtered after the status index or the street"
     ),
     (
-        "services_notificationoutbox",
+        "notifications_outbox",
         "last_error",
     ): "'has an error': filtered after the status index (failed rows)",
 }

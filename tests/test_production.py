@@ -532,7 +532,7 @@ def browser_pages(*, event, booking, building) -> tuple[list[str], list[str]]:
         "/admin/services/event/add/",
         f"/admin/services/event/{event.pk}/change/",
         "/admin/services/booking/",
-        "/admin/services/notificationoutbox/",
+        "/admin/notifications/outbox/",
         "/admin/members/memberlinkrequest/",
         "/admin/dashboard/",
         "/",

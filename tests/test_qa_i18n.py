@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from tests.project import SOURCE_PACKAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 MO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.mo"
-APPS = ("buildings", "members", "committees", "services", "config")
+APPS = SOURCE_PACKAGES
 GETTEXT_NAMES = {"_", "_t", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy"}
 # Templates owned by the translation: every {% translate "…" %} with a literal.
 TRANSLATE_TAG = re.compile(r"""{%\s*(?:translate|trans)\s+(["'])(.+?)\1""")
@@ -74,7 +76,7 @@ def test_every_message_has_an_english_translation(source):
 
 def test_admin_action_messages_are_extracted_and_translated():
     """``gettext as _t`` in the admin modules: the makemessages command knows the alias."""
-    from members.management.commands.makemessages import Command
+    from core.management.commands.makemessages import Command
 
     assert "--keyword=_t" in Command.xgettext_options
     with translation.override("en"):

@@ -113,7 +113,7 @@ def test_forbidden_admin_page_links_back_to_the_admin(client):
     staff.user_permissions.add(Permission.objects.get(codename="view_event"))
     client.force_login(staff)
     # A staff user without the permission for this model gets the 403 page.
-    response = client.get("/admin/services/notificationoutbox/")
+    response = client.get("/admin/notifications/outbox/")
     assert response.status_code == 403
     html = response.content.decode()
     assert reverse("admin:index") in html

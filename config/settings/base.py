@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "core",
+    "core.notifications",
     "buildings",
     "members",
     "committees",
@@ -111,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "services.context_processors.notifications",
+                "core.notifications.context_processors.notifications",
             ],
         },
     },
@@ -167,22 +168,26 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The outbox is the record of what must be sent; this is the "look now" that
     # also catches whatever a dead broker or worker left behind.
     "send-due-notifications": {
-        "task": "services.tasks.dispatch_due_notifications_task",
+        "task": "core.notifications.tasks.dispatch_due_notifications_task",
         "schedule": float(os.environ.get("NOTIFICATIONS_BEAT_SECONDS", "60")),
     },
     "mark-no-shows": {"task": "services.tasks.mark_no_shows_task", "schedule": 300.0},
-    "scan-term-endings": {
-        "task": "services.tasks.scan_term_endings_task",
+    # Every registered scan (end-of-term reminders, ...), core/notifications/registry.py.
+    "notification-scans": {
+        "task": "core.notifications.tasks.run_scans_task",
         "schedule": crontab(hour=8, minute=0),
     },
 }
 
-# --- Notifications (services/notifications.py) ---------------------------------
+# --- Notifications (core/notifications/; the kinds in each app's notifications.py) ---
 # The portal's public address, for the links in e-mails.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 NOTIFICATIONS = {
     # Delivery channels, in delivery order: ones that write to our own database first.
-    "CHANNELS": ["services.notifications.InPortalChannel", "services.notifications.EmailChannel"],
+    "CHANNELS": [
+        "core.notifications.channels.InPortalChannel",
+        "core.notifications.channels.EmailChannel",
+    ],
     # Reminders before an event, in minutes, per Event.kind ("default" for the others).
     "REMINDER_OFFSETS": {"default": [24 * 60, 2 * 60]},
     # End-of-term (换届) reminders to the street's social workers, days before the term ends.

@@ -18,8 +18,7 @@ Booking and cancelling call services/booking.py; a refused rule is a 409 with
 
 from __future__ import annotations
 
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -39,7 +38,7 @@ from core.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
 from core.api import examples as ex
 from core.scoping import has_full_scope, has_staff_scope, scope_queryset
 from services import stats
-from services.booking import book_event, cancel_booking, waitlist_position
+from services.booking import book_event, cancel_booking
 from services.filtersets import (
     BookingFilterSet,
     EventApiFilterSet,
@@ -48,6 +47,7 @@ from services.filtersets import (
     SpaceReservationFilterSet,
 )
 from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
+from services.selectors import waitlist_position, waitlist_position_expression
 
 from .serializers import (
     ActivityQuerySerializer,
@@ -179,26 +179,6 @@ class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-def _waitlist_position():
-    """1-based first-come-first-served place of a waitlisted booking, in SQL; null otherwise."""
-    ahead = (
-        Booking.objects.filter(event=OuterRef("event_id"), status=Booking.Status.WAITLISTED)
-        .filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
-        )
-        .order_by()
-        .values("event_id")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return Case(
-        When(status=Booking.Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
 def booking_queryset(user):
     """One's own bookings; for people with a territory also those of its events, counselling excepted."""
     visible = Q(user=user)
@@ -218,7 +198,7 @@ def booking_queryset(user):
     return (
         Booking.objects.filter(visible)
         .select_related(f"event__{PLACE}", "user")
-        .annotate(waitlist_position=_waitlist_position())
+        .annotate(waitlist_position=waitlist_position_expression())
     )
 
 

@@ -11,8 +11,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from core.notifications.sender import send_due
 from services import booking as engine
-from services.notifications import send_due
 from tests.members.factories import UserFactory
 from tests.services.factories import EventFactory
 

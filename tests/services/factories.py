@@ -78,3 +78,24 @@ class SpaceReservationFactory(factory.django.DjangoModelFactory):
     attendees = 20
     starts_at = factory.LazyFunction(lambda: _in_days(5).replace(microsecond=0))
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(hours=2))
+
+
+def outbox_rows(
+    *, booking=None, bookings=None, event=None, party_organization=None, committee=None, **filters
+):
+    """Outbox rows (core/notifications) about a booking, an event (its topic), an organization or a committee."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.notifications.models import Outbox
+
+    qs = Outbox.objects.filter(**filters)
+    for subject in (booking, party_organization, committee):
+        if subject is not None:
+            qs = qs.filter(subject_type=ContentType.objects.get_for_model(subject), subject_id=subject.pk)
+    if bookings is not None:
+        qs = qs.filter(
+            subject_type=ContentType.objects.get_for_model(Booking), subject_id__in=[b.pk for b in bookings]
+        )
+    if event is not None:
+        qs = qs.filter(topic=f"event:{event.pk}")
+    return qs

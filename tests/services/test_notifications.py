@@ -1,4 +1,6 @@
-"""Notifications (services/notifications.py): outbox rows, unique keys, what is sent and what is not.
+"""Notifications of the booking engine (services/notifications.py) and the term ends
+(committees/notifications.py) through the shared outbox (core/notifications/): outbox rows,
+unique keys, what is sent and what is not.
 
 In-process: the engine writes rows in its transactions, ``send_due`` delivers
 them through the real channels (Django's locmem e-mail backend, the in-portal
@@ -16,27 +18,39 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from committees.notifications import TERM_ENDING, enqueue_term_reminders
+from core.notifications import outbox as notification_outbox
+from core.notifications import sender
+from core.notifications.models import Outbox as NotificationOutbox
+from core.notifications.models import PortalNotification
+from core.notifications.selectors import failed_notifications
+from core.notifications.sender import process_due, send_due
 from services import booking as engine
 from services import notifications
-from services.models import Booking, Event, NotificationOutbox, PortalNotification
-from services.notifications import (
-    enqueue_booking_made,
-    enqueue_term_reminders,
-    notify_event_changed,
-    process_due,
-    send_due,
-)
+from services.models import Booking, Event
+from services.notifications import enqueue_booking_made, notify_event_changed
 from tests.buildings.factories import BuildingFactory, StreetFactory
 from tests.committees.factories import BuildingCommitteeFactory
 from tests.members.factories import PartyOrganizationFactory, StaffUserFactory, UserFactory
-from tests.services.factories import EventFactory, SpaceFactory
+from tests.services.factories import EventFactory, SpaceFactory, outbox_rows
 
 pytestmark = pytest.mark.django_db
 
 H = datetime.timedelta(hours=1)
 D = datetime.timedelta(days=1)
-Kind = NotificationOutbox.Kind
 Status = NotificationOutbox.Status
+
+
+class Kind:
+    """The kinds these tests see: the booking engine's and the term end's."""
+
+    BOOKING_CONFIRMED = notifications.Kind.BOOKING_CONFIRMED
+    WAITLISTED = notifications.Kind.WAITLISTED
+    WAITLIST_PROMOTED = notifications.Kind.WAITLIST_PROMOTED
+    EVENT_REMINDER = notifications.Kind.EVENT_REMINDER
+    EVENT_CHANGED = notifications.Kind.EVENT_CHANGED
+    EVENT_CANCELLED = notifications.Kind.EVENT_CANCELLED
+    TERM_ENDING = TERM_ENDING
 
 
 def event_in(delta: datetime.timedelta, **kwargs) -> Event:
@@ -53,7 +67,7 @@ def event_in(delta: datetime.timedelta, **kwargs) -> Event:
 
 
 def rows(**filters):
-    return NotificationOutbox.objects.filter(**filters).order_by("kind", "due_at")
+    return outbox_rows(**filters).order_by("kind", "due_at")
 
 
 def keys(qs):
@@ -356,11 +370,11 @@ def test_a_row_that_breaks_the_code_does_not_block_the_queue(monkeypatch, mailou
     engine.book_event(user=UserFactory(), event=event_in(4 * D))
 
     def broken(row, now):
-        if row.booking_id == first.pk:
+        if row.subject_id == first.pk:
             raise ValueError("boom")
         return ""
 
-    monkeypatch.setattr(notifications, "skip_reason", broken)
+    monkeypatch.setattr(sender, "skip_reason", broken)
     stats = process_due(worker_id="t")
     assert (stats.sent, stats.retrying) == (1, 1)
     row = rows(booking=first, kind=Kind.BOOKING_CONFIRMED).get()
@@ -481,7 +495,7 @@ def test_term_reminder_text_and_skip_when_the_term_was_changed(mailoutbox):
 
 def test_one_kick_per_transaction_after_commit(monkeypatch, django_capture_on_commit_callbacks):
     calls = []
-    monkeypatch.setattr(notifications, "kick", lambda: calls.append(1) or True)
+    monkeypatch.setattr(notification_outbox, "kick", lambda: calls.append(1) or True)
     event = event_in(3 * D)
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
@@ -494,7 +508,7 @@ def test_one_kick_per_transaction_after_commit(monkeypatch, django_capture_on_co
 def test_a_dead_broker_does_not_fail_the_booking(monkeypatch, django_capture_on_commit_callbacks):
     from kombu.exceptions import OperationalError
 
-    from services.tasks import send_due_notifications_task
+    from core.notifications.tasks import send_due_notifications_task
 
     def refuse(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -504,7 +518,7 @@ def test_a_dead_broker_does_not_fail_the_booking(monkeypatch, django_capture_on_
         booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
     assert Booking.objects.filter(pk=booking.pk, status=Booking.Status.CONFIRMED).exists()
     assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().status == Status.PENDING
-    assert notifications.kick() is False
+    assert notification_outbox.kick() is False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -586,7 +600,9 @@ def test_admin_outbox_scoped_with_filters_and_send_again(client, settings):
     mine, theirs = StreetFactory(), StreetFactory()
     worker = StaffUserFactory(streets=[mine])
     worker.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_notificationoutbox", "change_notificationoutbox"])
+        *Permission.objects.filter(
+            codename__in=["view_outbox", "change_outbox"], content_type__app_label="notifications"
+        )
     )
     here = engine.book_event(
         user=UserFactory(), event=event_in(3 * D, space=SpaceFactory(station__building__street=mine))
@@ -598,7 +614,7 @@ def test_admin_outbox_scoped_with_filters_and_send_again(client, settings):
     failed = rows(booking=here, kind=Kind.BOOKING_CONFIRMED).get()
     assert failed.status == Status.FAILED
     client.force_login(worker)
-    url = reverse("admin:services_notificationoutbox_changelist")
+    url = reverse("admin:notifications_outbox_changelist")
     html = client.get(url, {"status__exact": "failed"}).content.decode()
     assert f"booking:{here.pk}" in html or str(failed.pk) in html
     assert "SMTP server refused" in html
@@ -634,7 +650,7 @@ def test_failed_notifications_for_the_dashboard_are_scoped():
             event=event_in(3 * D, space=SpaceFactory(station__building__street=theirs)),
         )
         process_due(worker_id="t")
-    assert [r.booking_id for r in notifications.failed_notifications(user=worker)] == [here.pk]
+    assert [r.subject_id for r in failed_notifications(user=worker)] == [here.pk]
 
 
 def test_dashboard_shows_the_territorys_failures_and_hides_counselling(client, settings):
@@ -681,7 +697,7 @@ def test_relevant_event_changes_for_the_admin():
 
 
 def test_beat_task_fans_out_one_send_task_per_batch(monkeypatch, settings):
-    from services import tasks
+    from core.notifications import tasks
 
     settings.NOTIFICATIONS = {"BATCH_SIZE": 2, "MAX_FANOUT": 50}
     sent = []
@@ -694,13 +710,13 @@ def test_beat_task_fans_out_one_send_task_per_batch(monkeypatch, settings):
 
 
 def test_tasks_send_and_scan_in_process(mailoutbox):
-    from services import tasks
+    from core.notifications import tasks
 
     street = StreetFactory()
     StaffUserFactory(streets=[street])
     PartyOrganizationFactory(street=street, term_ends_on=timezone.localdate() + datetime.timedelta(days=10))
-    assert tasks.scan_term_endings_task.apply().get() == 1
-    assert tasks.scan_term_endings_task.apply().get() == 0
+    assert tasks.run_scans_task.apply().get() == 1
+    assert tasks.run_scans_task.apply().get() == 0
     assert tasks.send_due_notifications_task.apply().get() == 1
     assert tasks.send_due_notifications_task.apply().get() == 0
     assert len(mailoutbox) == 1

@@ -21,8 +21,10 @@ import time
 import pytest
 from django.utils import timezone
 
+from core.notifications.models import Outbox as NotificationOutbox
 from services import booking as engine
-from services.models import Booking, Event, NotificationOutbox
+from services.models import Booking, Event
+from services.notifications import Kind
 from tests.members.factories import UserFactory
 from tests.services.celery_harness import (
     RedisServer,
@@ -32,7 +34,7 @@ from tests.services.celery_harness import (
     wait_for,
     worker_env,
 )
-from tests.services.factories import EventFactory, SpaceFactory
+from tests.services.factories import EventFactory, SpaceFactory, outbox_rows
 from tests.services.notification_backends import delivered
 
 pytestmark = [
@@ -43,7 +45,6 @@ pytestmark = [
 
 H = datetime.timedelta(hours=1)
 D = datetime.timedelta(days=1)
-Kind = NotificationOutbox.Kind
 Status = NotificationOutbox.Status
 
 
@@ -120,21 +121,17 @@ def test_confirmation_and_reminders_arrive_once_through_the_worker(redis, mail_d
         second = engine.book_event(user=user, event=tomorrow)
 
     expected = [
-        NotificationOutbox.objects.get(booking=first, kind=Kind.BOOKING_CONFIRMED),
-        NotificationOutbox.objects.get(booking=first, kind=Kind.EVENT_REMINDER),
-        NotificationOutbox.objects.get(booking=second, kind=Kind.BOOKING_CONFIRMED),
-        NotificationOutbox.objects.get(
-            booking=second, kind=Kind.EVENT_REMINDER, context__offset_minutes=1440
-        ),
+        outbox_rows(booking=first, kind=Kind.BOOKING_CONFIRMED).get(),
+        outbox_rows(booking=first, kind=Kind.EVENT_REMINDER).get(),
+        outbox_rows(booking=second, kind=Kind.BOOKING_CONFIRMED).get(),
+        outbox_rows(booking=second, kind=Kind.EVENT_REMINDER, context__offset_minutes=1440).get(),
     ]
     # The confirmations come from the after-commit kick, at once.
     wait_for(lambda: len(delivered(mail_dir)) >= 2, 20, message="the two confirmations")
     wait_for(lambda: sent_rows().count() == 4, 40, message="the two reminders, sent by the beat")
     time.sleep(3)  # a few more beat runs: nothing is sent again
     assert_exactly_once(mail_dir, expected)
-    later = NotificationOutbox.objects.get(
-        booking=second, kind=Kind.EVENT_REMINDER, context__offset_minutes=120
-    )
+    later = outbox_rows(booking=second, kind=Kind.EVENT_REMINDER, context__offset_minutes=120).get()
     assert later.status == Status.PENDING  # due in 22 hours: not sent early
     for row in sent_rows():
         assert row.attempts == 1 and row.sent_by.startswith("w1@")
@@ -158,7 +155,7 @@ def test_redis_down_while_booking_then_every_notification_arrives_exactly_once(r
     assert delivered(mail_dir) == {}  # nothing could be sent: the broker is down
 
     redis.start()  # same port, empty: every queued message is gone, only the outbox remembers
-    expected = list(NotificationOutbox.objects.filter(booking__in=bookings))
+    expected = list(outbox_rows(bookings=bookings))
     assert len(expected) == 10  # a confirmation and a 2-hour reminder each
     wait_for(lambda: sent_rows().count() == 10, 90, message="all notifications after Redis came back")
     time.sleep(3)
@@ -199,7 +196,7 @@ def test_worker_killed_mid_batch_nothing_lost_nothing_doubled(redis, mail_dir, w
     event = event_starting_in(3 * D)
     with celery_app_on(redis.url):  # the bookings' kicks go to this test's Redis, not the shared one
         bookings = [engine.book_event(user=UserFactory(), event=event) for _ in range(12)]
-    due = list(NotificationOutbox.objects.filter(booking__in=bookings, kind=Kind.BOOKING_CONFIRMED))
+    due = list(outbox_rows(bookings=bookings, kind=Kind.BOOKING_CONFIRMED))
     slow = worker_env(
         redis_url=redis.url,
         mail_dir=mail_dir,
@@ -209,7 +206,7 @@ def test_worker_killed_mid_batch_nothing_lost_nothing_doubled(redis, mail_dir, w
     victim = workers("victim", slow, concurrency=1)
     victim.wait_ready()
     with celery_app_on(redis.url) as app:
-        app.send_task("services.tasks.send_due_notifications_task")
+        app.send_task("core.notifications.tasks.send_due_notifications_task")
 
     def in_the_middle_of_a_send():
         sent = delivered(mail_dir)
@@ -226,7 +223,7 @@ def test_worker_killed_mid_batch_nothing_lost_nothing_doubled(redis, mail_dir, w
     rescuer = workers("rescuer", worker_env(redis_url=redis.url, mail_dir=mail_dir), concurrency=1)
     rescuer.wait_ready()
     with celery_app_on(redis.url) as app:
-        app.send_task("services.tasks.dispatch_due_notifications_task")  # what the beat sends
+        app.send_task("core.notifications.tasks.dispatch_due_notifications_task")  # what the beat sends
     wait_for(lambda: sent_rows().count() == 12, 30, message="the rest of the batch")
     time.sleep(1)
     assert_exactly_once(mail_dir, due)

@@ -5,18 +5,18 @@ For operators and for cron on machines without Celery::
     python manage.py send_due_reminders            # everything due now
     python manage.py send_due_reminders --limit 100
 
-It first writes the end-of-term (换届) reminders that have fallen due (the
-daily scan, idempotent), then sends. Running it twice in a row sends nothing
-the second time; running it beside Celery workers is safe (rows are claimed
-with SELECT ... FOR UPDATE SKIP LOCKED).
+It first runs the registered scans (the end-of-term (换届) reminders that have fallen
+due, ...: idempotent), then sends. Running it twice in a row sends nothing the second
+time; running it beside Celery workers is safe (rows are claimed with
+SELECT ... FOR UPDATE SKIP LOCKED).
 """
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from services.notifications import default_worker_id, enqueue_term_reminders, process_due
+from core.notifications.outbox import run_scans
+from core.notifications.sender import default_worker_id, process_due
 
 
 class Command(BaseCommand):
@@ -25,16 +25,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--limit", type=int, default=None, help="最多处理多少条（默认：全部到期的）")
         parser.add_argument(
-            "--skip-term-scan", action="store_true", help="不检查换届日期（只发送已在发件箱中的通知）"
+            "--skip-term-scan",
+            "--skip-scans",
+            action="store_true",
+            dest="skip_scans",
+            help="不做定期检查（如换届日期），只发送已在发件箱中的通知",
         )
 
-    def handle(self, *args, limit=None, skip_term_scan=False, **options):
+    def handle(self, *args, limit=None, skip_scans=False, **options):
         if limit is not None and limit < 1:
             raise CommandError("--limit 必须是正整数。")
-        written = 0
-        if not skip_term_scan:
-            with transaction.atomic():
-                written = enqueue_term_reminders()
+        written = 0 if skip_scans else run_scans()
         stats = process_due(limit=limit, worker_id=default_worker_id("manage.py@"))
         self.stdout.write(
             f"换届提醒新增 {written} 条；已发送 {stats.sent} 条，跳过 {stats.skipped} 条，"

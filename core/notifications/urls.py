@@ -1,8 +1,8 @@
-"""URLs of the portal's notification list, mounted at /notifications/ by config/urls.py."""
+"""URLs of the portal's notification list, mounted at /notifications/ by config/urls.py (the bell)."""
 
 from django.urls import path
 
-from . import notification_views as views
+from . import views
 
 app_name = "notifications"
 urlpatterns = [

@@ -12,9 +12,9 @@ class _UnreadCount:
 
     def __call__(self) -> int:
         if self.value is None:
-            from services.models import PortalNotification
+            from .selectors import unread_count
 
-            self.value = PortalNotification.objects.filter(recipient=self.user, read_at__isnull=True).count()
+            self.value = unread_count(user=self.user)
         return self.value
 
 

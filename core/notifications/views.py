@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import PortalNotification
+from .selectors import portal_notifications
 
 NOTIFICATIONS_PER_PAGE = 20
 
@@ -21,7 +22,7 @@ NOTIFICATIONS_PER_PAGE = 20
 def notification_list(request: HttpRequest) -> HttpResponse:
     """The person's own notifications. Opening the page marks the ones shown as read;
     they are still highlighted as new on this one rendering."""
-    qs = PortalNotification.objects.filter(recipient=request.user).order_by("-created_at", "-id")
+    qs = portal_notifications(user=request.user)
     page = Paginator(qs, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     unread = {n.pk for n in items if n.read_at is None}

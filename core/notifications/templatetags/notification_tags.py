@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 
-from services.notifications import failed_notifications
+from core.notifications import registry
+from core.notifications.selectors import failed_notifications
+from core.notifications.sender import load_subjects
 
 register = template.Library()
 
@@ -18,11 +20,14 @@ def notification_failures(context, limit: int = 5) -> dict:
         return {"count": 0}
     qs = failed_notifications(user=user)
     items = list(qs[:limit])
+    load_subjects(items)
+    for row in items:
+        row.about = registry.get(row.kind).describe(row)
     count = len(items) if len(items) < limit else qs.count()
     return {
         "items": items,
         "count": count,
-        "url": reverse("admin:services_notificationoutbox_changelist") + "?status__exact=failed"
-        if user.has_perm("services.view_notificationoutbox")
+        "url": reverse("admin:notifications_outbox_changelist") + "?status__exact=failed"
+        if user.has_perm("notifications.view_outbox")
         else "",
     }

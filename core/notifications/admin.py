@@ -1,9 +1,9 @@
-"""The notification outbox in the admin: delivery status with filters, and "send again".
+"""The notification outbox in the admin: what was sent, will be sent or failed, and "send again".
 
-Extends the read-only outbox admin of services/admin.py (scoped to the staff
-member's territory, counselling hidden without the permission) with what the
-person watching deliveries needs: the error, the channels that delivered, and
-an action that gives failed notifications a fresh round of attempts.
+Read-only but for the action: rows are written by the apps' write functions only.
+Scoped to the staff member's territory; confidential rows (who booked a counselling
+slot) only with the permission. The error, the channels that delivered, and an action
+that gives failed notifications a fresh round of attempts.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from core.adminkit import DistrictListFilter, StreetListFilter
-from services.admin import NotificationOutboxAdmin as _ReadOnlyOutboxAdmin
-from services.models import NotificationOutbox
-from services.notifications import requeue
+from core.adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter
+from core.scoping import hide_confidential
+
+from .models import Outbox
+from .outbox import requeue
 
 
 class HasErrorFilter(admin.SimpleListFilter):
@@ -34,7 +35,8 @@ class HasErrorFilter(admin.SimpleListFilter):
         return queryset
 
 
-class NotificationOutboxAdmin(_ReadOnlyOutboxAdmin):
+@admin.register(Outbox)
+class OutboxAdmin(ScopedAdmin):
     list_display = (
         "id",
         "kind",
@@ -47,9 +49,26 @@ class NotificationOutboxAdmin(_ReadOnlyOutboxAdmin):
         "channels",
         "problem",
     )
+    list_select_related = ("recipient",)
     list_filter = ("status", "kind", HasErrorFilter, StreetListFilter, DistrictListFilter)
     search_fields = ("recipient__username", "recipient__email", "cause")
+    date_hierarchy = "due_at"
     actions = ("send_again",)
+
+    def scope_filter(self, request, queryset):
+        return hide_confidential(super().scope_filter(request, queryset), request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.display(description=_("已送达渠道"))
     def channels(self, obj) -> str:
@@ -61,7 +80,7 @@ class NotificationOutboxAdmin(_ReadOnlyOutboxAdmin):
         return (text[:120] + "…") if len(text) > 120 else (text or "—")
 
     def has_send_again_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("services.change_notificationoutbox")
+        return request.user.has_perm("notifications.change_outbox")
 
     @admin.action(description=_("重新发送所选的发送失败通知"), permissions=["send_again"])
     def send_again(self, request, queryset):
@@ -78,7 +97,3 @@ class NotificationOutboxAdmin(_ReadOnlyOutboxAdmin):
                 _t("%(n)d 条不是“发送失败”状态，未重新发送（已发送的不会重复发送）。") % {"n": ignored},
                 messages.WARNING,
             )
-
-
-admin.site.unregister(NotificationOutbox)
-admin.site.register(NotificationOutbox, NotificationOutboxAdmin)
