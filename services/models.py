@@ -147,7 +147,9 @@ class Space(ConstraintErrorFields, models.Model):
             )
 
 
-@tracked
+# The seat counters are the booking engine's tally, not an edit: a booking writes no Event history row
+# (the booking's own history records who booked and when).
+@tracked(exclude=("confirmed_count", "waitlist_count"))
 class Event(models.Model):
     """A party class, lecture, social or counselling slot in a space.
 

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from services import booking as engine
 from services import stats
-from services.models import BOOKING_STATUSES, Booking, BookingTally, Event
+from services.models import Booking, BookingTally, Event
+from services.triggers import BOOKING_STATUSES
 from tests.members.factories import UserFactory
 from tests.services.factories import BookingFactory, EventFactory
 
