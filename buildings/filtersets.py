@@ -10,7 +10,15 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BooleanFilter, CountFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.filters import (
+    BooleanFilter,
+    CountFilter,
+    FilterSet,
+    IdInFilter,
+    date_range,
+    district_filter,
+    street_filter,
+)
 
 from . import figures
 from .models import Building, District, Enterprise, Street
@@ -54,11 +62,8 @@ class BuildingFilterSet(FilterSet):
     employee_count_max = CountFilter(
         field_name="employee_count", lookup_expr="lte", label=_("从业人员数不多于")
     )
-    updated_from = django_filters.DateFilter(
-        field_name="updated_at", lookup_expr="date__gte", label=_("更新日期从")
-    )
-    updated_to = django_filters.DateFilter(
-        field_name="updated_at", lookup_expr="date__lte", label=_("更新日期到")
+    updated_from, updated_to = date_range(
+        "updated_at", label_from=_("更新日期从"), label_to=_("更新日期到"), datetime_field=True
     )
 
     class Meta:

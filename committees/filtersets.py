@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.filters import BooleanFilter, FilterSet, IdInFilter, date_range, district_filter, street_filter
 
 from .models import BuildingCommittee, CommitteeSeat
 
@@ -26,15 +25,9 @@ class BuildingCommitteeFilterSet(FilterSet):
     street = street_filter(BuildingCommittee)
     building = IdInFilter(field_name="building", label=_("楼宇（编号，可多个）"))
     is_key_building = BooleanFilter(field_name="building__is_key_building", label=_("重点楼宇"))
-    founded_from = django_filters.DateFilter(
-        field_name="founded_on", lookup_expr="gte", label=_("成立日期从")
-    )
-    founded_to = django_filters.DateFilter(field_name="founded_on", lookup_expr="lte", label=_("成立日期到"))
-    term_ends_from = django_filters.DateFilter(
-        field_name="term_ends_on", lookup_expr="gte", label=_("本届结束日期从")
-    )
-    term_ends_to = django_filters.DateFilter(
-        field_name="term_ends_on", lookup_expr="lte", label=_("本届结束日期到")
+    founded_from, founded_to = date_range("founded_on", label_from=_("成立日期从"), label_to=_("成立日期到"))
+    term_ends_from, term_ends_to = date_range(
+        "term_ends_on", label_from=_("本届结束日期从"), label_to=_("本届结束日期到")
     )
     has_building_chief = BooleanFilter(method="filter_has_building_chief", label=_("现有楼长"))
     has_first_secretary = BooleanFilter(method="filter_has_first_secretary", label=_("现有第一书记"))

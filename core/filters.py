@@ -14,9 +14,12 @@ way to write a ``<name>_from`` / ``<name>_to`` pair of dates.
 
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import BaseCSVField
 
@@ -128,7 +131,28 @@ class FilterSet(django_filters.FilterSet):
 
     def get_form_class(self):
         form_class = super().get_form_class()
-        return type(form_class.__name__, (RefuseNulCharacters, form_class), {})
+        pairs = tuple(
+            (self._range_start_name(name), name)
+            for name, filter_ in self.filters.items()
+            if isinstance(filter_, _DayBound) and filter_.start_name is not None
+        )
+        return type(
+            form_class.__name__,
+            (RefuseNulCharacters, DateRangeOrderForm, form_class),
+            {"date_range_pairs": pairs},
+        )
+
+    def _range_start_name(self, end_name: str) -> str:
+        """The "from" filter of a ``date_range`` "to" filter: the same field, lookup gte."""
+        end = self.filters[end_name]
+        for name, filter_ in self.filters.items():
+            if (
+                isinstance(filter_, _DayBound)
+                and filter_.field_name == end.field_name
+                and filter_.start_name is None
+            ):
+                return name
+        return end_name
 
 
 def district_filter(model) -> IdInFilter:
@@ -139,3 +163,80 @@ def district_filter(model) -> IdInFilter:
 def street_filter(model) -> IdInFilter:
     """``?street=`` for any model that names its path to the street."""
     return IdInFilter(field_name=model.street_path, label=_("街道（编号，可多个，逗号分隔）"))
+
+
+# --- date ranges: <name>_from / <name>_to ----------------------------------------------------------
+
+
+def local_day_start(day: datetime.date) -> datetime.datetime | None:
+    """Midnight of ``day`` in the portal's time zone (Asia/Shanghai), or None for "no bound".
+
+    A range that starts on 0001-01-01 has no lower bound: its midnight in Shanghai is still
+    year 0 in UTC, which Python cannot represent (any conversion would raise OverflowError).
+    """
+    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    try:
+        start.astimezone(datetime.UTC)
+    except OverflowError:
+        return None
+    return start
+
+
+def local_day_end(day: datetime.date) -> datetime.datetime | None:
+    """The first instant after ``day`` (the next local midnight), or None for "no bound".
+
+    A range that ends on 9999-12-31 has no upper bound: the day after it does not exist.
+    """
+    if day >= datetime.date.max:
+        return None
+    return local_day_start(day + datetime.timedelta(days=1))
+
+
+class _DayBound(django_filters.DateFilter):
+    """One end of a ``date_range``: an inclusive calendar day of a date or datetime field."""
+
+    def __init__(self, *args, start_name: str | None = None, datetime_field: bool = False, **kwargs):
+        self.start_name = start_name  # set ("") on the "to" end; None on the "from" end
+        self.datetime_field = datetime_field
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if not self.datetime_field:
+            return qs.filter(**{f"{self.field_name}__{self.lookup_expr}": value})
+        # A datetime: the local calendar day (Asia/Shanghai), both ends inclusive.
+        if self.lookup_expr == "gte":
+            bound = local_day_start(value)
+            return qs if bound is None else qs.filter(**{f"{self.field_name}__gte": bound})
+        bound = local_day_end(value)
+        return qs if bound is None else qs.filter(**{f"{self.field_name}__lt": bound})
+
+
+def date_range(field_name: str, *, label_from, label_to, datetime_field: bool = False, widget=None):
+    """The one way to write a pair of date filters: ``(from_filter, to_filter)``, both days inclusive.
+
+    Declare it as ``joined_from, joined_to = date_range("joined_on", ...)``. For a datetime
+    field (``datetime_field=True``) the days are local days in
+    Asia/Shanghai, and 0001-01-01 / 9999-12-31 are open bounds, never an overflow. A "to"
+    before its "from" is a field error on the "to" parameter (``FilterSet``).
+    """
+    kwargs = {"widget": widget} if widget is not None else {}
+    kwargs["datetime_field"] = datetime_field
+    start = _DayBound(field_name=field_name, lookup_expr="gte", label=label_from, **kwargs)
+    end = _DayBound(field_name=field_name, lookup_expr="lte", label=label_to, start_name="", **kwargs)
+    return start, end
+
+
+class DateRangeOrderForm(forms.Form):
+    """The form of every FilterSet: a date range's end before its start is an error on the end."""
+
+    date_range_pairs: tuple[tuple[str, str], ...] = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for start, end in self.date_range_pairs:
+            first, last = cleaned.get(start), cleaned.get(end)
+            if first and last and last < first:
+                self.add_error(end, _("结束日期不能早于开始日期。"))
+        return cleaned

@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import BooleanFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.filters import BooleanFilter, FilterSet, IdInFilter, date_range, district_filter, street_filter
 
 from .models import PartyMember, PartyOrganization
 
@@ -24,15 +24,9 @@ class PartyOrganizationFilterSet(FilterSet):
     is_standalone = BooleanFilter(
         field_name="enterprise", lookup_expr="isnull", exclude=True, label=_("单独组建")
     )
-    founded_from = django_filters.DateFilter(
-        field_name="founded_on", lookup_expr="gte", label=_("成立日期从")
-    )
-    founded_to = django_filters.DateFilter(field_name="founded_on", lookup_expr="lte", label=_("成立日期到"))
-    term_ends_from = django_filters.DateFilter(
-        field_name="term_ends_on", lookup_expr="gte", label=_("换届日期从")
-    )
-    term_ends_to = django_filters.DateFilter(
-        field_name="term_ends_on", lookup_expr="lte", label=_("换届日期到")
+    founded_from, founded_to = date_range("founded_on", label_from=_("成立日期从"), label_to=_("成立日期到"))
+    term_ends_from, term_ends_to = date_range(
+        "term_ends_on", label_from=_("换届日期从"), label_to=_("换届日期到")
     )
 
     class Meta:
@@ -61,10 +55,8 @@ class PartyMemberFilterSet(FilterSet):
     gender = django_filters.ChoiceFilter(choices=PartyMember.Gender.choices, label=_("性别"))
     education = django_filters.MultipleChoiceFilter(choices=PartyMember.Education.choices, label=_("学历"))
     is_mobile = BooleanFilter(label=_("流动党员"))
-    joined_from = django_filters.DateFilter(field_name="joined_on", lookup_expr="gte", label=_("入党日期从"))
-    joined_to = django_filters.DateFilter(field_name="joined_on", lookup_expr="lte", label=_("入党日期到"))
-    born_from = django_filters.DateFilter(field_name="birth_date", lookup_expr="gte", label=_("出生日期从"))
-    born_to = django_filters.DateFilter(field_name="birth_date", lookup_expr="lte", label=_("出生日期到"))
+    joined_from, joined_to = date_range("joined_on", label_from=_("入党日期从"), label_to=_("入党日期到"))
+    born_from, born_to = date_range("birth_date", label_from=_("出生日期从"), label_to=_("出生日期到"))
 
     class Meta:
         model = PartyMember

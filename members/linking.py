@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
-from core.scoping import scope_queryset
+from core.scoping import in_scope
 
-from .models import MemberLinkRequest, PartyMember, User
+from .models import MemberLinkRequest, User
 
 
 class LinkError(DomainError):
@@ -34,7 +34,7 @@ def _lock_pending(request: MemberLinkRequest, by: User) -> MemberLinkRequest:
     )
     if locked is None:
         raise LinkError("not_found", _("该申请已不存在。"))
-    if not scope_queryset(PartyMember.objects.filter(pk=locked.member_id), by).exists():
+    if not in_scope(locked.member, by, perm="members.change_memberlinkrequest"):
         raise LinkError("out_of_scope", _("该党员不在您负责的街道，不能处理此申请。"))
     if locked.status != MemberLinkRequest.Status.PENDING:
         raise LinkError(

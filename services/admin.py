@@ -24,20 +24,13 @@ from core.adminkit import (
     ScopedTabularInline,
     StreetListFilter,
     can_view_confidential,
+    hide_confidential,
     note_form_response,
     related_column,
 )
 
 from .events import update_event
 from .models import Booking, Event, ServiceStation, Space, SpaceReservation
-
-
-def hide_confidential_bookings(request, queryset, path: str = "event__kind"):
-    """Counselling bookings only for holders of services.view_confidential (and superusers)."""
-    if can_view_confidential(request.user):
-        return queryset
-    return queryset.exclude(**{path: Event.Kind.COUNSELLING})
-
 
 # --- Stations and spaces ---------------------------------------------------------------
 
@@ -157,7 +150,7 @@ class BookingInline(ReadOnlyInlineMixin, ScopedTabularInline):
     verbose_name_plural = _("预约名单")
 
     def scope_filter(self, request, queryset):
-        return hide_confidential_bookings(request, super().scope_filter(request, queryset))
+        return hide_confidential(super().scope_filter(request, queryset), request.user)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("user")
@@ -314,7 +307,7 @@ class BookingAdmin(ScopedAdmin):
     actions = ("cancel_bookings",)
 
     def scope_filter(self, request, queryset):
-        return hide_confidential_bookings(request, super().scope_filter(request, queryset))
+        return hide_confidential(super().scope_filter(request, queryset), request.user)
 
     @admin.display(description=_("编号"), ordering="pk")
     def number(self, obj) -> str:

@@ -7,8 +7,6 @@ date range, free seats and a title keyword. Bad parameters become form errors
 
 from __future__ import annotations
 
-import datetime
-
 import django_filters
 from django import forms
 from django.db.models import F, Q
@@ -17,34 +15,24 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, Street
-from core.filters import BooleanFilter, CountFilter, FilterSet, IdInFilter, district_filter, street_filter
+from core.filters import (
+    BooleanFilter,
+    CountFilter,
+    FilterSet,
+    IdInFilter,
+    date_range,
+    district_filter,
+    street_filter,
+)
 from core.forms import AutocompleteModelChoiceField, NoLabelSuffix
 from core.scoping import has_full_scope, has_staff_scope, scope_queryset
 from members.forms import building_label
 
 from .models import Event
-from .stats import local_day_end, local_day_start
-
-
-def _on_or_after(queryset, field: str, day: datetime.date):
-    """Rows whose ``field`` falls on local calendar day ``day`` (Asia/Shanghai) or later."""
-    start = local_day_start(day)
-    return queryset if start is None else queryset.filter(**{f"{field}__gte": start})
-
-
-def _on_or_before(queryset, field: str, day: datetime.date):
-    """Rows whose ``field`` falls on local calendar day ``day`` or earlier (9999-12-31: no bound)."""
-    end = local_day_end(day)
-    return queryset if end is None else queryset.filter(**{f"{field}__lt": end})
 
 
 class EventFilterForm(NoLabelSuffix, forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
-        return cleaned
+    """The portal's filter form: labels without ":"."""
 
 
 class BuildingAutocompleteFilter(django_filters.ModelChoiceFilter):
@@ -135,14 +123,11 @@ class EventFilterSet(FilterSet):
     kind = django_filters.ChoiceFilter(
         choices=Event.Kind.choices, label=_("类型"), empty_label=_("全部类型"), widget=PlainSelect
     )
-    date_from = django_filters.DateFilter(
-        method="filter_date_from",
-        label=_("从"),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    date_to = django_filters.DateFilter(
-        method="filter_date_to",
-        label=_("到"),
+    date_from, date_to = date_range(
+        "starts_at",
+        label_from=_("从"),
+        label_to=_("到"),
+        datetime_field=True,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     has_seats = django_filters.BooleanFilter(
@@ -160,12 +145,6 @@ class EventFilterSet(FilterSet):
             return queryset
         return queryset.filter(Q(title__icontains=value) | Q(speaker__icontains=value))
 
-    def filter_date_from(self, queryset, name, value):
-        return _on_or_after(queryset, "starts_at", value)
-
-    def filter_date_to(self, queryset, name, value):
-        return _on_or_before(queryset, "starts_at", value)
-
     def filter_has_seats(self, queryset, name, value):
         if value:
             return queryset.filter(confirmed_count__lt=F("capacity"))
@@ -178,27 +157,10 @@ class EventFilterSet(FilterSet):
 from .models import Booking, ServiceStation, Space, SpaceReservation  # noqa: E402
 
 
-class _DateRangeForm(forms.Form):
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
-        return cleaned
-
-
-def _date_range_filters(field: str):
-    """``date_from`` / ``date_to``: local calendar days (Asia/Shanghai) of ``field``, both inclusive."""
-
-    def after(queryset, name, value):
-        return _on_or_after(queryset, field, value)
-
-    def before(queryset, name, value):
-        return _on_or_before(queryset, field, value)
-
-    return (
-        django_filters.DateFilter(method=after, label=_("开始日期从（含）")),
-        django_filters.DateFilter(method=before, label=_("开始日期到（含）")),
+def _start_date_range(field: str):
+    """``date_from`` / ``date_to``: local calendar days (Asia/Shanghai) of the start, both inclusive."""
+    return date_range(
+        field, label_from=_("开始日期从（含）"), label_to=_("开始日期到（含）"), datetime_field=True
     )
 
 
@@ -258,13 +220,12 @@ class BookingFilterSet(FilterSet):
     kind = django_filters.MultipleChoiceFilter(
         field_name="event__kind", choices=Event.Kind.choices, label=_("活动类型")
     )
-    date_from, date_to = _date_range_filters("event__starts_at")
+    date_from, date_to = _start_date_range("event__starts_at")
     mine = BooleanFilter(method="filter_mine", label=_("只看本人的预约"))
 
     class Meta:
         model = Booking
         fields = ["district", "street", "event", "status", "kind", "date_from", "date_to", "mine"]
-        form = _DateRangeForm
 
     def filter_mine(self, queryset, name, value):
         user = getattr(self.request, "user", None)
@@ -280,9 +241,8 @@ class SpaceReservationFilterSet(FilterSet):
     station = IdInFilter(field_name="space__station", label=_("服务站（编号，可多个）"))
     organization = IdInFilter(field_name="organization", label=_("党组织（编号，可多个）"))
     status = django_filters.MultipleChoiceFilter(choices=SpaceReservation.Status.choices, label=_("状态"))
-    date_from, date_to = _date_range_filters("starts_at")
+    date_from, date_to = _start_date_range("starts_at")
 
     class Meta:
         model = SpaceReservation
         fields = ["district", "street", "space", "station", "organization", "status", "date_from", "date_to"]
-        form = _DateRangeForm

@@ -294,6 +294,11 @@ class Event(models.Model):
     def is_confidential(self) -> bool:
         return self.kind == self.Kind.COUNSELLING
 
+    @classmethod
+    def confidential_q(cls) -> Q:
+        """Who books a counselling slot is confidential (core.scoping.hide_confidential)."""
+        return Q(kind=cls.Kind.COUNSELLING)
+
     def clean(self) -> None:
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
@@ -403,6 +408,11 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_status_display()}"
+
+    @classmethod
+    def confidential_q(cls) -> Q:
+        """A counselling booking names its booker: confidential (core.scoping.hide_confidential)."""
+        return Q(event__kind=Event.Kind.COUNSELLING)
 
 
 class BookingTally(models.Model):

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, District, Street
 from committees.models import BuildingCommittee
+from core.filters import local_day_end, local_day_start
 from core.scoping import has_full_scope, scope_queryset, user_street_ids
 from members.models import PartyMember, PartyOrganization
 from members.selectors import building_has_party_organization
@@ -220,30 +221,6 @@ class Activity:
         data["attendance_rate"] = _percent(self.attended, settled)
         data["no_show_rate"] = _percent(self.no_show, settled)
         return data
-
-
-def local_day_start(day: datetime.date) -> datetime.datetime | None:
-    """Midnight of ``day`` in the portal's time zone (Asia/Shanghai), or None for "no bound".
-
-    A range that starts on 0001-01-01 has no lower bound: its midnight in Shanghai is still
-    year 0 in UTC, which Python cannot represent (any conversion would raise OverflowError).
-    """
-    start = datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
-    try:
-        start.astimezone(datetime.UTC)
-    except OverflowError:
-        return None
-    return start
-
-
-def local_day_end(day: datetime.date) -> datetime.datetime | None:
-    """The first instant after ``day`` (the next local midnight), or None for "no bound".
-
-    A range that ends on 9999-12-31 has no upper bound: the day after it does not exist.
-    """
-    if day >= datetime.date.max:
-        return None
-    return local_day_start(day + datetime.timedelta(days=1))
 
 
 def activity(

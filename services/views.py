@@ -25,13 +25,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.models import Street
 from core.forms import parse_id
-from core.scoping import has_staff_scope, scope_queryset
+from core.scoping import can_view_confidential, has_staff_scope, scope_queryset
 from members.models import User
 
 from . import booking as engine
 from . import reservations, selectors
 from .calendar import booking_ics, event_location, feed_ics
-from .filtersets import EventFilterSet
+from .filtersets import EventFilterSet, ServiceStationFilterSet
 from .forms import CheckInForm, ReservationRequestForm
 from .models import Booking, Event
 
@@ -250,7 +250,7 @@ def _require_staff_scope(request: HttpRequest) -> None:
 
 
 def _booker_label(request: HttpRequest, booking: Booking) -> str:
-    if booking.event.is_confidential and not request.user.has_perm("services.view_confidential"):
+    if booking.event.is_confidential and not can_view_confidential(request.user):
         return _("预约人信息保密")
     user = booking.user
     return user.get_full_name() or user.username
@@ -317,11 +317,11 @@ def checkin(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def station_list(request: HttpRequest) -> HttpResponse:
-    street_id = request.GET.get("street", "")
-    street_id = parse_id(street_id)
-    page = Paginator(selectors.station_list(street_id=street_id), STATIONS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    """Open stations, by street: through the stations' FilterSet, the same as the API's."""
+    filterset = ServiceStationFilterSet(request.GET, queryset=selectors.station_list(), request=request)
+    chosen = filterset.form.cleaned_data.get("street") if filterset.is_valid() else None
+    street_id = chosen[0] if chosen else None
+    page = Paginator(filterset.qs, STATIONS_PER_PAGE).get_page(request.GET.get("page"))
     streets = Street.objects.select_related("district").order_by("district__code", "name")
     return render(
         request,
