@@ -228,10 +228,24 @@ def secretary_organizations(*, user) -> QuerySet:
 
 
 def user_reservation_list(*, user) -> QuerySet[SpaceReservation]:
+    """The reservations the person asked for (the portal's "my reservations")."""
     return (
         SpaceReservation.objects.filter(requested_by=user)
         .select_related("space__station__building", "organization")
         .order_by("-starts_at", "-id")
+    )
+
+
+def reservation_list(*, user) -> QuerySet[SpaceReservation]:
+    """Reservations a person may see: those of their territory (staff), those they asked for, and
+    those of the organizations whose secretary they are (the API's reservation list)."""
+    visible = Q(requested_by_id=user.pk)
+    if user.party_member_id:
+        visible |= Q(organization__secretary_id=user.party_member_id)
+    if has_staff_scope(user):
+        visible |= Q(pk__in=scope_queryset(SpaceReservation.objects.all(), user).values("pk"))
+    return SpaceReservation.objects.filter(visible).select_related(
+        "space__station__building__street__district", "organization__street"
     )
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("stations/<int:pk>/", views.station_detail, name="station_detail"),
     path("stations/<int:pk>/reserve/", views.reservation_request, name="reservation_request"),
     path("reservations/", views.my_reservations, name="my_reservations"),
+    path("reservations/<int:pk>/cancel/", views.reservation_cancel, name="reservation_cancel"),
 ]

@@ -416,6 +416,22 @@ def reservation_request(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def reservation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Withdraw a request, or give back an approved slot (services.reservations.cancel_reservation)."""
+    reservation = selectors.reservation_list(user=request.user).filter(pk=pk).first()
+    if reservation is None:
+        raise Http404(_("场地预约不存在。"))
+    try:
+        reservations.cancel_reservation(reservation=reservation, by=request.user)
+    except reservations.ReservationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已撤销场地预约：%(purpose)s。") % {"purpose": reservation.purpose})
+    return redirect("portal:my_reservations")
+
+
+@login_required
 @require_GET
 def my_reservations(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.user_reservation_list(user=request.user), BOOKINGS_PER_PAGE).get_page(
@@ -424,5 +440,9 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/my_reservations.html",
-        {"page": page, "is_secretary": selectors.secretary_organizations(user=request.user).exists()},
+        {
+            "page": page,
+            "is_secretary": selectors.secretary_organizations(user=request.user).exists(),
+            "now": timezone.now(),
+        },
     )

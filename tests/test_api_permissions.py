@@ -34,7 +34,8 @@ RESOURCES = {
     "counselling-event": ("event", lambda w: w.records("counselling"), ALL),
     "booking": ("booking", lambda w: w.records("booking"), set()),
     "counselling-booking": ("booking", lambda w: w.records("counselling_booking"), set()),
-    "space-reservation": ("space-reservation", lambda w: w.records("reservation"), None),
+    # An employee sees the reservations they asked for or their organization's (none in the world).
+    "space-reservation": ("space-reservation", lambda w: w.records("reservation"), set()),
 }
 
 
@@ -293,6 +294,29 @@ def test_cancel_the_employees_booking(world, actor):
         assert response.json()["code"] == "not_owner"
 
 
+# The reservation of street A: the social worker of A (who may change reservations) and a
+# superuser withdraw it; district A's key only reads (a refused rule, 409); others do not see it.
+WITHDRAW_EXPECTED = {
+    "anonymous": 401,
+    "employee": 404,
+    "social_worker": 200,
+    "token_a": 409,
+    "token_b": 404,
+    "superuser": 200,
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_withdraw_a_space_reservation(world, actor):
+    reservation = world.records("reservation")["a"]
+    response = client_for(world, actor).post(reverse("api:space-reservation-cancel", args=[reservation.pk]))
+    assert response.status_code == WITHDRAW_EXPECTED[actor], response.content
+    reservation.refresh_from_db()
+    assert (reservation.status == "cancelled") == (response.status_code == 200)
+    if response.status_code == 409:
+        assert response.json()["code"] == "forbidden"
+
+
 @pytest.mark.parametrize("actor", ACTORS)
 def test_put_building(world, actor):
     payload = {**building_payload(world.a.street), "name": world.a.building.name}
@@ -314,7 +338,7 @@ def test_update_enterprise_of_street_a(world, actor):
 # --- Every route × every method × every caller --------------------------------------------------
 
 # Which resources an employee may read at all (the rest answer them 403, before the method).
-PUBLIC_TO_EMPLOYEES = {"station", "space", "event", "booking"}
+PUBLIC_TO_EMPLOYEES = {"station", "space", "event", "booking", "space-reservation"}
 WRITABLE = {"building", "enterprise"}  # create and update by staff in their territory; no deletes
 
 
@@ -398,6 +422,7 @@ OTHER_ROUTES = {
     # name: (args from the world, the method it answers, needs a territory)
     "event-book": (lambda w: [w.a.event.pk], "post", False),
     "booking-cancel": (lambda w: [w.employee_booking.pk], "post", False),
+    "space-reservation-cancel": (lambda w: [w.records("reservation")["a"].pk], "post", False),
     "stats-coverage": (lambda w: [], "get", True),
     "stats-activity": (lambda w: [], "get", True),
     "schema": (lambda w: [], "get", None),

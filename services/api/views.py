@@ -47,7 +47,8 @@ from services.filtersets import (
     SpaceReservationFilterSet,
 )
 from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
-from services.selectors import booking_list, waitlist_position
+from services.reservations import cancel_reservation
+from services.selectors import booking_list, reservation_list, waitlist_position
 
 from .serializers import (
     ActivityQuerySerializer,
@@ -256,13 +257,29 @@ class SpaceReservationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     queryset = SpaceReservation.objects.none()  # for the schema; rows: get_queryset()
     serializer_class = SpaceReservationSerializer
     filterset_class = SpaceReservationFilterSet
+    # Staff see their territory's; a party organization's secretary (an employee) sees and
+    # withdraws their organization's (services.selectors.reservation_list).
+    permission_classes = [permissions.IsAuthenticated]
     search_fields = ["purpose", "organization__name"]
     ordering_fields = ["starts_at", "id", "created_at", "attendees"]
     ordering = ["starts_at", "id"]
 
     def get_queryset(self):
-        qs = SpaceReservation.objects.select_related(PLACE, "organization__street")
-        return scope_queryset(qs, self.request.user)
+        return reservation_list(user=self.request.user)
+
+    @extend_schema(
+        summary=_("撤销场地预约"),
+        description=_(
+            "撤销申请或退回已批准的时段（场地随即空出）。申请人、该党组织书记和负责该服务站的社工可以撤销；"
+            "时段结束后不能撤销（409）。"
+        ),
+        request=None,
+        responses={200: SpaceReservationSerializer, 409: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def cancel(self, request, pk=None):
+        reservation = cancel_reservation(reservation=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=reservation.pk)).data)
 
 
 # --- Statistics ---------------------------------------------------------------------------------
