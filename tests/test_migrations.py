@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.operations import RunPython, RunSQL
 
-from tests.test_backup import _database_url
+from tests.core.test_backups import _database_url
 
 pytestmark = pytest.mark.slow
 

@@ -29,8 +29,8 @@ from django.test import RequestFactory
 from django.urls import path
 from django.views.defaults import page_not_found, server_error
 
+from tests.core.test_backups import _database_url
 from tests.members.factories import PASSWORD, UserFactory
-from tests.test_backup import _database_url
 
 ROOT = Path(settings.BASE_DIR)
 SECRET = secrets.token_urlsafe(50)

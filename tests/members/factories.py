@@ -1,10 +1,12 @@
-"""Factories for members: users, party organizations, party members, transfers."""
+"""Factories for members: users, party organizations, party members, transfers, link requests, API keys."""
 
 import datetime
 
 import factory
+from django.utils import timezone
 
-from members.models import MemberTransfer, PartyMember, PartyOrganization, User
+from members.models import ApiToken, MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
+from members.tokens import generate_key, hash_key
 from members.validators import id_number_check_char
 from tests.buildings.factories import EnterpriseFactory, StreetFactory
 
@@ -98,3 +100,33 @@ class MemberTransferFactory(factory.django.DjangoModelFactory):
         PartyOrganizationFactory, street=factory.SelfAttribute("..member.organization.street")
     )
     requested_on = datetime.date(2026, 11, 1)
+
+
+class MemberLinkRequestFactory(factory.django.DjangoModelFactory):
+    """An employee's pending request to link their account to a party-member record."""
+
+    class Meta:
+        model = MemberLinkRequest
+
+    user = factory.SubFactory(UserFactory)
+    member = factory.SubFactory(PartyMemberFactory)
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """An API key row; the key itself is ``obj.key`` (only its hash is stored), valid for a year."""
+
+    class Meta:
+        model = ApiToken
+
+    user = factory.SubFactory(UserFactory)
+    name = "测试数据对接"
+    key = factory.LazyFunction(generate_key)
+    prefix = factory.LazyAttribute(lambda o: o.key[:8])
+    key_hash = factory.LazyAttribute(lambda o: hash_key(o.key))
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=365))
+
+    @classmethod
+    def _create(cls, model_class, *args, key: str = "", **kwargs):
+        token = super()._create(model_class, *args, **kwargs)
+        token.key = key
+        return token

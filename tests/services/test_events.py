@@ -1,4 +1,4 @@
-"""The event admin announces a new time or place (services/admin.py ``EventAdmin.save_model``).
+"""Editing an event (services/events.py ``update_event``), as the event admin calls it.
 
 Through the admin client, as a street social worker edits an event: everyone
 booked or waiting gets one EVENT_CHANGED outbox row, pending reminders follow the
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from core.notifications.models import Outbox as NotificationOutbox
 from services import booking as engine
+from services.events import update_event
 from services.models import Booking, Event
 from services.notifications import Kind
 from tests.admin_helpers import admin_url, form_post_data, make_territory
@@ -167,3 +168,36 @@ def test_seconds_the_form_cannot_show_are_not_a_move(sw, a):
     event.refresh_from_db()
     assert event.starts_at == (start + D).replace(second=0)
     assert changed_rows(event).count() == 1
+
+
+# --- update_event called directly (any editor, not only the admin) -------------------------------
+
+
+def test_update_event_refuses_an_editor_outside_the_territory_and_changes_nothing(a, street_b):
+    from tests.members.factories import SocialWorkerFactory
+
+    stranger = SocialWorkerFactory(streets=[street_b])
+    event = Event.objects.get(pk=a.event.pk)
+    old_title = event.title
+    event.title = "改名"
+    with pytest.raises(engine.BookingError) as refused:
+        update_event(event=event, fields=["title"], by=stranger)
+    assert refused.value.code == "forbidden"
+    assert Event.objects.get(pk=a.event.pk).title == old_title
+
+
+def test_update_event_saves_only_the_named_fields_and_cancels_through_the_engine(social_worker, booked):
+    event = Event.objects.get(pk=booked[0].pk)
+    Event.objects.filter(pk=event.pk).update(description="别人刚改的说明")
+    event.title, event.status = "新标题", Event.Status.CANCELLED
+    update_event(event=event, fields=["title", "status"], by=social_worker)
+    stored = Event.objects.get(pk=event.pk)
+    assert (stored.title, stored.status, stored.description) == (
+        "新标题",
+        Event.Status.CANCELLED,
+        "别人刚改的说明",
+    )
+    assert not Booking.objects.filter(event=stored, status__in=Booking.ACTIVE).exists()
+    assert stored.confirmed_count == 0 and stored.waitlist_count == 0
+    assert outbox_rows(event=stored, kind=Kind.EVENT_CANCELLED).count() == 2
+    assert not outbox_rows(event=stored, kind=Kind.EVENT_CHANGED).exists()
