@@ -9,14 +9,14 @@ from django.db import connections
 
 from members.linking import LinkError, approve_link_request
 from members.models import MemberLinkRequest, User
-from tests.members.factories import PartyMemberFactory, StaffUserFactory, UserFactory
+from tests.members.factories import PartyMemberFactory, SocialWorkerFactory, UserFactory
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_link_the_member_once(street_a):
     member = PartyMemberFactory(organization__street=street_a)
-    workers = [StaffUserFactory(streets=[street_a]) for _ in range(2)]
+    workers = [SocialWorkerFactory(streets=[street_a]) for _ in range(2)]
     requests = [
         MemberLinkRequest.objects.create(user=UserFactory(), member=member),
         MemberLinkRequest.objects.create(user=UserFactory(), member=member),

@@ -339,3 +339,19 @@ def test_calendar_token_reset_and_revoke_from_the_profile(client):
     assert client.get(reverse("calendar_token")).status_code == 405
     response = client.post(reverse("calendar_token"), {"action": "drop tables"}, follow=True)
     assert "无法识别的操作。" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_staff_member_without_the_permission_cannot_decide_a_link_request(street_a):
+    """The write side checks the model permission too, not only the territory (core.scoping.in_scope)."""
+    from members.linking import LinkError, approve_link_request
+    from members.models import MemberLinkRequest
+    from tests.members.factories import PartyMemberFactory, StaffUserFactory
+
+    member = PartyMemberFactory(organization__street=street_a)
+    request = MemberLinkRequest.objects.create(user=UserFactory(), member=member)
+    with pytest.raises(LinkError) as refused:
+        approve_link_request(request=request, by=StaffUserFactory(streets=[street_a]))
+    assert refused.value.code == "out_of_scope"
+    request.refresh_from_db()
+    assert request.status == MemberLinkRequest.Status.PENDING and request.user.party_member_id is None
