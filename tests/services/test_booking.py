@@ -261,13 +261,14 @@ def test_a_booking_error_reads_as_its_message_and_survives_pickling():
     with pytest.raises(BookingError) as info:
         engine.book_event(user=UserFactory(), event=event)
     assert str(info.value) == "该活动已取消。"
+    # args are what repr(), error trackers and Celery's JSON results show
+    assert info.value.args == ("event_cancelled", info.value.message)
     copy = pickle.loads(pickle.dumps(info.value))
     assert (copy.code, str(copy.message), str(copy)) == (
         "event_cancelled",
         "该活动已取消。",
         "该活动已取消。",
     )
-    assert copy.args[0] == "event_cancelled"
 
 
 # --- cancel_booking and promotion ---------------------------------------------------------------
@@ -365,27 +366,40 @@ def test_a_freed_seat_goes_to_this_events_waitlist_only():
     assert Event.objects.filter(pk=other.pk).values_list("confirmed_count", "waitlist_count").get() == (1, 1)
 
 
-def test_the_waitlist_is_served_by_time_of_booking_then_by_id():
-    """First come, first served is (created_at, id): a row whose id is younger than its time of
-    booking (restored from a backup, imported) keeps its place, and equal times go by id."""
+def _promote_one_by_one(event: Event, n: int) -> list[int]:
+    """Free one seat at a time (outside the engine) and collect who gets it."""
+    order = []
+    for _ in range(n):
+        event.refresh_from_db()
+        Event.objects.filter(pk=event.pk).update(capacity=event.capacity + 1)
+        order += [b.pk for b in engine.promote_waitlist(event=event)]
+    return order
+
+
+def test_the_waitlist_is_served_by_time_of_booking_not_by_id():
+    """First come, first served is by created_at: a row whose id is younger than its time of
+    booking (restored from a backup, imported) keeps its place."""
     event = EventFactory(capacity=1)
-    _seated, first_id, second_id, third_id = fill(event, 4)
+    _seated, *waiting = fill(event, 4)
     t = timezone.now() - D
-    # The highest id booked earliest; the two lower ids booked at one and the same instant.
-    Booking.objects.filter(pk=third_id.pk).update(created_at=t)
-    Booking.objects.filter(pk=second_id.pk).update(created_at=t + H)
-    Booking.objects.filter(pk=first_id.pk).update(created_at=t + H)  # written last, stored last
-    assert [
-        engine.waitlist_position(Booking.objects.get(pk=b.pk)) for b in (third_id, first_id, second_id)
-    ] == [
-        1,
-        2,
-        3,
-    ]
-    Event.objects.filter(pk=event.pk).update(capacity=2)
-    assert [b.pk for b in engine.promote_waitlist(event=event)] == [third_id.pk]
-    Event.objects.filter(pk=event.pk).update(capacity=3)
-    assert [b.pk for b in engine.promote_waitlist(event=event)] == [first_id.pk]
+    for hours, booking in enumerate(reversed(waiting)):  # the highest id booked first
+        Booking.objects.filter(pk=booking.pk).update(created_at=t + hours * H)
+    expected = [b.pk for b in reversed(waiting)]
+    positions = {b.pk: engine.waitlist_position(Booking.objects.get(pk=b.pk)) for b in waiting}
+    assert [pk for pk, _ in sorted(positions.items(), key=lambda item: item[1])] == expected
+    assert sorted(positions.values()) == [1, 2, 3]
+    assert _promote_one_by_one(event, 3) == expected
+
+
+def test_bookings_made_at_the_same_instant_are_served_by_id():
+    """Equal created_at (a bulk import) falls back to the id, for the position shown and the promotion."""
+    event = EventFactory(capacity=1)
+    _seated, *waiting = fill(event, 7)
+    t = timezone.now() - D
+    for booking in reversed(waiting):  # stored in the reverse order of their ids
+        Booking.objects.filter(pk=booking.pk).update(created_at=t)
+    assert [engine.waitlist_position(Booking.objects.get(pk=b.pk)) for b in waiting] == [1, 2, 3, 4, 5, 6]
+    assert _promote_one_by_one(event, 6) == [b.pk for b in waiting]
 
 
 def test_promoted_bookings_are_returned_confirmed():
@@ -786,6 +800,10 @@ def test_checkin_qr_is_a_full_qr_code_of_the_code():
     assert engine.checkin_qr(booking).is_micro is False
     svg = engine.checkin_qr_svg(booking)
     assert svg.startswith("<svg") and 'class="qr"' in svg and "path" in svg
+
+
+def test_checkin_qr_is_never_a_micro_qr_even_for_the_shortest_codes():
+    assert engine.checkin_qr(Booking(pk=1, event_id=2)).is_micro is False
 
 
 def test_checkin_qr_keeps_medium_error_correction_for_long_codes():
