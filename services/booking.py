@@ -37,7 +37,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from core.scoping import scope_queryset
+from core.scoping import in_scope
 
 from . import notifications
 from .models import Booking, Event, Space
@@ -96,18 +96,12 @@ def _copy_counts(target: Event, source: Event) -> None:
 
 
 def _is_staff_in_scope(user, event: Event, *, perm: str) -> bool:
-    """A staff member holding ``perm`` whose territory (street, district, or everything) includes the event.
+    """A staff member holding ``perm`` whose territory includes the event (core.scoping.in_scope).
 
     District staff read their district's bookings but change none: the model permission
     (their group has ``view`` only) keeps them from cancelling or checking in.
     """
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    if not (user.is_staff and user.has_perm(perm)):
-        return False
-    return scope_queryset(Event.objects.filter(pk=event.pk), user).exists()
+    return in_scope(event, user, perm=perm)
 
 
 def _refusal_to_book(event: Event, user, now: datetime.datetime) -> BookingError | None:
@@ -197,6 +191,30 @@ def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> B
     return booking
 
 
+def _refusal_to_cancel(
+    booking: Booking, event: Event, now: datetime.datetime, *, as_staff: bool = False
+) -> BookingError | None:
+    """Why ``booking`` may not be cancelled now: the one cancel rule (the engine and the pages).
+
+    A confirmed seat until the cancellation deadline (staff in scope also after it);
+    leaving the waitlist until the event ends.
+    """
+    if booking.status not in Booking.ACTIVE:
+        return BookingError(
+            "not_cancellable",
+            _("该预约当前状态为“%(status)s”，不能取消。") % {"status": booking.get_status_display()},
+        )
+    if now >= event.ends_at:
+        return BookingError("event_past", _("活动已结束，预约不能再取消。"))
+    if booking.status == Booking.Status.CONFIRMED and not as_staff and now > event.cancel_deadline:
+        return BookingError(
+            "cancel_deadline_passed",
+            _("已过取消截止时间（%(time)s），不能取消。如确有困难，请联系服务站。")
+            % {"time": _local(event.cancel_deadline)},
+        )
+    return None
+
+
 def cancel_booking(*, booking: Booking, by=None, now: datetime.datetime | None = None) -> Booking:
     """Cancel a booking; a freed seat goes to the head of the waitlist in the same transaction.
 
@@ -214,19 +232,9 @@ def cancel_booking(*, booking: Booking, by=None, now: datetime.datetime | None =
             if not _is_staff_in_scope(by, event, perm="services.change_booking"):
                 raise BookingError("not_owner", _("只能取消本人的预约。"))
             as_staff = True
-        if current.status not in Booking.ACTIVE:
-            raise BookingError(
-                "not_cancellable",
-                _("该预约当前状态为“%(status)s”，不能取消。") % {"status": current.get_status_display()},
-            )
-        if now >= event.ends_at:
-            raise BookingError("event_past", _("活动已结束，预约不能再取消。"))
-        if current.status == Booking.Status.CONFIRMED and not as_staff and now > event.cancel_deadline:
-            raise BookingError(
-                "cancel_deadline_passed",
-                _("已过取消截止时间（%(time)s），不能取消。如确有困难，请联系服务站。")
-                % {"time": _local(event.cancel_deadline)},
-            )
+        refusal = _refusal_to_cancel(current, event, now, as_staff=as_staff)
+        if refusal is not None:
+            raise refusal
         if current.status == Booking.Status.CONFIRMED:
             event.confirmed_count -= 1
         else:
@@ -523,3 +531,23 @@ def booking_action(*, user, event: Event, now: datetime.datetime | None = None) 
             _("名额已满，目前有%(n)s人候补；有人取消时按先后顺序递补。") % {"n": event.waitlist_count},
         )
     return BookingAction("full", _("名额已满"), False, _("名额已满，候补人数也已达上限。"))
+
+
+@dataclasses.dataclass(frozen=True)
+class CancelAction:
+    """Whether the booker's "cancel" button works now, and if not, why (shown beside it)."""
+
+    enabled: bool
+    reason: str
+
+
+def cancel_action(*, booking: Booking, now: datetime.datetime | None = None) -> CancelAction:
+    """What the booker's cancel button says, by the same rule as ``cancel_booking``, changing nothing.
+
+    A booking that is no longer active shows no reason (there is nothing to cancel).
+    """
+    now = now or timezone.now()
+    if booking.status not in Booking.ACTIVE:
+        return CancelAction(False, "")
+    refusal = _refusal_to_cancel(booking, booking.event, now)
+    return CancelAction(refusal is None, "" if refusal is None else str(refusal.message))

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
-from core.scoping import scope_queryset
+from core.scoping import in_scope
 
 from .models import Event, Space, SpaceOccupancy, SpaceReservation
 
@@ -54,13 +54,7 @@ class ReservationError(DomainError):
 
 def _staff_in_scope_of_space(user, space_id: int, *, perm: str) -> bool:
     """A staff member holding ``perm`` whose territory includes the space (district staff only read)."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if user.is_superuser:
-        return True
-    if not (user.is_staff and user.has_perm(perm)):
-        return False
-    return scope_queryset(Space.objects.filter(pk=space_id), user).exists()
+    return in_scope(Space(pk=space_id), user, perm=perm)  # only the id is read
 
 
 def _is_secretary(user, organization) -> bool:

@@ -33,7 +33,7 @@ from . import reservations, selectors
 from .calendar import booking_ics, event_location, feed_ics
 from .filtersets import EventFilterSet, ServiceStationFilterSet
 from .forms import CheckInForm, ReservationRequestForm
-from .models import Booking, Event
+from .models import Booking
 
 EVENTS_PER_PAGE = 12
 BOOKINGS_PER_PAGE = 20
@@ -118,21 +118,9 @@ def event_book(request: HttpRequest, pk: int) -> HttpResponse:
 # --- My bookings ----------------------------------------------------------------------------
 
 
-def cancel_state(booking: Booking, now: datetime.datetime) -> tuple[bool, str]:
-    """Whether the booker can still cancel, and if not, why (shown beside the disabled button)."""
-    event = booking.event
-    if booking.status not in Booking.ACTIVE:
-        return False, ""
-    if event.status == Event.Status.CANCELLED:
-        return False, _("活动已取消。")
-    if now >= event.ends_at:
-        return False, _("活动已结束。")
-    # Leaving the waitlist is allowed until the event ends; a confirmed seat only until the deadline.
-    if booking.status == Booking.Status.CONFIRMED and now > event.cancel_deadline:
-        return False, _("已过取消截止时间（%(deadline)s），如需取消请联系服务站。") % {
-            "deadline": _local(event.cancel_deadline)
-        }
-    return True, ""
+def _cancel_state(booking: Booking, now: datetime.datetime) -> tuple[bool, str]:
+    action = engine.cancel_action(booking=booking, now=now)
+    return action.enabled, action.reason
 
 
 @login_required
@@ -145,7 +133,7 @@ def my_bookings(request: HttpRequest) -> HttpResponse:
     past_page = Paginator(
         selectors.user_booking_list(user=request.user, past=True, now=now), BOOKINGS_PER_PAGE
     ).get_page(request.GET.get("past_page"))
-    upcoming = [(b, *cancel_state(b, now)) for b in upcoming_page.object_list]
+    upcoming = [(b, *_cancel_state(b, now)) for b in upcoming_page.object_list]
     return render(
         request,
         "portal/my_bookings.html",
@@ -173,7 +161,7 @@ def _own_booking(request: HttpRequest, pk: int) -> Booking:
 def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     now = timezone.now()
-    can_cancel, cancel_reason = cancel_state(booking, now)
+    can_cancel, cancel_reason = _cancel_state(booking, now)
     code = qr = ""
     if booking.status == Booking.Status.CONFIRMED and booking.event.ends_at > now:
         code = engine.checkin_code(booking)

@@ -995,3 +995,45 @@ def test_booking_action_for_each_situation():
         False,
         "该活动尚未发布。",
     )
+
+
+# --- the cancel button: the same rule as cancel_booking -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "offset", "enabled", "code"),
+    [
+        ("confirmed", -H, True, None),  # before the deadline
+        ("confirmed", datetime.timedelta(0), True, None),  # at the deadline itself
+        ("confirmed", datetime.timedelta(microseconds=1), False, "cancel_deadline_passed"),
+        ("waitlisted", 3 * H, True, None),  # past the deadline, the waitlist may still be left
+        ("waitlisted", 4 * H, False, "event_past"),  # the event has ended
+        ("confirmed", 4 * H, False, "event_past"),
+    ],
+)
+def test_cancel_action_says_what_cancel_booking_does(status, offset, enabled, code):
+    start = timezone.now() + 2 * D
+    event = EventFactory(
+        starts_at=start, ends_at=start + H, cancel_deadline=start - 3 * H, capacity=1, waitlist_limit=5
+    )
+    seated, waiting = fill(event, 2)
+    booking = seated if status == "confirmed" else waiting
+    now = event.cancel_deadline + offset
+    action = engine.cancel_action(booking=booking, now=now)
+    assert action.enabled is enabled
+    if enabled:
+        assert action.reason == ""
+        engine.cancel_booking(booking=booking, now=now)
+        assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
+    else:
+        with pytest.raises(BookingError) as refused:
+            engine.cancel_booking(booking=booking, now=now)
+        assert refused.value.code == code and str(refused.value.message) == action.reason
+
+
+def test_cancel_action_is_silent_for_a_booking_that_is_no_longer_active():
+    event = EventFactory(capacity=1)
+    [booking] = fill(event, 1)
+    engine.cancel_booking(booking=booking)
+    action = engine.cancel_action(booking=Booking.objects.select_related("event").get(pk=booking.pk))
+    assert action == engine.CancelAction(False, "")
