@@ -25,6 +25,8 @@ from core.adminkit import (
 )
 from core.scoping import scope_queryset
 
+# The API keys' admin registers itself (members/admin_tokens.py).
+from . import admin_tokens  # noqa: F401
 from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
 
 TERM_WARNING_DAYS = 90
@@ -504,6 +506,3 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         if obj.is_superuser:
             parts.insert(0, _t("全市"))
         return "、".join(parts) or "—"
-
-
-from members import admin_tokens  # noqa: E402,F401

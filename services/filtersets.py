@@ -28,7 +28,7 @@ from core.forms import AutocompleteModelChoiceField, NoLabelSuffix
 from core.scoping import has_full_scope, has_staff_scope, scope_queryset
 from members.forms import building_label
 
-from .models import Event
+from .models import Booking, Event, ServiceStation, Space, SpaceReservation
 
 
 class EventFilterForm(NoLabelSuffix, forms.Form):
@@ -153,8 +153,6 @@ class EventFilterSet(FilterSet):
 
 # --- REST API (services/api/views.py): events with territory filters, stations, spaces, ---------
 # --- bookings and space reservations. Related records by id (core/filters.py). ------------------
-
-from .models import Booking, ServiceStation, Space, SpaceReservation  # noqa: E402
 
 
 def _start_date_range(field: str):
