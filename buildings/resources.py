@@ -100,11 +100,11 @@ def row_street(row, finder: StreetWidget) -> Street:
 class InStreetWidget(ie_widgets.Widget):
     """A record by its name within the row's street (``lookup(street, name)`` returns a queryset)."""
 
-    def __init__(self, lookup, *, missing, render_attr: str = "name", **kwargs):
+    def __init__(self, lookup, *, missing, render=None, **kwargs):
         super().__init__(**kwargs)
         self.lookup = lookup
         self.missing = missing
-        self.render_attr = render_attr
+        self.render_value = render or (lambda obj: obj.name)
         self.streets = StreetWidget()
         self._found: dict = {}
 
@@ -133,7 +133,7 @@ class InStreetWidget(ie_widgets.Widget):
         return self.find(row_street(row or {}, self.streets), name)
 
     def render(self, value, obj=None, **kwargs):
-        return "" if value is None else str(getattr(value, self.render_attr))
+        return "" if value is None else str(self.render_value(value))
 
 
 def buildings_in_street(street, name):

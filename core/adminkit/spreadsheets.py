@@ -35,18 +35,12 @@ from django.views.decorators.http import require_POST
 from core.adminkit.errors import error_message
 from core.errors import DomainError
 from core.spreadsheets import jobs, writer
+from core.spreadsheets.engine import KIND_LABELS
 from core.spreadsheets.errors import SpreadsheetRefused
 from core.spreadsheets.files import max_bytes
 from core.spreadsheets.models import ImportJob
 from core.spreadsheets.registry import registered
 
-KIND_LABELS = {
-    "new": _("新增"),
-    "changed": _("修改"),
-    "unchanged": _("未变"),
-    "invalid": _("有误"),
-    "error": _("系统错误"),
-}
 ROWS_PER_PAGE = 100
 require_post = method_decorator(require_POST)
 

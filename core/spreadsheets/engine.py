@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import pghistory
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
 from import_export.results import RowResult
 
 from .widgets import cell_str
@@ -36,6 +37,15 @@ KINDS = {
     RowResult.IMPORT_TYPE_SKIP: "unchanged",
     RowResult.IMPORT_TYPE_INVALID: "invalid",
     RowResult.IMPORT_TYPE_ERROR: "error",
+}
+
+#: how a row's outcome is named in the preview, the result and the command's report
+KIND_LABELS = {
+    "new": _("新增"),
+    "changed": _("修改"),
+    "unchanged": _("未变"),
+    "invalid": _("有误"),
+    "error": _("系统错误"),
 }
 
 

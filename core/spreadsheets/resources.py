@@ -81,15 +81,24 @@ class Column(fields.Field):
         help=None,
         allowed=None,
         personal: bool = False,
+        source: Callable | None = None,
         **kwargs,
     ):
         super().__init__(attribute=attribute, column_name=label, widget=widget or TextWidget(), **kwargs)
+        self.source = source
         self.label = label
         self.required = required
         self.example = example
         self.help = help
         self.allowed = allowed
         self.personal = personal
+
+    def get_value(self, instance):
+        # A helper column (the row's street, a building that locates a space) is no field of the
+        # record: it exports, and compares, what ``source`` reads from the record.
+        if self.source is not None:
+            return self.source(instance)
+        return super().get_value(instance)
 
 
 class NaturalKeyLoader(ModelInstanceLoader):
@@ -155,6 +164,8 @@ class PortalResource(resources.ModelResource):
         for field in self.fields.values():
             if isinstance(field, Column) and field.label is not None:
                 field.column_name = str(field.label)
+            if hasattr(field.widget, "user"):  # look-ups limited to what the user may see
+                field.widget.user = user
         self._cache: dict = {}
 
     @classmethod
