@@ -22,6 +22,20 @@ def xlsx(headers, rows) -> bytes:
     return workbook_bytes([("数据", list(headers), [list(r) for r in rows])])
 
 
+def xlsx_raw(headers, rows) -> bytes:
+    """An .xlsx with cells as Excel stores what people type (numbers as numbers), not our text cells."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def read_xlsx(data: bytes) -> list[list]:
     import openpyxl
 

@@ -76,9 +76,9 @@ def start_import(*, user, model_label: str, file_name: str, data: bytes, now=Non
 class ProgressWriter:
     """Writes ``done_rows`` of a job every ``every`` rows, outside the import's transaction."""
 
-    def __init__(self, job_id: int, *, every: int = PROGRESS_EVERY):
+    def __init__(self, job_id: int, *, every: int | None = None):
         self.job_id = job_id
-        self.every = every
+        self.every = every or PROGRESS_EVERY
         base = connections[DEFAULT_DB_ALIAS]
         self.connection = type(base)(copy.deepcopy(base.settings_dict), DEFAULT_DB_ALIAS)
 
