@@ -77,9 +77,8 @@ def report_text(job: ImportJob, *, dry_run: bool) -> str:
             text = "；".join(
                 f"{column}：{before or '—'} → {after or '—'}" for column, before, after in row["changes"]
             )
-        lines.append(
-            f"{_t('第%(n)s行') % {'n': row['n']}}\t{KIND_LABELS[row['kind']]}\t{row.get('label', '')}\t{text}"
-        )
+        number = _t("第%(n)s行") % {"n": row["n"]}
+        lines.append(f"{number}\t{KIND_LABELS[row['kind']]}\t{row.get('label', '')}\t{text}")
     summary = _t(
         "%(mode)s：共 %(total)d 行，新增 %(new)d，修改 %(changed)d，未变 %(unchanged)d，有误 %(invalid)d。"
     ) % {
