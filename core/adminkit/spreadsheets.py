@@ -245,8 +245,7 @@ class SpreadsheetAdminMixin:
                     },
                     messages.SUCCESS,
                 )
-            elif job.status in (ImportJob.Status.ROLLED_BACK, ImportJob.Status.FAILED):
-                self.message_user(request, job.message, messages.ERROR)
+            # rolled back or failed: the job's page says why (job.message)
         return HttpResponseRedirect(self._url("import_job", job_id))
 
     @require_post
