@@ -17,6 +17,7 @@ come through it, so they report the same rows the same way.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
 from dataclasses import dataclass, field
@@ -114,7 +115,9 @@ def run_import(
 ) -> Report:
     """Import ``dataset`` (headers already checked) with ``resource``; the report of every row."""
     sheet_rows = getattr(dataset, "sheet_rows", None) or list(range(2, len(dataset) + 2))
-    with pghistory.context(**(history or {})):
+    # A preview writes no history (it is rolled back): no context, no per-statement set_config.
+    context = pghistory.context(**history) if history else contextlib.nullcontext()
+    with context:
         result = resource.import_data(
             dataset,
             dry_run=dry_run,
@@ -139,6 +142,7 @@ def run_import(
             row["errors"] = [["", _t("处理这一行时发生系统错误，本次导入没有写入任何数据。")]]
         if kind in ("invalid", "error"):
             row["values"] = [raw_text(v) for v in dataset[index]]
+            row.setdefault("label", row["values"][0] if row["values"] else "")
         elif kind in ("new", "changed") and row_result.instance is not None:
             report.instances.setdefault(kind, []).append(row_result.instance)
         report.rows.append(row)
