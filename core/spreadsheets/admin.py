@@ -38,9 +38,8 @@ class ImportJobAdmin(ScopedAdmin):
     )
     list_display_links = ("id",)
     list_select_related = ("user",)
-    list_filter = ("status", "model_label")
+    # No list filters: a person's own imports are a short list (newest first, importjob_user_created_idx).
     search_fields = ("file_name", "user__username")
-    date_hierarchy = "created_at"
     fields = (
         "user",
         "model_label",
