@@ -71,7 +71,7 @@ def member_sheet(count: int, streets) -> bytes:
     rows = []
     for n in range(count):
         born = datetime.date(1970, 1, 1) + datetime.timedelta(days=n % 9000)
-        first17 = f"310106{born:%Y%m%d}{n % 1000:03d}"
+        first17 = f"310106{born:%Y%m%d}{n // 9000:03d}"  # unique: a birth date and a sequence
         street = streets[n % len(streets)]
         rows.append(
             [
@@ -106,6 +106,7 @@ def main() -> int:
     )
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--no-again", action="store_true", help="skip importing the same file a second time")
     parser.add_argument("--json", help="write the figures to this file")
     args = parser.parse_args()
 
@@ -150,19 +151,21 @@ def main() -> int:
         history = Events.objects.filter(pgh_obj_model="members.PartyMember").count()
         assert history == args.count
 
-        again = jobs.start_import(user=user, model_label="members.partymember", file_name="m.xlsx", data=data)
-        again = timed("same_file_preview_s", results, lambda: jobs.preview_import(job_id=again.pk))
-        jobs.claim_for_apply(job_id=again.pk, by=user)
-        again = timed("same_file_apply_s", results, lambda: jobs.apply_import(job_id=again.pk))
-        assert again.unchanged_count == args.count
-        assert Events.objects.filter(pgh_obj_model="members.PartyMember").count() == history
+        if not args.no_again:
+            again = jobs.start_import(user=user, model_label="members.partymember", file_name="m.xlsx", data=data)
+            again = timed("same_file_preview_s", results, lambda: jobs.preview_import(job_id=again.pk))
+            jobs.claim_for_apply(job_id=again.pk, by=user)
+            again = timed("same_file_apply_s", results, lambda: jobs.apply_import(job_id=again.pk))
+            assert again.unchanged_count == args.count
+            assert Events.objects.filter(pgh_obj_model="members.PartyMember").count() == history
 
         for key in ("preview_s", "apply_s"):
             results[key.replace("_s", "_rows_per_s")] = round(args.count / results[key])
         print()
         print(f"{'step':<24}{'seconds':>10}")
         for key in ("read_and_check_s", "preview_s", "apply_s", "same_file_preview_s", "same_file_apply_s"):
-            print(f"{key:<24}{results[key]:>10}")
+            if key in results:
+                print(f"{key:<24}{results[key]:>10}")
         print(f"preview {results['preview_rows_per_s']} rows/s, apply {results['apply_rows_per_s']} rows/s")
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
