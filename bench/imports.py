@@ -152,7 +152,9 @@ def main() -> int:
         assert history == args.count
 
         if not args.no_again:
-            again = jobs.start_import(user=user, model_label="members.partymember", file_name="m.xlsx", data=data)
+            again = jobs.start_import(
+                user=user, model_label="members.partymember", file_name="m.xlsx", data=data
+            )
             again = timed("same_file_preview_s", results, lambda: jobs.preview_import(job_id=again.pk))
             jobs.claim_for_apply(job_id=again.pk, by=user)
             again = timed("same_file_apply_s", results, lambda: jobs.apply_import(job_id=again.pk))

@@ -361,6 +361,8 @@ class PortalResource(resources.ModelResource):
             allowed = column.allowed
             if allowed is None and hasattr(column.widget, "labels"):
                 allowed = "、".join(column.widget.labels())
+            if allowed is None:
+                allowed = getattr(column.widget, "example_format", "")
             rows.append(
                 [
                     column.column_name,

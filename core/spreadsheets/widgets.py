@@ -175,6 +175,8 @@ def parse_date(value) -> datetime.date | None:
 
 
 class DateWidget(widgets.Widget):
+    example_format = "2024-03-01"
+
     def clean(self, value, row=None, **kwargs):
         return parse_date(value)
 
@@ -184,6 +186,8 @@ class DateWidget(widgets.Widget):
 
 class DateTimeWidget(widgets.Widget):
     """Local (Asia/Shanghai) date and time to the minute: "2024-03-01 14:30"."""
+
+    example_format = "2024-03-01 14:30"
 
     def clean(self, value, row=None, **kwargs):
         if value is None or value == "":
