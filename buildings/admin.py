@@ -6,7 +6,13 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from core.adminkit import DistrictListFilter, ScopedAdmin, StreetListFilter, related_column
+from core.adminkit import (
+    DistrictListFilter,
+    ScopedAdmin,
+    SpreadsheetAdminMixin,
+    StreetListFilter,
+    related_column,
+)
 
 from . import figures
 from .models import Building, District, Enterprise, Street
@@ -72,7 +78,7 @@ class HasPartyOrganizationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Building)
-class BuildingAdmin(ScopedAdmin):
+class BuildingAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     ordering = ("street_id", "name")  # as Meta.ordering, which GROUP BY drops
     list_display = (
         "name",
@@ -127,7 +133,7 @@ class BuildingAdmin(ScopedAdmin):
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(ScopedAdmin):
+class EnterpriseAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     list_display = (
         "name",
         "credit_code",

@@ -13,6 +13,7 @@ from core.adminkit import (
     DistrictListFilter,
     ScopedAdmin,
     ScopedTabularInline,
+    SpreadsheetAdminMixin,
     StreetListFilter,
     masked_column,
     related_column,
@@ -107,7 +108,7 @@ class BuildingCommitteeAdmin(ScopedAdmin):
 
 
 @admin.register(CommitteeSeat)
-class CommitteeSeatAdmin(ScopedAdmin):
+class CommitteeSeatAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     personal_fields = ("phone",)
     list_display = (
         "person_name",

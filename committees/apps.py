@@ -17,3 +17,6 @@ class CommitteesConfig(AppConfig):
         from .notifications import register
 
         register()
+
+        # Spreadsheet import/export of committee seats (core.spreadsheets.registry).
+        from . import resources  # noqa: F401

@@ -18,6 +18,7 @@ from core.adminkit import (
     ReadOnlyInlineMixin,
     ScopedAdmin,
     ScopedTabularInline,
+    SpreadsheetAdminMixin,
     StreetListFilter,
     masked_column,
     note_form_response,
@@ -69,7 +70,7 @@ class StandaloneListFilter(admin.SimpleListFilter):
 
 
 @admin.register(PartyOrganization)
-class PartyOrganizationAdmin(ScopedAdmin):
+class PartyOrganizationAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     ordering = ("street_id", "name")  # as Meta.ordering, which GROUP BY drops
     list_display = (
         "name",
@@ -127,7 +128,7 @@ class MemberTransferInline(ReadOnlyInlineMixin, ScopedTabularInline):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(ScopedAdmin):
+class PartyMemberAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     personal_fields = ("phone", "id_number")
     list_display = (
         "name",

@@ -29,3 +29,6 @@ class MembersConfig(AppConfig):
         figures.register_condition(
             figures.ENTERPRISE_HAS_PARTY_ORGANIZATION, enterprise_has_party_organization
         )
+
+        # Spreadsheet import/export of organizations and members (core.spreadsheets.registry).
+        from . import resources  # noqa: F401

@@ -22,6 +22,7 @@ from core.adminkit import (
     ReadOnlyInlineMixin,
     ScopedAdmin,
     ScopedTabularInline,
+    SpreadsheetAdminMixin,
     StreetListFilter,
     can_view_confidential,
     hide_confidential,
@@ -164,7 +165,7 @@ def checkin_url(event_id: int) -> str:
 
 
 @admin.register(Event)
-class EventAdmin(ScopedAdmin):
+class EventAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     form = EventAdminForm
     list_display = (
         "title",

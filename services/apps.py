@@ -11,3 +11,6 @@ class ServicesConfig(AppConfig):
         from .notifications import register_kinds
 
         register_kinds()
+
+        # Spreadsheet import/export of events (core.spreadsheets.registry).
+        from . import resources  # noqa: F401

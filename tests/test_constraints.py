@@ -420,6 +420,23 @@ def _():
     outbox_row(subject_id=1)
 
 
+# --- spreadsheets (the import log) ----------------------------------------------------------------
+
+
+@violates("spreadsheets_importjob_progress_within_total")
+def _():
+    from tests.core.factories import ImportJobFactory
+
+    ImportJobFactory(total_rows=5, done_rows=6)
+
+
+@violates("spreadsheets_importjob_applied_has_time")
+def _():
+    from tests.core.factories import ImportJobFactory
+
+    ImportJobFactory(status="applied", applied_at=None)
+
+
 # --- the tests ----------------------------------------------------------------------------------
 
 

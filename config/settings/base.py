@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "csp",
     "core",
     "core.notifications",
+    "core.spreadsheets",
     "buildings",
     "members",
     "committees",
@@ -323,6 +324,15 @@ SPECTACULAR_SETTINGS = {
         "SpaceReservationStatusEnum": "services.models.SpaceReservation.Status",
     },
 }
+
+# --- Spreadsheet import and export (core/spreadsheets/, django-import-export) ---------
+# Files above this size are refused with a message (nginx lets 52 MB through: deploy/nginx.conf).
+SPREADSHEET_MAX_BYTES = int(os.environ.get("SPREADSHEET_MAX_BYTES", str(50 * 1024 * 1024)))
+# Files with at most this many rows are previewed and applied in the request; larger ones by
+# a Celery worker, with progress on the admin page.
+SPREADSHEET_SYNC_ROWS = int(os.environ.get("SPREADSHEET_SYNC_ROWS", "500"))
+# django-import-export: its transactions (each import one transaction, a row one savepoint).
+IMPORT_EXPORT_USE_TRANSACTIONS = True
 
 # --- History (django-pghistory) ----------------------------------------------
 PGHISTORY_ADMIN_MODEL = "pghistory.MiddlewareEvents"

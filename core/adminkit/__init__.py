@@ -18,13 +18,18 @@ staff user sees, chooses and changes: ``core.scoping.scope_queryset``.
   ``core.errors.DomainError``, and constraint violations) become admin messages or
   form errors, never a 500.
 
+* every list exports CSV and .xlsx; a list with ``SpreadsheetAdminMixin`` imports
+  spreadsheets (template, preview, error rows, confirm) and exports the template's
+  columns, so export → edit → import round-trips (``core.spreadsheets``).
+
 Modules: ``scoped`` (the base admin and inlines), ``columns``, ``filters``, ``forms``,
-``errors``, ``export``, ``history``, ``pagination``; the names below are the interface.
+``errors``, ``export``, ``history``, ``pagination``, ``spreadsheets``; the names below are
+the interface.
 """
 
 from core.adminkit.columns import masked_column, related_column
 from core.adminkit.errors import ConstraintViolation, constraint_violation, error_message, is_domain_error
-from core.adminkit.export import stream_csv
+from core.adminkit.export import stream_csv, xlsx_export
 from core.adminkit.filters import DistrictListFilter, StreetListFilter, related_model_at
 from core.adminkit.forms import (
     NoteForm,
@@ -45,6 +50,7 @@ from core.adminkit.scoped import (
     ScopedStackedInline,
     ScopedTabularInline,
 )
+from core.adminkit.spreadsheets import SpreadsheetAdminMixin
 from core.masking import mask_value
 from core.scoping import can_view_confidential, can_view_personal_data, hide_confidential, is_scoped_model
 
@@ -62,6 +68,7 @@ __all__ = [
     "ScopedQuerysetMixin",
     "ScopedStackedInline",
     "ScopedTabularInline",
+    "SpreadsheetAdminMixin",
     "StreetListFilter",
     "can_view_confidential",
     "can_view_personal_data",
@@ -83,4 +90,5 @@ __all__ = [
     "table_row_estimate",
     "tracked_event_models",
     "with_form_error",
+    "xlsx_export",
 ]

@@ -1,4 +1,8 @@
-"""CSV export of an admin list, through the one CSV writer (``core.csv``)."""
+"""CSV and .xlsx export of an admin list, through the one cell writer (``core.csv``).
+
+Lists whose model has a spreadsheet resource export the import template's columns
+instead (``core.adminkit.spreadsheets``), so that an export can be imported back.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from core.csv import cell_text, csv_response
 
 
-def stream_csv(model_admin, request, queryset, filename: str):
-    """The list's export columns (``get_export_fields``) of every row of ``queryset``, streamed."""
+def list_rows(model_admin, request, queryset) -> tuple[list[str], Iterator[list[str]]]:
+    """Headers and rows of the list's export columns (``get_export_fields``)."""
     columns = [name for name in model_admin.get_export_fields(request) if name != "action_checkbox"]
     headers = [str(label_for_field(name, model_admin.model, model_admin)) for name in columns]
 
@@ -26,4 +30,18 @@ def stream_csv(model_admin, request, queryset, filename: str):
                 row.append(cell_text(value, field))
             yield row
 
-    return csv_response(headers, rows(), filename)
+    return headers, rows()
+
+
+def stream_csv(model_admin, request, queryset, filename: str):
+    """The list's export columns of every row of ``queryset``, as a streamed CSV."""
+    headers, rows = list_rows(model_admin, request, queryset)
+    return csv_response(headers, rows, filename)
+
+
+def xlsx_export(model_admin, request, queryset, filename: str):
+    """The list's export columns of every row of ``queryset``, as an .xlsx workbook."""
+    from core.spreadsheets.writer import xlsx_response
+
+    headers, rows = list_rows(model_admin, request, queryset)
+    return xlsx_response(filename, [(str(model_admin.opts.verbose_name_plural), headers, rows)])

@@ -114,7 +114,13 @@ def history_entries(model, obj, *, hide_personal=(), includes: Iterable = ()) ->
         context = event.pgh_context or {}
         user = users.get(context.get("user"))
         url = context.get("url") or ""
-        if url.startswith("/admin/"):
+        if context.get("import_id"):
+            # A spreadsheet import (core.spreadsheets): the history names the import it came from.
+            via = _t("导入 #%(id)s（%(file)s）") % {
+                "id": context["import_id"],
+                "file": context.get("import_file", ""),
+            }
+        elif url.startswith("/admin/"):
             via = _t("管理后台")
         elif url.startswith("/api/"):
             via = _t("API")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from core.adminkit.errors import constraint_violation, error_message, is_domain_error
-from core.adminkit.export import stream_csv
+from core.adminkit.export import stream_csv, xlsx_export
 from core.adminkit.forms import include_in_validation, protect_personal_fields, with_form_error
 from core.adminkit.history import HISTORY_LIMIT, PERSONAL_FIELD_NAMES, history_entries, tracked_event_models
 from core.adminkit.pagination import LargeTablePaginator
@@ -205,12 +205,14 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
         if not self.is_in_scope(request, obj):
             raise PermissionDenied(_t("该记录不在您负责的范围内。"))
 
-    # Actions: CSV export on every list, domain actions with messages.
+    # Actions: CSV and Excel export on every list, domain actions with messages.
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if "export_csv" not in actions and self.has_view_permission(request):
-            actions["export_csv"] = self.get_action("export_csv")
+        if self.has_view_permission(request):
+            for name in ("export_csv", "export_xlsx"):
+                if name not in actions:
+                    actions[name] = self.get_action(name)
         return actions
 
     def get_export_fields(self, request) -> list[str]:
@@ -221,6 +223,12 @@ class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
         queryset = self.scope_filter(request, queryset)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return stream_csv(self, request, queryset, f"{self.opts.model_name}-{stamp}.csv")
+
+    @admin.action(description=_("导出所选%(verbose_name_plural)s（Excel）"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        queryset = self.scope_filter(request, queryset)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return xlsx_export(self, request, queryset, f"{self.opts.model_name}-{stamp}.xlsx")
 
     def run_domain_action(
         self,

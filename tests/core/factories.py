@@ -30,3 +30,18 @@ class PortalNotificationFactory(factory.django.DjangoModelFactory):
     recipient = factory.LazyAttribute(lambda o: o.outbox.recipient)
     title = "预约成功：党课"
     body = "您已预约成功。"
+
+
+class ImportJobFactory(factory.django.DjangoModelFactory):
+    """An import log row as ``core.spreadsheets.jobs.start_import`` leaves it (file kept, previewing)."""
+
+    class Meta:
+        model = "spreadsheets.ImportJob"
+
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    model_label = "members.partymember"
+    file_name = factory.Sequence(lambda n: f"members-{n}.xlsx")
+    data = b"PK\x03\x04"
+    file_size = 4
+    file_sha256 = "0" * 64
+    total_rows = 1
