@@ -174,6 +174,8 @@ class EventApiFilterSet(EventFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Event.Status.choices, label=_("状态"))
     audience = django_filters.ChoiceFilter(choices=Event.Audience.choices, label=_("面向对象"))
     organizer = IdInFilter(field_name="organizer", label=_("主办党组织（编号，可多个）"))
+    # In the API a value other than true/false is an error, not "on" (the page's checkbox).
+    has_seats = BooleanFilter(method="filter_has_seats", label=_("只看有余位"))
 
     class Meta(EventFilterSet.Meta):
         fields = [*EventFilterSet.Meta.fields, "district", "status", "audience", "organizer"]

@@ -315,3 +315,12 @@ def test_write_validation_messages(world):
         client.post(reverse("api:building-list"), "not json", content_type="application/json").status_code
         == 400
     )
+
+
+@pytest.mark.django_db
+def test_has_seats_takes_true_or_false_only(client, employee):
+    """Found by Schemathesis: ``?has_seats=从`` was read as "on" (the page's checkbox) with a 200."""
+    client.force_login(employee)
+    response = client.get(reverse("api:event-list"), {"has_seats": "从"})
+    assert response.status_code == 400 and "has_seats" in response.json()
+    assert client.get(reverse("api:event-list"), {"has_seats": "false"}).status_code == 200
