@@ -307,7 +307,13 @@ def test_a_decision_records_who_when_and_a_note_of_up_to_200_characters(
     silent = reservations.reject_reservation(
         reservation=ask(secretary, organization, space, 6, 7), by=social_worker, note=None
     )
-    for decided in (quiet, silent):
+    plain = reservations.approve_reservation(
+        reservation=ask(secretary, organization, space, 8, 9), by=social_worker
+    )
+    bare = reservations.approve_reservation(
+        reservation=ask(secretary, organization, space, 10, 11), by=social_worker, note=None
+    )
+    for decided in (quiet, silent, plain, bare):
         decided.refresh_from_db()
         assert decided.decision_note == ""
         assert before <= decided.decided_at <= timezone.now()
