@@ -1,6 +1,7 @@
 """Organizational-relationship transfers: the rules, the locks and the history."""
 
 import datetime
+import pickle
 import threading
 
 import pytest
@@ -21,6 +22,8 @@ from tests.buildings.factories import StreetFactory
 from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
+
+US = datetime.timedelta(microseconds=1)
 
 IN, OUT, INTERNAL = (
     MemberTransfer.Direction.IN,
@@ -44,11 +47,51 @@ def member(org):
     return PartyMemberFactory(organization=org)
 
 
+# What the person in front of the screen reads, per code (and per function where it differs).
+MESSAGES = {
+    "invalid_direction": "转接方向无效。",
+    "requested_in_future": "申请日期不能晚于今天。",
+    "to_organization_required": "请选择转入党组织。",
+    "out_has_to_organization": "转往系统内党组织请办理系统内转接，转出只填写系统外党组织。",
+    "external_not_allowed": "系统内转接不填写系统外党组织。",
+    "already_pending": "该党员已有一条办理中的组织关系转接。",
+    "transferred_out": "该党员的组织关系已转出，只能办理转入。",
+    "same_organization": "转入党组织与当前所在党组织相同。",
+    "completed_in_future": "完成日期不能晚于今天。",
+    "completed_before_request": "完成日期不能早于申请日期。",
+    "organization_changed": "该党员的所在党组织已变更，请撤销本次转接后重新申请。",
+    "not_found": "该转接记录已不存在。",
+    "member_not_found": "该党员档案已不存在。",
+    ("request_transfer", "out_of_scope"): "该党员不在您负责的范围内，不能办理转接。",
+    ("complete_transfer", "out_of_scope"): "接收党组织不在您负责的范围内，不能办理接收。",
+    ("cancel_transfer", "out_of_scope"): "该转接不在您负责的范围内，不能撤销。",
+}
+
+
+def expected_message(code: str, fn, kwargs) -> str:
+    if code == "external_organization_required":
+        return "请填写转入来源党组织。" if kwargs["direction"] == IN else "请填写转出去向党组织。"
+    if code == "not_pending":
+        status = MemberTransfer.objects.get(pk=kwargs["transfer"].pk).get_status_display()
+        return f"该转接的状态为“{status}”，不能再办理。"
+    return MESSAGES.get((fn.__name__, code)) or MESSAGES[code]
+
+
+def snapshot():
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (MemberTransfer, PartyMember, PartyOrganization)
+    ]
+
+
 def refused(code: str, fn, **kwargs) -> TransferError:
+    """``fn(**kwargs)`` raises TransferError(code) with its exact message and changes nothing."""
+    before = snapshot()
     with pytest.raises(TransferError) as info:
         fn(**kwargs)
     assert info.value.code == code, info.value.message
-    assert str(info.value)  # a message for the screen
+    assert info.value.message == expected_message(code, fn, kwargs)
+    assert snapshot() == before
     return info.value
 
 
@@ -131,6 +174,34 @@ def test_transfer_out_keeps_the_record_and_marks_it(member, org, social_worker):
     complete_transfer(transfer=back, by=social_worker)
     assert not is_transferred_out(member)
     assert PartyMember.objects.filter(transferred_out_q()).count() == 0
+
+
+def test_the_latest_completed_transfer_is_the_one_completed_last():
+    """Out, then back in with a completion dated before the departure: by completion date the
+    member is still out (the record's order of entry does not decide)."""
+    org = PartyOrganizationFactory()
+    member = PartyMemberFactory(organization=org)
+    root = StaffUserFactory(is_superuser=True)
+    today = timezone.localdate()
+    out = request_transfer(
+        member=member, direction=OUT, external_organization="外省某党支部", requested_on=today, by=root
+    )
+    complete_transfer(transfer=out, by=root)
+    back = request_transfer(
+        member=member,
+        direction=IN,
+        to_organization=org,
+        external_organization="外省某党支部",
+        requested_on=today - datetime.timedelta(days=20),
+        by=root,
+    )
+    # pending: the member is still out, whatever a pending transfer says
+    assert is_transferred_out(member)
+    assert list(PartyMember.objects.filter(transferred_out_q())) == [member]
+    complete_transfer(transfer=back, by=root, completed_on=today - datetime.timedelta(days=10))
+    assert back.pk > out.pk
+    assert is_transferred_out(member)
+    assert list(PartyMember.objects.filter(transferred_out_q())) == [member]
 
 
 # --- one at a time, once ------------------------------------------------------
@@ -216,6 +287,87 @@ def test_bad_requests_are_refused_and_save_nothing(member, org, other_org, socia
     assert not MemberTransfer.objects.exists()
 
 
+def test_a_missing_member_or_transfer_is_refused(member, other_org, social_worker):
+    refused(
+        "member_not_found",
+        request_transfer,
+        member=PartyMember(pk=987654),
+        direction=INTERNAL,
+        to_organization=other_org,
+        by=social_worker,
+    )
+    ghost = MemberTransfer(pk=987654)
+    refused("not_found", complete_transfer, transfer=ghost, by=social_worker)
+    refused("not_found", cancel_transfer, transfer=ghost, by=social_worker)
+
+
+def test_a_transfer_error_reads_as_its_message_and_survives_pickling(member, org, social_worker):
+    err = refused(
+        "same_organization",
+        request_transfer,
+        member=member,
+        direction=INTERNAL,
+        to_organization=org,
+        by=social_worker,
+    )
+    assert str(err) == "转入党组织与当前所在党组织相同。"
+    assert err.args == ("same_organization", "转入党组织与当前所在党组织相同。")
+    copy = pickle.loads(pickle.dumps(err))
+    assert (copy.code, copy.message, copy.args) == (err.code, err.message, err.args)
+
+
+def midnight(day: datetime.date) -> datetime.datetime:
+    """The first instant of ``day`` in Shanghai."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(-US, "requested_in_future"), (datetime.timedelta(0), "ok"), (US, "ok")],
+    ids=["one microsecond before midnight", "at midnight", "one microsecond after"],
+)
+def test_a_request_may_be_dated_today_from_local_midnight(member, other_org, social_worker, offset, expected):
+    day = timezone.localdate() - datetime.timedelta(days=30)
+    kwargs = {"member": member, "direction": INTERNAL, "to_organization": other_org, "by": social_worker}
+    if expected != "ok":
+        refused(expected, request_transfer, requested_on=day, now=midnight(day) + offset, **kwargs)
+        return
+    assert request_transfer(requested_on=day, now=midnight(day) + offset, **kwargs).requested_on == day
+
+
+def test_request_and_completion_dates_default_to_the_local_date_of_now(member, other_org, social_worker):
+    day = timezone.localdate() - datetime.timedelta(days=30)
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker, now=midnight(day) - US
+    )
+    assert transfer.requested_on == day - datetime.timedelta(days=1)
+    done = complete_transfer(transfer=transfer, by=social_worker, now=midnight(day))
+    assert done.completed_on == day
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(-US, "completed_in_future"), (datetime.timedelta(0), "ok"), (US, "ok")],
+    ids=["one microsecond before midnight", "at midnight", "one microsecond after"],
+)
+def test_a_completion_may_be_dated_today_from_local_midnight(
+    member, other_org, social_worker, offset, expected
+):
+    day = timezone.localdate() - datetime.timedelta(days=30)
+    transfer = request_transfer(
+        member=member,
+        direction=INTERNAL,
+        to_organization=other_org,
+        requested_on=day - datetime.timedelta(days=5),
+        by=social_worker,
+    )
+    kwargs = {"transfer": transfer, "by": social_worker, "completed_on": day, "now": midnight(day) + offset}
+    if expected != "ok":
+        refused(expected, complete_transfer, **kwargs)
+        return
+    assert complete_transfer(**kwargs).completed_on == day
+
+
 def test_bad_completion_dates_are_refused(member, other_org, social_worker):
     today = timezone.localdate()
     transfer = request_transfer(
@@ -265,6 +417,26 @@ def test_leaving_secretary_leaves_the_seat_empty(member, org, other_org, social_
     stayer_org.refresh_from_db()
     assert org.secretary is None
     assert stayer_org.secretary is not None
+
+
+def test_leaving_clears_only_the_seat_in_the_organization_left(member, org, other_org, social_worker):
+    """A member who is also secretary elsewhere keeps that seat; an organization whose secretary
+    is someone else keeps its secretary when an ordinary member leaves."""
+    parent = PartyOrganizationFactory(street=org.street, secretary=member)
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    complete_transfer(transfer=transfer, by=social_worker)
+    parent.refresh_from_db()
+    assert parent.secretary == member
+
+    secretary = PartyMemberFactory(organization=other_org)
+    PartyOrganization.objects.filter(pk=other_org.pk).update(secretary=secretary)
+    leaver = PartyMemberFactory(organization=other_org)
+    transfer = request_transfer(member=leaver, direction=INTERNAL, to_organization=org, by=social_worker)
+    complete_transfer(transfer=transfer, by=social_worker)
+    other_org.refresh_from_db()
+    assert other_org.secretary == secretary
 
 
 # --- scope ----------------------------------------------------------------------
@@ -364,6 +536,17 @@ def test_history_records_who_did_what(member, org, other_org, social_worker):
     moved = MemberEvent.objects.filter(pgh_obj=member, pgh_label="update").order_by("-pgh_id").first()
     assert moved.organization_id == other_org.pk
     assert moved.pgh_context.metadata == {"user": social_worker.pk, "action": "members.complete_transfer"}
+
+
+def test_history_records_who_cancelled(member, other_org, social_worker):
+    TransferEvent = apps.get_model("members", "MemberTransferEvent")
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    cancel_transfer(transfer=transfer, by=social_worker)
+    last = TransferEvent.objects.filter(pgh_obj=transfer).order_by("-pgh_id").first()
+    assert (last.pgh_label, last.status) == ("update", "cancelled")
+    assert last.pgh_context.metadata == {"user": social_worker.pk, "action": "members.cancel_transfer"}
 
 
 def test_refused_action_leaves_no_history(member, other_org, social_worker):

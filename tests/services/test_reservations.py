@@ -1,6 +1,7 @@
 """Space reservations (services/reservations.py): who may ask and decide, and no double booking of a room."""
 
 import datetime
+import pickle
 import threading
 
 import pytest
@@ -20,6 +21,7 @@ from tests.members.factories import (
 from tests.services.factories import EventFactory, SpaceFactory, SpaceReservationFactory
 
 H = datetime.timedelta(hours=1)
+US = datetime.timedelta(microseconds=1)
 
 
 def at(hours: float) -> datetime.datetime:
@@ -143,6 +145,57 @@ def test_bad_requests_are_refused_with_a_clear_message(
 
 
 @pytest.mark.django_db
+def test_the_limits_themselves_are_allowed(secretary, organization, space):
+    """One attendee, exactly the room's capacity, a purpose of exactly 200 characters."""
+    for start_h, overrides in ((0, {"attendees": 1}), (3, {"attendees": 30}), (6, {"purpose": "长" * 200})):
+        reservation = ask(secretary, organization, space, start_h, start_h + 2, **overrides)
+        reservation.refresh_from_db()
+        assert (reservation.attendees, reservation.purpose) == (
+            overrides.get("attendees", 20),
+            overrides.get("purpose", "支部主题党日"),
+        )
+
+
+@pytest.mark.django_db
+def test_a_period_without_a_start_or_an_end_is_refused(secretary, organization, space):
+    for overrides in ({"starts_at": None}, {"ends_at": None}):
+        assert_refused(
+            "invalid_period",
+            "结束时间必须晚于开始时间。",
+            lambda o=overrides: ask(secretary, organization, space, **o),
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(-US, "ok"), (datetime.timedelta(0), "in_past"), (US, "in_past")],
+    ids=["one microsecond before the start", "at the start", "one microsecond after"],
+)
+def test_a_slot_may_be_requested_until_it_starts(secretary, organization, space, offset, expected):
+    starts_at = at(0)
+    action = lambda: ask(secretary, organization, space, now=starts_at + offset)  # noqa: E731
+    if expected == "ok":
+        assert action().starts_at == starts_at
+    else:
+        assert_refused(expected, "不能预约已经开始或过去的时段。", action)
+
+
+@pytest.mark.django_db
+def test_a_reservation_error_reads_as_its_message_and_survives_pickling(secretary, organization, space):
+    with pytest.raises(ReservationError) as info:
+        ask(secretary, organization, space, attendees=0)
+    assert str(info.value) == "预计人数必须大于0。"
+    assert info.value.args == ("attendees_invalid", info.value.message)
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.code, str(copy.message), str(copy)) == (
+        "attendees_invalid",
+        "预计人数必须大于0。",
+        "预计人数必须大于0。",
+    )
+
+
+@pytest.mark.django_db
 def test_a_closed_station_takes_no_requests(secretary, organization, space):
     space.station.is_active = False
     space.station.save()
@@ -230,6 +283,59 @@ def test_a_note_that_is_too_long_is_refused(secretary, organization, space, soci
             "审批意见不能超过200个字。",
             lambda decide=decide: decide(reservation=reservation, by=social_worker, note="长" * 201),
         )
+
+
+@pytest.mark.django_db
+def test_a_decision_records_who_when_and_a_note_of_up_to_200_characters(
+    secretary, organization, space, social_worker
+):
+    now = timezone.now() - H  # not the real time: the given one is recorded
+    approved = reservations.approve_reservation(
+        reservation=ask(secretary, organization, space, 0, 1), by=social_worker, note="准" * 200, now=now
+    )
+    rejected = reservations.reject_reservation(
+        reservation=ask(secretary, organization, space, 2, 3), by=social_worker, note="驳" * 200, now=now
+    )
+    for decided, note in ((approved, "准" * 200), (rejected, "驳" * 200)):
+        decided.refresh_from_db()
+        assert (decided.decided_by, decided.decided_at, decided.decision_note) == (social_worker, now, note)
+    # Without a note (or with None), the note is empty; without now, the time is the real one.
+    before = timezone.now()
+    quiet = reservations.reject_reservation(
+        reservation=ask(secretary, organization, space, 4, 5), by=social_worker
+    )
+    silent = reservations.reject_reservation(
+        reservation=ask(secretary, organization, space, 6, 7), by=social_worker, note=None
+    )
+    plain = reservations.approve_reservation(
+        reservation=ask(secretary, organization, space, 8, 9), by=social_worker
+    )
+    bare = reservations.approve_reservation(
+        reservation=ask(secretary, organization, space, 10, 11), by=social_worker, note=None
+    )
+    for decided in (quiet, silent, plain, bare):
+        decided.refresh_from_db()
+        assert decided.decision_note == ""
+        assert before <= decided.decided_at <= timezone.now()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(-US, "ok"), (datetime.timedelta(0), "reservation_past"), (US, "reservation_past")],
+    ids=["one microsecond before the start", "at the start", "one microsecond after"],
+)
+def test_a_request_may_be_approved_until_its_slot_starts(
+    secretary, organization, space, social_worker, offset, expected
+):
+    reservation = ask(secretary, organization, space)
+    action = lambda: reservations.approve_reservation(  # noqa: E731
+        reservation=reservation, by=social_worker, now=reservation.starts_at + offset
+    )
+    if expected == "ok":
+        assert action().status == SpaceReservation.Status.APPROVED
+    else:
+        assert_refused(expected, "申请的时段已开始或已过去，不能批准。", action)
 
 
 @pytest.mark.django_db
@@ -334,6 +440,26 @@ def test_a_deadlock_with_a_concurrent_writer_is_retried(
         assert failures["left"] == 0
 
 
+@pytest.mark.django_db
+def test_database_errors_other_than_an_overlap_or_a_deadlock_are_not_swallowed(
+    secretary, organization, space, social_worker, monkeypatch
+):
+    """An IntegrityError or OperationalError that does not come from PostgreSQL's overlap
+    constraint or deadlock detector (no cause, or a cause without diagnostics) goes up as it is."""
+    from django.db import IntegrityError, OperationalError
+
+    reservation = ask(secretary, organization, space)
+    for error in (IntegrityError("no cause"), OperationalError("no cause")):
+
+        def save(self, *args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setattr(SpaceReservation, "save", save)
+        with pytest.raises(type(error)):
+            reservations.approve_reservation(reservation=reservation, by=social_worker)
+        assert SpaceReservation.objects.get(pk=reservation.pk).status == SpaceReservation.Status.REQUESTED
+
+
 # --- cancel -------------------------------------------------------------------------------------
 
 
@@ -372,6 +498,36 @@ def test_who_may_cancel(secretary, organization, space, social_worker, street_b)
 
 
 @pytest.mark.django_db
+def test_the_person_who_asked_may_cancel_after_leaving_the_secretaryship(secretary, organization, space):
+    reservation = ask(secretary, organization, space)
+    organization.secretary = PartyMemberFactory(organization=organization)  # a new secretary
+    organization.save()
+    cancelled = reservations.cancel_reservation(reservation=reservation, by=secretary)
+    assert cancelled.status == SpaceReservation.Status.CANCELLED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [(-US, "ok"), (datetime.timedelta(0), "reservation_past"), (US, "reservation_past")],
+    ids=["one microsecond before the end", "at the end", "one microsecond after"],
+)
+def test_a_reservation_may_be_cancelled_until_its_slot_ends(
+    secretary, organization, space, social_worker, offset, expected
+):
+    reservation = ask(secretary, organization, space)
+    reservations.approve_reservation(reservation=reservation, by=social_worker)
+    action = lambda: reservations.cancel_reservation(  # noqa: E731
+        reservation=reservation, by=secretary, now=reservation.ends_at + offset
+    )
+    if expected == "ok":
+        assert action().status == SpaceReservation.Status.CANCELLED
+        assert not SpaceOccupancy.objects.exists()
+    else:
+        assert_refused(expected, "该预约的时段已结束，不能撤销。", action)
+
+
+@pytest.mark.django_db
 def test_an_ended_reservation_cannot_be_cancelled(secretary, organization, space):
     now = timezone.now()
     reservation = SpaceReservationFactory(
@@ -387,6 +543,34 @@ def test_an_ended_reservation_cannot_be_cancelled(secretary, organization, space
         "该预约的时段已结束，不能撤销。",
         lambda: reservations.cancel_reservation(reservation=reservation, by=secretary),
     )
+
+
+@pytest.mark.django_db
+def test_rebuild_space_occupancy_holds_live_events_and_approved_reservations_only(
+    secretary, organization, space, social_worker
+):
+    live = event_at(space, 0, 1)
+    cancelled = event_at(space, 2, 3)
+    cancelled.status = Event.Status.CANCELLED
+    cancelled.save()
+    approved = ask(secretary, organization, space, 4, 5)
+    reservations.approve_reservation(reservation=approved, by=social_worker)
+    ask(secretary, organization, space, 6, 7)  # requested: holds nothing
+    rejected = ask(secretary, organization, space, 8, 9)
+    reservations.reject_reservation(reservation=rejected, by=social_worker)
+    before = set(
+        SpaceOccupancy.objects.values_list("space_id", "starts_at", "ends_at", "event_id", "reservation_id")
+    )
+    assert before == {
+        (space.pk, live.starts_at, live.ends_at, live.pk, None),
+        (space.pk, approved.starts_at, approved.ends_at, None, approved.pk),
+    }
+    SpaceOccupancy.objects.all().delete()
+    assert reservations.rebuild_space_occupancy() == 2
+    after = set(
+        SpaceOccupancy.objects.values_list("space_id", "starts_at", "ends_at", "event_id", "reservation_id")
+    )
+    assert after == before
 
 
 # --- real races ---------------------------------------------------------------------------------
