@@ -31,12 +31,16 @@ import datetime
 import re
 
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from core import bench
 from core.errors import DomainError
+from core.notifications import outbox
 from core.scoping import in_scope
 
 from . import notifications
@@ -159,36 +163,164 @@ def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
 # --- booking and cancelling ---------------------------------------------------------------------
 
 
+# The one statement that takes a seat: it locks the event row (FOR UPDATE: it waits for any
+# booking, cancellation or edit of the event in progress and then reads the row as that left
+# it), checks again that the event is open to this person, counts the booking in, inserts it
+# and inserts its notices (the outbox rows prepared for that outcome, ``{notices}``). The
+# booking's created_at is read from the clock after the lock is taken, so the order of
+# created_at is the order in which the lock let people in: the waitlist's first come, first
+# served (services.selectors.waitlist_position) is that order. No row comes back when the
+# event is no longer open to this person; ``booked`` is null when it is full with its
+# waitlist full (the lock is then held until the rollback).
+_TAKE_SEAT_SQL = """
+WITH cur AS (
+    SELECT id, confirmed_count < capacity AS seat, clock_timestamp() AS locked_at
+    FROM services_event
+    WHERE id = %(event)s
+      AND status = %(published)s
+      AND booking_opens_at <= %(now)s AND booking_closes_at > %(now)s AND ends_at > %(now)s
+      AND (audience <> %(members_only)s OR %(member)s)
+    FOR UPDATE
+), counted AS (
+    UPDATE services_event AS e
+    SET confirmed_count = e.confirmed_count + CASE WHEN cur.seat THEN 1 ELSE 0 END,
+        waitlist_count = e.waitlist_count + CASE WHEN cur.seat THEN 0 ELSE 1 END
+    FROM cur
+    WHERE e.id = cur.id AND (cur.seat OR e.waitlist_count < e.waitlist_limit)
+    RETURNING cur.seat, e.capacity, e.confirmed_count, e.waitlist_count
+), booked AS (
+    INSERT INTO services_booking (id, event_id, user_id, status, created_at, confirmed_at)
+    SELECT %(booking)s, %(event)s, %(user)s,
+           CASE WHEN seat THEN %(confirmed)s ELSE %(waitlisted)s END,
+           clock_timestamp(),
+           CASE WHEN seat THEN %(now)s::timestamptz END
+    FROM counted
+    RETURNING status, created_at
+){notices}
+SELECT cur.locked_at, booked.status, booked.created_at,
+       counted.capacity, counted.confirmed_count, counted.waitlist_count
+FROM cur LEFT JOIN counted ON true LEFT JOIN booked ON true
+"""
+
+# Attempts at the seat statement when the event changed between the read and the lock and the
+# read after it finds nothing to refuse (it changed back): practically never a second one.
+_SEAT_ATTEMPTS = 3
+
+
+def _booking_snapshot(event_id: int, user_id: int) -> Event:
+    """The event as committed now, without a lock, with what booking it needs to know beforehand.
+
+    One statement: the event row, whether the person already holds an active booking of it
+    (``already``), the event's street (for the notices) and the new booking's id from the
+    sequence (``next_id``), so that everything about the booking but its status can be
+    prepared before the lock.
+    """
+    mine = Booking.objects.filter(event_id=OuterRef("pk"), user_id=user_id, status__in=Booking.ACTIVE)
+    return (
+        Event.objects.filter(pk=event_id)
+        .annotate(
+            already=Exists(mine),
+            street=F("space__station__building__street_id"),
+            next_id=RawSQL("nextval(pg_get_serial_sequence('services_booking', 'id'))", []),
+        )
+        .get()
+    )
+
+
 def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> Booking:
     """Book a seat: confirmed if one is free, else a place on the waitlist, else refused.
 
-    Pressing twice (or twenty times at once) gives one booking: the second
-    press finds the first under the event lock and is refused "already_booked".
+    Everything that does not need the event's lock happens before it: the event is read as
+    committed (the refusals, an existing booking of the person, a full waitlist are answered
+    from that read, exact as of that moment), the booking's id is drawn and its notices for
+    either outcome are compiled. Then one statement locks the event, decides seat or
+    waitlist, counts and inserts the booking; the notices' one INSERT and the commit follow,
+    so the lock is held for three round trips. Pressing twice (or twenty times at once)
+    gives one booking: a press that passed the read while another was being booked is
+    refused "already_booked" by the one-active-booking index.
     """
     if not (user and user.is_authenticated):
         raise BookingError("login_required", _("请先登录再预约。"))
     now = now or timezone.now()
-    with transaction.atomic():
-        locked = _lock_event(event.pk)
-        refusal = _refusal_to_book(locked, user, now)
-        if refusal is not None:
-            raise refusal
-        if Booking.objects.filter(event_id=locked.pk, user_id=user.pk, status__in=Booking.ACTIVE).exists():
-            raise BookingError("already_booked", _("您已预约过该活动。"))
-        if locked.confirmed_count < locked.capacity:
-            status, confirmed_at = Booking.Status.CONFIRMED, now
-            locked.confirmed_count += 1
-        elif locked.waitlist_count < locked.waitlist_limit:
-            status, confirmed_at = Booking.Status.WAITLISTED, None
-            locked.waitlist_count += 1
-        else:
-            raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
-        booking = Booking.objects.create(event=locked, user=user, status=status, confirmed_at=confirmed_at)
-        _save_counts(locked)
-        # The confirmation (or waitlist notice) and reminders commit with the booking.
-        notifications.enqueue_booking_made(booking=booking, now=now)
-    _copy_counts(event, locked)
-    return booking
+    for _attempt in range(_SEAT_ATTEMPTS):
+        with transaction.atomic():
+            current = _booking_snapshot(event.pk, user.pk)
+            refusal = _refusal_to_book(current, user, now)
+            if refusal is not None:
+                raise refusal
+            if current.already:
+                raise BookingError("already_booked", _("您已预约过该活动。"))
+            if (
+                current.confirmed_count >= current.capacity
+                and current.waitlist_count >= current.waitlist_limit
+            ):
+                raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
+            booking = Booking(pk=current.next_id, event=current, user=user)
+            notices = {}
+            for status in Booking.ACTIVE:
+                booking.status = status
+                booking.confirmed_at = now if status == Booking.Status.CONFIRMED else None
+                notices[status] = notifications.prepare_booking_made(
+                    booking=booking, now=now, street_id=current.street
+                )
+            # The lock, last: taken by the one statement that also writes everything.
+            row = _take_seat(booking, user, now, notices)
+            if row is None:
+                continue  # the event changed before the lock: read it again
+            locked_at, status, created_at, capacity, confirmed_count, waitlist_count = row
+            if status is None:
+                raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
+            if notices[status].due_now:
+                outbox.kick_after_commit()
+        bench.record_lock_hold(locked_at)
+        booking.status, booking.created_at = status, created_at
+        booking.confirmed_at = now if status == Booking.Status.CONFIRMED else None
+        booking._state.adding, booking._state.db = False, connection.alias  # as if read back
+        current.capacity, current.confirmed_count, current.waitlist_count = (
+            capacity,
+            confirmed_count,
+            waitlist_count,
+        )
+        _copy_counts(event, current)
+        return booking
+    raise BookingError("event_changed", _("活动信息刚刚发生变化，请刷新后重试。"))
+
+
+def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) -> tuple | None:
+    """Run ``_TAKE_SEAT_SQL`` with the notices of each outcome: lock, decide, write, one round trip."""
+    params = {
+        "event": booking.event_id,
+        "booking": booking.pk,
+        "user": user.pk,
+        "now": now,
+        "member": user.party_member_id is not None,
+        "published": Event.Status.PUBLISHED,
+        "members_only": Event.Audience.PARTY_MEMBERS,
+        "confirmed": Booking.Status.CONFIRMED,
+        "waitlisted": Booking.Status.WAITLISTED,
+    }
+    parts = []
+    for n, (status, prepared) in enumerate(notices.items()):
+        if not prepared.rows:
+            continue
+        sql, values = prepared.insert_sql(
+            where=f"EXISTS (SELECT 1 FROM booked WHERE booked.status = %(status_{n})s)", prefix=f"notice_{n}"
+        )
+        params.update(values)
+        params[f"status_{n}"] = status
+        parts.append(f", notices_{n} AS ({sql})")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_SEAT_SQL.format(notices="".join(parts)), params)
+            return cursor.fetchone()
+    except IntegrityError as exc:
+        if _ONE_ACTIVE in str(exc):
+            # Another press of the same person's was booked between the read and the lock.
+            raise BookingError("already_booked", _("您已预约过该活动。")) from None
+        raise
+
+
+_ONE_ACTIVE = "services_booking_one_active_per_user"
 
 
 def _refusal_to_cancel(

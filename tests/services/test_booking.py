@@ -245,15 +245,21 @@ def test_book_event_query_count_is_bounded_and_independent_of_bookings(django_as
         assert engine.book_event(user=user, event=full).status == Booking.Status.WAITLISTED
 
 
-def test_book_event_locks_the_event_row():
+def test_book_event_locks_the_event_row_last():
+    """Issue 19: the event's lock is taken last. Everything else is read or prepared before it;
+    one statement locks the event row (and nothing else) and writes the counters, the booking
+    and its notices; nothing runs between it and the commit."""
     event, user = EventFactory(), UserFactory()
     with CaptureQueriesContext(connection) as ctx:
         engine.book_event(user=user, event=event)
     sqls = [q["sql"] for q in ctx.captured_queries]
-    # The first statement after the savepoint locks the event row; nothing else is locked.
     assert sqls[0].startswith("SAVEPOINT")
-    assert sqls[1].startswith('SELECT "services_event"') and sqls[1].endswith("FOR UPDATE")
-    assert sum("FOR UPDATE" in sql for sql in sqls) == 1
+    assert sqls[1].startswith('SELECT "services_event"') and "FOR UPDATE" not in sqls[1]
+    locking = [i for i, sql in enumerate(sqls) if "FOR UPDATE" in sql]
+    assert len(locking) == 1
+    assert sqls[locking[0]].count("FOR UPDATE") == 1 and "FROM services_event" in sqls[locking[0]]
+    assert 'INSERT INTO "notifications_outbox"' in sqls[locking[0]]
+    assert [sql.split()[0] for sql in sqls[locking[0] + 1 :]] == ["RELEASE"]
 
 
 def test_a_booking_error_reads_as_its_message_and_survives_pickling():
