@@ -11,3 +11,7 @@ class ServicesConfig(AppConfig):
         from .notifications import register_kinds
 
         register_kinds()
+        # The cached shared parts of the event list and page follow every change (services.pagecache).
+        from .pagecache import connect_signals
+
+        connect_signals()

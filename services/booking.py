@@ -43,7 +43,7 @@ from core.errors import DomainError
 from core.notifications import outbox
 from core.scoping import in_scope
 
-from . import notifications
+from . import notifications, pagecache
 from .models import Booking, Event, Space
 from .selectors import waitlist_position
 
@@ -426,6 +426,7 @@ def change_capacity(*, event: Event, capacity: int, now: datetime.datetime | Non
             Event.objects.filter(pk=locked.pk).update(capacity=capacity, updated_at=now)
             _promote(locked, now)
             _save_counts(locked)
+            pagecache.bump_events_version()
     _copy_counts(event, locked)
     return locked
 
@@ -467,6 +468,8 @@ def cancel_event(*, event: Event, by=None, now: datetime.datetime | None = None)
             waitlist_count=locked.waitlist_count,
             updated_at=now,
         )
+        # A cancelled event leaves the portal's list (services.pagecache).
+        pagecache.bump_events_version()
     _copy_counts(event, locked)
     return locked
 
@@ -613,8 +616,18 @@ def mark_no_shows(*, now: datetime.datetime | None = None) -> int:
 # --- reads for the event page -------------------------------------------------------------------
 
 
-def booking_action(*, user, event: Event, now: datetime.datetime | None = None) -> BookingAction:
-    """What the event page's one button should say and whether it works, changing nothing."""
+_READ_MINE = object()
+
+
+def booking_action(
+    *, user, event: Event, now: datetime.datetime | None = None, mine: Booking | None | object = _READ_MINE
+) -> BookingAction:
+    """What the event page's one button should say and whether it works, changing nothing.
+
+    ``mine``: the person's active booking of the event when the caller has read it already
+    (None: they have none; a waitlisted one may carry its ``queue_position``); read here
+    otherwise.
+    """
     now = now or timezone.now()
     if event.status == Event.Status.CANCELLED:
         return BookingAction("cancelled", _("活动已取消"), False, _("该活动已取消。"))
@@ -622,14 +635,15 @@ def booking_action(*, user, event: Event, now: datetime.datetime | None = None) 
         return BookingAction("past", _("活动已结束"), False, _("该活动已结束。"))
     if not (user and user.is_authenticated):
         return BookingAction("login", _("登录后预约"), True, _("请先登录再预约。"))
-    mine = (
-        Booking.objects.filter(event_id=event.pk, user_id=user.pk, status__in=Booking.ACTIVE)
-        .order_by("-created_at")
-        .first()
-    )
+    if mine is _READ_MINE:
+        mine = (
+            Booking.objects.filter(event_id=event.pk, user_id=user.pk, status__in=Booking.ACTIVE)
+            .order_by("-created_at")
+            .first()
+        )
     if mine is not None:
         if mine.status == Booking.Status.WAITLISTED:
-            position = waitlist_position(mine)
+            position = getattr(mine, "queue_position", None) or waitlist_position(mine)
             return BookingAction(
                 "booked",
                 _("候补中（第%(n)s位）") % {"n": position},

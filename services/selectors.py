@@ -9,7 +9,19 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -44,9 +56,46 @@ def upcoming_event_list(*, now: datetime.datetime | None = None) -> QuerySet[Eve
     )
 
 
-def portal_event(*, pk: int) -> Event | None:
-    """An event a person may open in the portal: published or cancelled (drafts are not public)."""
-    return event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]).first()
+def portal_event(*, pk: int, user=None) -> Event | None:
+    """An event a person may open in the portal: published or cancelled (drafts are not public).
+
+    With ``user``, annotated with their booking of it (``with_my_booking``), in the same query.
+    """
+    qs = event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+    if user is not None:
+        qs = with_my_booking(qs, user=user)
+    return qs.first()
+
+
+def with_my_booking(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
+    """Events annotated with the person's active booking of each: ``my_booking_id``,
+    ``my_booking_status`` and, when waitlisted, ``my_position`` (null for anonymous people).
+
+    Each is a lookup in the one-active-booking index (event, person), inside the events'
+    own query: the page needs no second query for "booked".
+    """
+    if not (user and user.is_authenticated):
+        return qs.annotate(
+            my_booking_id=Value(None, output_field=IntegerField()),
+            my_booking_status=Value(None, output_field=CharField()),
+            my_position=Value(None, output_field=IntegerField()),
+        )
+    mine = Booking.objects.filter(event_id=OuterRef("pk"), user_id=user.pk, status__in=Booking.ACTIVE)
+    return qs.annotate(
+        my_booking_id=Subquery(mine.values("pk")[:1]),
+        my_booking_status=Subquery(mine.values("status")[:1]),
+        my_position=Subquery(mine.annotate(position=waitlist_position_expression()).values("position")[:1]),
+    )
+
+
+def my_booking(event: Event) -> Booking | None:
+    """The person's active booking of an event read through ``with_my_booking`` (unsaved copy:
+    id, status, waitlist position), or None."""
+    if event.my_booking_id is None:
+        return None
+    booking = Booking(pk=event.my_booking_id, event=event, status=event.my_booking_status)
+    booking.queue_position = event.my_position
+    return booking
 
 
 def active_booking_map(*, user, events) -> dict[int, Booking]:
