@@ -285,7 +285,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.portal_event(pk=pk, user=request.user)
     if event is None:
         raise Http404(_("活动不存在或尚未发布。"))
-    mine = selectors.my_booking(event) if request.user.is_authenticated else None
+    mine = selectors.my_booking(event, position=True) if request.user.is_authenticated else None
     action = engine.booking_action(user=request.user, event=event, mine=mine)
     language = translation.get_language()
     key = pagecache.shell_key("event", _event_shell_values(event, language))
