@@ -10,7 +10,9 @@ Run it as ``bench/run`` (which makes the venv first); see bench/README.md. In sh
    several gthread workers) start with the production settings, on loopback only;
 3. ``bench/load.py``, in a second process, drives each endpoint for ``--seconds`` with 1 and
    with 8 keep-alive clients after a warm-up, and measures the baseline view the same way;
-4. 200 employees race for the 50 seats of a new event (``POST /api/v1/events/{id}/bookings/``);
+4. 200 employees race for the 50 seats of a new event (``POST /api/v1/events/{id}/bookings/``),
+   each booking saying how long it held the event's lock (``X-Lock-Hold-Ms``); then they race
+   for a second event while 200 clients reload its page (issue 19);
 5. every event in the database is checked: confirmed bookings ≤ seats;
 6. optionally (default on) ``bench/reminders.py`` times 10,000 reminders;
 7. the table, the targets met or not, and the machine's facts are printed (``--json FILE`` too).
