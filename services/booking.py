@@ -2,9 +2,12 @@
 
 The portal views, the admin actions, the API and the Celery tasks call these
 functions; none of them re-implements a rule. Each function runs in one
-transaction that first locks the event row (``SELECT ... FOR UPDATE``), so for
+transaction that locks the event row (``SELECT ... FOR UPDATE``), so for
 one event all bookings, cancellations, promotions and check-ins happen one
-after the other. That is what keeps, under any concurrency:
+after the other. Booking, the one that a rush repeats hundreds of times, takes
+the lock last: it reads and prepares everything first, then one statement locks,
+decides and writes, and the transaction commits (``book_event``). That is what
+keeps, under any concurrency:
 
 * confirmed bookings <= capacity (also a CHECK constraint on the counters),
 * one active booking per (event, person) (also a partial unique index),
@@ -234,8 +237,8 @@ def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> B
     committed (the refusals, an existing booking of the person, a full waitlist are answered
     from that read, exact as of that moment), the booking's id is drawn and its notices for
     either outcome are compiled. Then one statement locks the event, decides seat or
-    waitlist, counts and inserts the booking; the notices' one INSERT and the commit follow,
-    so the lock is held for three round trips. Pressing twice (or twenty times at once)
+    waitlist, counts, inserts the booking and the notices of that outcome; the commit
+    follows, so the lock is held for two round trips. Pressing twice (or twenty times at once)
     gives one booking: a press that passed the read while another was being booked is
     refused "already_booked" by the one-active-booking index.
     """
