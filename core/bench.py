@@ -6,8 +6,9 @@
   ``DEBUG`` off, where ``connection.queries`` is empty). It sits first in ``MIDDLEWARE`` and
   so counts the session, user and throttling queries too.
   With it, the booking engine also says how long a booking held its event's row lock
-  (``X-Lock-Hold-Ms``, ``record_lock_hold``): from the moment PostgreSQL's clock read when the
-  lock was taken to the return of the COMMIT.
+  (``X-Lock-Hold-Ms``, ``record_lock_hold``): on PostgreSQL's clock, from taking the lock to
+  the end of the statement that wrote everything; the COMMIT (the WAL flush) follows inside
+  PostgreSQL, with no round trip.
 * ``baseline`` — ``GET /bench/baseline`` returns a fixed JSON body: the cheapest request the
   same server can answer through the same middleware, the yardstick the benchmark divides
   every endpoint's throughput by. Routed only with ``PORTAL_BENCH=1``
@@ -37,13 +38,19 @@ LOCK_HOLD_HEADER = "X-Lock-Hold-Ms"
 _figures: ContextVar[dict | None] = ContextVar("bench_figures", default=None)
 
 
-def record_lock_hold(locked_at: datetime.datetime) -> None:
-    """Note how long the current request held a row lock: from ``locked_at`` (PostgreSQL's
-    ``clock_timestamp()`` when the lock was taken, on the same machine's clock) until now (the
-    COMMIT has returned). A no-op unless the benchmark's middleware is on."""
+def record_lock_hold(locked_at: datetime.datetime, written_at: datetime.datetime | None = None) -> None:
+    """Note how long the current request held a row lock before its COMMIT, for the benchmark.
+
+    ``locked_at``: PostgreSQL's ``clock_timestamp()`` when the lock was taken; ``written_at``:
+    the same clock when everything under the lock was written (the end of the statement that
+    commits by itself, in a request). Without ``written_at``, until now (this machine's clock:
+    an upper bound that includes this thread getting the GIL back). A no-op unless the
+    benchmark's middleware is on.
+    """
     figures = _figures.get()
     if figures is not None:
-        figures["lock_hold_ms"] = max((time.time() - locked_at.timestamp()) * 1000, 0.0)
+        end = written_at.timestamp() if written_at is not None else time.time()
+        figures["lock_hold_ms"] = max((end - locked_at.timestamp()) * 1000, 0.0)
 
 
 BASELINE_BODY = {"status": "ok", "portal": "楼宇党建", "purpose": "benchmark baseline"}

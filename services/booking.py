@@ -29,6 +29,7 @@ current time), so that tests can hold it at a boundary to the microsecond.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime
 import re
@@ -172,7 +173,9 @@ def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
 # and inserts its notices (the outbox rows prepared for that outcome, ``{notices}``). The
 # booking's created_at is read from the clock after the lock is taken, so the order of
 # created_at is the order in which the lock let people in: the waitlist's first come, first
-# served (services.selectors.waitlist_position) is that order. No row comes back when the
+# served (services.selectors.waitlist_position) is that order. ``locked_at`` and ``written_at``
+# (PostgreSQL's clock when the lock was taken and when everything was written) say how long the
+# statement held the lock before its COMMIT (core.bench). No row comes back when the
 # event is no longer open to this person; ``booked`` is null when it is full with its
 # waitlist full (the lock is then held until the rollback).
 _TAKE_SEAT_SQL = """
@@ -183,6 +186,8 @@ WITH cur AS (
       AND status = %(published)s
       AND booking_opens_at <= %(now)s AND booking_closes_at > %(now)s AND ends_at > %(now)s
       AND (audience <> %(members_only)s OR %(member)s)
+      -- what the prepared notices were made from (the reminders' times, the street)
+      AND starts_at = %(starts_at)s AND kind = %(kind)s AND space_id = %(space)s
     FOR UPDATE
 ), counted AS (
     UPDATE services_event AS e
@@ -201,7 +206,9 @@ WITH cur AS (
     RETURNING status, created_at
 ){notices}
 SELECT cur.locked_at, booked.status, booked.created_at,
-       counted.capacity, counted.confirmed_count, counted.waitlist_count
+       counted.capacity, counted.confirmed_count, counted.waitlist_count,
+       {notices_written} AS notices,
+       clock_timestamp() AS written_at
 FROM cur LEFT JOIN counted ON true LEFT JOIN booked ON true
 """
 
@@ -236,17 +243,25 @@ def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> B
     Everything that does not need the event's lock happens before it: the event is read as
     committed (the refusals, an existing booking of the person, a full waitlist are answered
     from that read, exact as of that moment), the booking's id is drawn and its notices for
-    either outcome are compiled. Then one statement locks the event, decides seat or
-    waitlist, counts, inserts the booking and the notices of that outcome; the commit
-    follows, so the lock is held for two round trips. Pressing twice (or twenty times at once)
+    either outcome are compiled. Then one statement locks the event, checks again what the
+    read found (open to this person, the time, kind and place the notices were made from),
+    decides seat or waitlist, counts, inserts the booking and the notices of that outcome.
+    Outside a caller's transaction that statement is its own transaction, committed by
+    PostgreSQL when it ends: the lock is held for the statement and the COMMIT only, never
+    across a round trip. If the event changed in between, the read is made again. Pressing
+    twice (or twenty times at once)
     gives one booking: a press that passed the read while another was being booked is
     refused "already_booked" by the one-active-booking index.
     """
     if not (user and user.is_authenticated):
         raise BookingError("login_required", _("请先登录再预约。"))
     now = now or timezone.now()
+    # Called outside any transaction (a request, a task), the seat statement is a transaction of
+    # its own: PostgreSQL commits it as soon as it has run, so the lock is never held across a
+    # round trip to this process. Inside a caller's transaction it is a savepoint of it.
+    own_transaction = connection.get_autocommit() and not connection.in_atomic_block
     for _attempt in range(_SEAT_ATTEMPTS):
-        with transaction.atomic():
+        with contextlib.nullcontext() if own_transaction else transaction.atomic():
             current = _booking_snapshot(event.pk, user.pk)
             refusal = _refusal_to_book(current, user, now)
             if refusal is not None:
@@ -270,12 +285,12 @@ def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> B
             row = _take_seat(booking, user, now, notices)
             if row is None:
                 continue  # the event changed before the lock: read it again
-            locked_at, status, created_at, capacity, confirmed_count, waitlist_count = row
+            locked_at, status, created_at, capacity, confirmed_count, waitlist_count, _n, written_at = row
             if status is None:
                 raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
             if notices[status].due_now:
                 outbox.kick_after_commit()
-        bench.record_lock_hold(locked_at)
+        bench.record_lock_hold(locked_at, written_at)
         booking.status, booking.created_at = status, created_at
         booking.confirmed_at = now if status == Booking.Status.CONFIRMED else None
         booking._state.adding, booking._state.db = False, connection.alias  # as if read back
@@ -293,6 +308,9 @@ def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) ->
     """Run ``_TAKE_SEAT_SQL`` with the notices of each outcome: lock, decide, write, one round trip."""
     params = {
         "event": booking.event_id,
+        "starts_at": booking.event.starts_at,
+        "kind": booking.event.kind,
+        "space": booking.event.space_id,
         "booking": booking.pk,
         "user": user.pk,
         "now": now,
@@ -302,19 +320,24 @@ def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) ->
         "confirmed": Booking.Status.CONFIRMED,
         "waitlisted": Booking.Status.WAITLISTED,
     }
-    parts = []
+    parts, written = [], []
     for n, (status, prepared) in enumerate(notices.items()):
         if not prepared.rows:
             continue
         sql, values = prepared.insert_sql(
-            where=f"EXISTS (SELECT 1 FROM booked WHERE booked.status = %(status_{n})s)", prefix=f"notice_{n}"
+            where=f"EXISTS (SELECT 1 FROM booked WHERE booked.status = %(status_{n})s)",
+            prefix=f"notice_{n}",
+            returning="1",
         )
         params.update(values)
         params[f"status_{n}"] = status
         parts.append(f", notices_{n} AS ({sql})")
+        # Read by the final SELECT, so that they are written before its written_at is read.
+        written.append(f"(SELECT count(*) FROM notices_{n})")
+    sql = _TAKE_SEAT_SQL.format(notices="".join(parts), notices_written=" + ".join(written) or "0")
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_TAKE_SEAT_SQL.format(notices="".join(parts)), params)
+            cursor.execute(sql, params)
             return cursor.fetchone()
     except IntegrityError as exc:
         if _ONE_ACTIVE in str(exc):

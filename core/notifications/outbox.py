@@ -122,10 +122,12 @@ class PreparedWrite:
                 line.append(f.get_db_prep_save(value, connection))
             self.values.append(line)
 
-    def insert_sql(self, *, where: str | None = None, prefix: str = "outbox") -> tuple[str, dict[str, Any]]:
+    def insert_sql(
+        self, *, where: str | None = None, prefix: str = "outbox", returning: str = ""
+    ) -> tuple[str, dict[str, Any]]:
         """``INSERT INTO notifications_outbox ... ON CONFLICT DO NOTHING`` with named parameters
         (``%(<prefix>_<n>)s``); with ``where``, an SQL condition, the rows are inserted only
-        when it holds."""
+        when it holds; ``returning``: a RETURNING list (for a WITH part the statement reads)."""
         table = connection.ops.quote_name(Outbox._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         types = [f.db_type(connection) for f in self.fields]
@@ -139,11 +141,12 @@ class PreparedWrite:
                 cells.append(f"%({name})s::{db_type}")
             lines.append(f"({', '.join(cells)})")
         rows = ", ".join(lines)
+        tail = f" RETURNING {returning}" if returning else ""
         if where is None:
-            return f"INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT DO NOTHING", params
+            return f"INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT DO NOTHING{tail}", params
         return (
             f"INSERT INTO {table} ({columns}) SELECT * FROM (VALUES {rows}) AS v WHERE {where} "
-            "ON CONFLICT DO NOTHING",
+            f"ON CONFLICT DO NOTHING{tail}",
             params,
         )
 
