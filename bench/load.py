@@ -10,9 +10,12 @@ Two kinds of job:
   (taken in turn) back to back for ``seconds`` after ``warmup`` seconds that are not counted.
   Result: requests per second, p50/p95/p99 latency in ms, errors (a status other than
   ``expect`` or a broken connection) and the mean of the ``X-Query-Count`` header.
+  With ``"revalidate": true`` each client sends the ``ETag`` of its last 200 back in
+  ``If-None-Match``, as a browser's reload does (a 304 then counts when ``expect`` has it).
 * ``"mode": "once"`` — every request in ``requests`` is sent exactly once by a pool of
   ``clients`` threads released together by a barrier (the booking race). Result: the same
-  figures plus the count of each status and of each ``"status"`` field in the JSON bodies.
+  figures plus the count of each status and of each ``"status"`` field in the JSON bodies,
+  and the values of the response headers named in ``collect_headers`` (numbers).
 
 Latency is measured from sending the request to reading the last byte of the body. A
 keep-alive connection the server closed in between (gunicorn recycles workers after
@@ -191,9 +194,12 @@ def run_timed(job: dict) -> dict:
     start_barrier = threading.Barrier(clients + 1)
     window: dict[str, float] = {}
 
+    revalidate = job.get("revalidate", False)
+
     def worker(index: int) -> None:
         nonlocal errors
         client = Client(job["host"], job["port"], job.get("headers"))
+        etag = None  # with "revalidate", the last answer's ETag, sent back as a browser's reload does
         mine: list[float] = []
         my_queries: list[int] = []
         my_errors = 0
@@ -206,6 +212,10 @@ def run_timed(job: dict) -> dict:
                 break
             request = requests[i % len(requests)]
             i += 1
+            if revalidate and etag:
+                request = Request(
+                    request.method, request.path, {**request.headers, "If-None-Match": etag}, request.body
+                )
             try:
                 reply = client.send(request)
             except Exception as exc:  # a broken connection or a timeout is an error, not a crash
@@ -216,6 +226,8 @@ def run_timed(job: dict) -> dict:
                         if len(samples) < 5:
                             samples.append(f"{request.path}: {type(exc).__name__}: {exc}")
                 continue
+            if revalidate and reply.status == 200:
+                etag = reply.headers.get("ETag")
             # A request counts when it ended inside the window (so the rate is not biased by the
             # requests in flight at either edge).
             if not window["start"] <= time.perf_counter() <= window["end"]:
@@ -264,6 +276,8 @@ def run_once(job: dict) -> dict:
     samples: list[str] = []
     queue = list(reversed(requests))
     ready = threading.Barrier(clients + 1)
+    collect = job.get("collect_headers", [])
+    collected: dict[str, list[float]] = {name: [] for name in collect}
 
     def worker() -> None:
         client = Client(job["host"], job["port"], job.get("headers"))
@@ -294,6 +308,10 @@ def run_once(job: dict) -> dict:
                     latencies.append(reply.seconds)
                     if isinstance(field_status, str):
                         body_statuses[field_status] += 1
+                    for name in collect:
+                        value = reply.headers.get(name)
+                        if value:
+                            collected[name].append(float(value))
                     q = _queries(reply)
                     if q is not None:
                         queries.append(q)
@@ -312,7 +330,11 @@ def run_once(job: dict) -> dict:
     errors = sum(n for status, n in statuses.items() if not status.isdigit() or int(status) not in expect)
     result = summarize(latencies, elapsed_s=elapsed, errors=errors, queries=queries)
     result.update(
-        clients=clients, statuses=dict(statuses), body_statuses=dict(body_statuses), error_samples=samples
+        clients=clients,
+        statuses=dict(statuses),
+        body_statuses=dict(body_statuses),
+        error_samples=samples,
+        headers=collected,
     )
     return result
 

@@ -14,3 +14,8 @@ class ServicesConfig(AppConfig):
 
         # Spreadsheet import/export of events (core.spreadsheets.registry).
         from . import resources  # noqa: F401
+
+        # The cached shared parts of the event list and page follow every change (services.pagecache).
+        from .pagecache import connect_signals
+
+        connect_signals()

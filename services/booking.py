@@ -2,9 +2,12 @@
 
 The portal views, the admin actions, the API and the Celery tasks call these
 functions; none of them re-implements a rule. Each function runs in one
-transaction that first locks the event row (``SELECT ... FOR UPDATE``), so for
+transaction that locks the event row (``SELECT ... FOR UPDATE``), so for
 one event all bookings, cancellations, promotions and check-ins happen one
-after the other. That is what keeps, under any concurrency:
+after the other. Booking, the one that a rush repeats hundreds of times, takes
+the lock last: it reads and prepares everything first, then one statement locks,
+decides and writes, and the transaction commits (``book_event``). That is what
+keeps, under any concurrency:
 
 * confirmed bookings <= capacity (also a CHECK constraint on the counters),
 * one active booking per (event, person) (also a partial unique index),
@@ -26,20 +29,25 @@ current time), so that tests can hold it at a boundary to the microsecond.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import datetime
 import re
 
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, F, OuterRef
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from core import bench
 from core.errors import DomainError
+from core.notifications import outbox
 from core.scoping import in_scope
 
-from . import notifications
+from . import notifications, pagecache
 from .models import Booking, Event, Space
 from .selectors import waitlist_position
 
@@ -159,36 +167,186 @@ def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
 # --- booking and cancelling ---------------------------------------------------------------------
 
 
+# The one statement that takes a seat: it locks the event row (FOR UPDATE: it waits for any
+# booking, cancellation or edit of the event in progress and then reads the row as that left
+# it), checks again that the event is open to this person, counts the booking in, inserts it
+# and inserts its notices (the outbox rows prepared for that outcome, ``{notices}``). The
+# booking's created_at is read from the clock after the lock is taken, so the order of
+# created_at is the order in which the lock let people in: the waitlist's first come, first
+# served (services.selectors.waitlist_position) is that order. ``locked_at`` and ``written_at``
+# (PostgreSQL's clock when the lock was taken and when everything was written) say how long the
+# statement held the lock before its COMMIT (core.bench). No row comes back when the
+# event is no longer open to this person; ``booked`` is null when it is full with its
+# waitlist full (the lock is then held until the rollback).
+_TAKE_SEAT_SQL = """
+WITH cur AS (
+    SELECT id, confirmed_count < capacity AS seat, clock_timestamp() AS locked_at
+    FROM services_event
+    WHERE id = %(event)s
+      AND status = %(published)s
+      AND booking_opens_at <= %(now)s AND booking_closes_at > %(now)s AND ends_at > %(now)s
+      AND (audience <> %(members_only)s OR %(member)s)
+      -- what the prepared notices were made from (the reminders' times, the street)
+      AND starts_at = %(starts_at)s AND kind = %(kind)s AND space_id = %(space)s
+    FOR UPDATE
+), counted AS (
+    UPDATE services_event AS e
+    SET confirmed_count = e.confirmed_count + CASE WHEN cur.seat THEN 1 ELSE 0 END,
+        waitlist_count = e.waitlist_count + CASE WHEN cur.seat THEN 0 ELSE 1 END
+    FROM cur
+    WHERE e.id = cur.id AND (cur.seat OR e.waitlist_count < e.waitlist_limit)
+    RETURNING cur.seat, e.capacity, e.confirmed_count, e.waitlist_count
+), booked AS (
+    INSERT INTO services_booking (id, event_id, user_id, status, created_at, confirmed_at)
+    SELECT %(booking)s, %(event)s, %(user)s,
+           CASE WHEN seat THEN %(confirmed)s ELSE %(waitlisted)s END,
+           clock_timestamp(),
+           CASE WHEN seat THEN %(now)s::timestamptz END
+    FROM counted
+    RETURNING status, created_at
+){notices}
+SELECT cur.locked_at, booked.status, booked.created_at,
+       counted.capacity, counted.confirmed_count, counted.waitlist_count,
+       {notices_written} AS notices,
+       clock_timestamp() AS written_at
+FROM cur LEFT JOIN counted ON true LEFT JOIN booked ON true
+"""
+
+# Attempts at the seat statement when the event changed between the read and the lock and the
+# read after it finds nothing to refuse (it changed back): practically never a second one.
+_SEAT_ATTEMPTS = 3
+
+
+def _booking_snapshot(event_id: int, user_id: int) -> Event:
+    """The event as committed now, without a lock, with what booking it needs to know beforehand.
+
+    One statement: the event row, whether the person already holds an active booking of it
+    (``already``), the event's street (for the notices) and the new booking's id from the
+    sequence (``next_id``), so that everything about the booking but its status can be
+    prepared before the lock.
+    """
+    mine = Booking.objects.filter(event_id=OuterRef("pk"), user_id=user_id, status__in=Booking.ACTIVE)
+    return (
+        Event.objects.filter(pk=event_id)
+        .annotate(
+            already=Exists(mine),
+            street=F("space__station__building__street_id"),
+            next_id=RawSQL("nextval(pg_get_serial_sequence('services_booking', 'id'))", []),
+        )
+        .get()
+    )
+
+
 def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> Booking:
     """Book a seat: confirmed if one is free, else a place on the waitlist, else refused.
 
-    Pressing twice (or twenty times at once) gives one booking: the second
-    press finds the first under the event lock and is refused "already_booked".
+    Everything that does not need the event's lock happens before it: the event is read as
+    committed (the refusals, an existing booking of the person, a full waitlist are answered
+    from that read, exact as of that moment), the booking's id is drawn and its notices for
+    either outcome are compiled. Then one statement locks the event, checks again what the
+    read found (open to this person, the time, kind and place the notices were made from),
+    decides seat or waitlist, counts, inserts the booking and the notices of that outcome.
+    Outside a caller's transaction that statement is its own transaction, committed by
+    PostgreSQL when it ends: the lock is held for the statement and the COMMIT only, never
+    across a round trip. If the event changed in between, the read is made again. Pressing
+    twice (or twenty times at once)
+    gives one booking: a press that passed the read while another was being booked is
+    refused "already_booked" by the one-active-booking index.
     """
     if not (user and user.is_authenticated):
         raise BookingError("login_required", _("请先登录再预约。"))
     now = now or timezone.now()
-    with transaction.atomic():
-        locked = _lock_event(event.pk)
-        refusal = _refusal_to_book(locked, user, now)
-        if refusal is not None:
-            raise refusal
-        if Booking.objects.filter(event_id=locked.pk, user_id=user.pk, status__in=Booking.ACTIVE).exists():
-            raise BookingError("already_booked", _("您已预约过该活动。"))
-        if locked.confirmed_count < locked.capacity:
-            status, confirmed_at = Booking.Status.CONFIRMED, now
-            locked.confirmed_count += 1
-        elif locked.waitlist_count < locked.waitlist_limit:
-            status, confirmed_at = Booking.Status.WAITLISTED, None
-            locked.waitlist_count += 1
-        else:
-            raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
-        booking = Booking.objects.create(event=locked, user=user, status=status, confirmed_at=confirmed_at)
-        _save_counts(locked)
-        # The confirmation (or waitlist notice) and reminders commit with the booking.
-        notifications.enqueue_booking_made(booking=booking, now=now)
-    _copy_counts(event, locked)
-    return booking
+    # Called outside any transaction (a request, a task), the seat statement is a transaction of
+    # its own: PostgreSQL commits it as soon as it has run, so the lock is never held across a
+    # round trip to this process. Inside a caller's transaction it is a savepoint of it.
+    own_transaction = connection.get_autocommit() and not connection.in_atomic_block
+    for _attempt in range(_SEAT_ATTEMPTS):
+        with contextlib.nullcontext() if own_transaction else transaction.atomic():
+            current = _booking_snapshot(event.pk, user.pk)
+            refusal = _refusal_to_book(current, user, now)
+            if refusal is not None:
+                raise refusal
+            if current.already:
+                raise BookingError("already_booked", _("您已预约过该活动。"))
+            if (
+                current.confirmed_count >= current.capacity
+                and current.waitlist_count >= current.waitlist_limit
+            ):
+                raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
+            booking = Booking(pk=current.next_id, event=current, user=user)
+            notices = {}
+            for status in Booking.ACTIVE:
+                booking.status = status
+                booking.confirmed_at = now if status == Booking.Status.CONFIRMED else None
+                notices[status] = notifications.prepare_booking_made(
+                    booking=booking, now=now, street_id=current.street
+                )
+            # The lock, last: taken by the one statement that also writes everything.
+            row = _take_seat(booking, user, now, notices)
+            if row is None:
+                continue  # the event changed before the lock: read it again
+            locked_at, status, created_at, capacity, confirmed_count, waitlist_count, _n, written_at = row
+            if status is None:
+                raise BookingError("waitlist_full", _("名额已满，候补人数也已达上限。"))
+            if notices[status].due_now:
+                outbox.kick_after_commit()
+        bench.record_lock_hold(locked_at, written_at)
+        booking.status, booking.created_at = status, created_at
+        booking.confirmed_at = now if status == Booking.Status.CONFIRMED else None
+        booking._state.adding, booking._state.db = False, connection.alias  # as if read back
+        current.capacity, current.confirmed_count, current.waitlist_count = (
+            capacity,
+            confirmed_count,
+            waitlist_count,
+        )
+        _copy_counts(event, current)
+        return booking
+    raise BookingError("event_changed", _("活动信息刚刚发生变化，请刷新后重试。"))
+
+
+def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) -> tuple | None:
+    """Run ``_TAKE_SEAT_SQL`` with the notices of each outcome: lock, decide, write, one round trip."""
+    params = {
+        "event": booking.event_id,
+        "starts_at": booking.event.starts_at,
+        "kind": booking.event.kind,
+        "space": booking.event.space_id,
+        "booking": booking.pk,
+        "user": user.pk,
+        "now": now,
+        "member": user.party_member_id is not None,
+        "published": Event.Status.PUBLISHED,
+        "members_only": Event.Audience.PARTY_MEMBERS,
+        "confirmed": Booking.Status.CONFIRMED,
+        "waitlisted": Booking.Status.WAITLISTED,
+    }
+    parts, written = [], []
+    for n, (status, prepared) in enumerate(notices.items()):
+        if not prepared.rows:
+            continue
+        sql, values = prepared.insert_sql(
+            where=f"EXISTS (SELECT 1 FROM booked WHERE booked.status = %(status_{n})s)",
+            prefix=f"notice_{n}",
+            returning="1",
+        )
+        params.update(values)
+        params[f"status_{n}"] = status
+        parts.append(f", notices_{n} AS ({sql})")
+        # Read by the final SELECT, so that they are written before its written_at is read.
+        written.append(f"(SELECT count(*) FROM notices_{n})")
+    sql = _TAKE_SEAT_SQL.format(notices="".join(parts), notices_written=" + ".join(written) or "0")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except IntegrityError as exc:
+        if _ONE_ACTIVE in str(exc):
+            # Another press of the same person's was booked between the read and the lock.
+            raise BookingError("already_booked", _("您已预约过该活动。")) from None
+        raise
+
+
+_ONE_ACTIVE = "services_booking_one_active_per_user"
 
 
 def _refusal_to_cancel(
@@ -294,6 +452,7 @@ def change_capacity(*, event: Event, capacity: int, now: datetime.datetime | Non
             Event.objects.filter(pk=locked.pk).update(capacity=capacity, updated_at=now)
             _promote(locked, now)
             _save_counts(locked)
+            pagecache.bump_events_version()
     _copy_counts(event, locked)
     return locked
 
@@ -335,6 +494,8 @@ def cancel_event(*, event: Event, by=None, now: datetime.datetime | None = None)
             waitlist_count=locked.waitlist_count,
             updated_at=now,
         )
+        # A cancelled event leaves the portal's list (services.pagecache).
+        pagecache.bump_events_version()
     _copy_counts(event, locked)
     return locked
 
@@ -481,8 +642,18 @@ def mark_no_shows(*, now: datetime.datetime | None = None) -> int:
 # --- reads for the event page -------------------------------------------------------------------
 
 
-def booking_action(*, user, event: Event, now: datetime.datetime | None = None) -> BookingAction:
-    """What the event page's one button should say and whether it works, changing nothing."""
+_READ_MINE = object()
+
+
+def booking_action(
+    *, user, event: Event, now: datetime.datetime | None = None, mine: Booking | None | object = _READ_MINE
+) -> BookingAction:
+    """What the event page's one button should say and whether it works, changing nothing.
+
+    ``mine``: the person's active booking of the event when the caller has read it already
+    (None: they have none; a waitlisted one may carry its ``queue_position``); read here
+    otherwise.
+    """
     now = now or timezone.now()
     if event.status == Event.Status.CANCELLED:
         return BookingAction("cancelled", _("活动已取消"), False, _("该活动已取消。"))
@@ -490,14 +661,15 @@ def booking_action(*, user, event: Event, now: datetime.datetime | None = None) 
         return BookingAction("past", _("活动已结束"), False, _("该活动已结束。"))
     if not (user and user.is_authenticated):
         return BookingAction("login", _("登录后预约"), True, _("请先登录再预约。"))
-    mine = (
-        Booking.objects.filter(event_id=event.pk, user_id=user.pk, status__in=Booking.ACTIVE)
-        .order_by("-created_at")
-        .first()
-    )
+    if mine is _READ_MINE:
+        mine = (
+            Booking.objects.filter(event_id=event.pk, user_id=user.pk, status__in=Booking.ACTIVE)
+            .order_by("-created_at")
+            .first()
+        )
     if mine is not None:
         if mine.status == Booking.Status.WAITLISTED:
-            position = waitlist_position(mine)
+            position = getattr(mine, "queue_position", None) or waitlist_position(mine)
             return BookingAction(
                 "booked",
                 _("候补中（第%(n)s位）") % {"n": position},

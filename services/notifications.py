@@ -121,17 +121,17 @@ def _reminder_rows(booking: Booking, event: Event, street_id, now: datetime.date
         )
 
 
-def enqueue_booking_made(*, booking: Booking, now: datetime.datetime | None = None) -> int:
-    """A booking was made: its confirmation (or waitlist notice) and, when confirmed, its reminders.
+def booking_made_rows(*, booking: Booking, now: datetime.datetime, street_id: Any = None) -> list[Outbox]:
+    """The rows a new booking writes: its confirmation and reminders, or its waitlist notice.
 
-    Call inside the transaction that created the booking.
+    ``street_id``: the event's street when the caller knows it; otherwise resolved inside
+    the INSERT (a subquery).
     """
-    now = now or timezone.now()
     event = booking.event
-    street_id = _event_street(event)
-    rows: list[Outbox] = []
+    if street_id is None:
+        street_id = _event_street(event)
     if booking.status == Booking.Status.CONFIRMED:
-        rows.append(
+        return [
             _row(
                 booking,
                 event,
@@ -139,11 +139,11 @@ def enqueue_booking_made(*, booking: Booking, now: datetime.datetime | None = No
                 cause=_booking_cause(booking),
                 due_at=now,
                 street_id=street_id,
-            )
-        )
-        rows.extend(_reminder_rows(booking, event, street_id, now))
-    elif booking.status == Booking.Status.WAITLISTED:
-        rows.append(
+            ),
+            *_reminder_rows(booking, event, street_id, now),
+        ]
+    if booking.status == Booking.Status.WAITLISTED:
+        return [
             _row(
                 booking,
                 event,
@@ -152,8 +152,27 @@ def enqueue_booking_made(*, booking: Booking, now: datetime.datetime | None = No
                 due_at=now,
                 street_id=street_id,
             )
-        )
-    return outbox.write(rows, now=now)
+        ]
+    return []
+
+
+def enqueue_booking_made(*, booking: Booking, now: datetime.datetime | None = None) -> int:
+    """A booking was made: its confirmation (or waitlist notice) and, when confirmed, its reminders.
+
+    Call inside the transaction that created the booking.
+    """
+    now = now or timezone.now()
+    return outbox.write(booking_made_rows(booking=booking, now=now), now=now)
+
+
+def prepare_booking_made(
+    *, booking: Booking, now: datetime.datetime, street_id: Any = None
+) -> outbox.PreparedWrite:
+    """``enqueue_booking_made`` compiled ahead of time, for the engine to run under the event lock.
+
+    ``booking`` need not be saved yet: its id, status and event are what the rows need.
+    """
+    return outbox.prepare(booking_made_rows(booking=booking, now=now, street_id=street_id), now=now)
 
 
 def enqueue_waitlist_promoted(*, bookings: Iterable[Booking], now: datetime.datetime | None = None) -> int:

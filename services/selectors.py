@@ -9,7 +9,20 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -44,9 +57,50 @@ def upcoming_event_list(*, now: datetime.datetime | None = None) -> QuerySet[Eve
     )
 
 
-def portal_event(*, pk: int) -> Event | None:
-    """An event a person may open in the portal: published or cancelled (drafts are not public)."""
-    return event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED]).first()
+def portal_event(*, pk: int, user=None) -> Event | None:
+    """An event a person may open in the portal: published or cancelled (drafts are not public).
+
+    With ``user``, annotated with their booking of it (``with_my_booking``), in the same query.
+    """
+    qs = event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+    if user is not None:
+        qs = with_my_booking(qs, user=user)
+    return qs.first()
+
+
+# The person's active booking of the event in the row: the one-active-booking index (event,
+# person) answers it. Written as SQL: the same lookup as ORM subqueries took 4 ms of Python to
+# build per request, several times the query's own time.
+_MY_BOOKING_SQL = (
+    f'(SELECT b.{{column}} FROM "{Booking._meta.db_table}" b WHERE b.event_id = "{Event._meta.db_table}".id'
+    " AND b.user_id = %s AND b.status IN (%s, %s))"
+)
+
+
+def with_my_booking(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
+    """Events annotated with the person's active booking of each, inside the events' own query:
+    ``my_booking_id`` and ``my_booking_status`` (null when none, and for anonymous people)."""
+    if not (user and user.is_authenticated):
+        return qs.annotate(
+            my_booking_id=Value(None, output_field=IntegerField()),
+            my_booking_status=Value(None, output_field=CharField()),
+        )
+    params = (user.pk, *Booking.ACTIVE)
+    return qs.annotate(
+        my_booking_id=RawSQL(_MY_BOOKING_SQL.format(column="id"), params, output_field=IntegerField()),
+        my_booking_status=RawSQL(_MY_BOOKING_SQL.format(column="status"), params, output_field=CharField()),
+    )
+
+
+def my_booking(event: Event, *, position: bool = False) -> Booking | None:
+    """The person's active booking of an event read through ``with_my_booking`` (an unsaved copy
+    with its id and status), or None. ``position``: a waitlisted booking's place is read too
+    (``queue_position``, one query)."""
+    if event.my_booking_id is None:
+        return None
+    booking = Booking(pk=event.my_booking_id, event=event, status=event.my_booking_status)
+    booking.queue_position = waitlist_position(booking) if position else None
+    return booking
 
 
 def active_booking_map(*, user, events) -> dict[int, Booking]:

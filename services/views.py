@@ -8,15 +8,20 @@ Thin views: reads come from ``services.selectors``, writes go through
 from __future__ import annotations
 
 import datetime
+import functools
+from types import SimpleNamespace
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Min
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
@@ -25,15 +30,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.models import Street
 from core.forms import parse_id
+from core.notifications.selectors import unread_count
 from core.scoping import can_view_confidential, has_staff_scope, scope_queryset
 from members.models import User
 
 from . import booking as engine
-from . import reservations, selectors
+from . import pagecache, reservations, selectors
 from .calendar import booking_ics, event_location, feed_ics
 from .filtersets import EventFilterSet, ServiceStationFilterSet
 from .forms import CheckInForm, ReservationRequestForm
-from .models import Booking
+from .models import Booking, Event
 
 EVENTS_PER_PAGE = 12
 BOOKINGS_PER_PAGE = 20
@@ -52,41 +58,275 @@ def _local(dt: datetime.datetime) -> str:
 
 
 # --- Browse ---------------------------------------------------------------------------------
+#
+# The event list and the event page are what people refresh in a rush. Their shared content
+# comes from the cache (services.pagecache: a shell keyed by what it shows); the seats and the
+# person's own state are filled in from the one query that reads the events with the person's
+# booking (selectors.with_my_booking). Both answer conditional requests (ETag / 304) computed
+# from the same values, so a refresh that would show the same page is answered before anything
+# is rendered.
+
+_SEATS = pagecache.marker("seats")
+_ACTION = pagecache.marker("action")
+_LIST_PARAMS = {"page"}  # the unfiltered list (any page) keeps its rows in the cache
+_MAX_CACHED_PAGE = 1000
+
+
+def _personal(request: HttpRequest, bell: int | None) -> tuple:
+    """What else a page shows of the person, for its ETag: who, their bell, their CSRF secret
+    (the forms' tokens), the language and the address."""
+    user = request.user
+    return (
+        user.pk,
+        getattr(user, "party_member_id", None),
+        bell,
+        request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+        translation.get_language(),
+        request.get_full_path(),
+    )
+
+
+def _bell(request: HttpRequest) -> int | None:
+    return unread_count(user=request.user) if request.user.is_authenticated else None
+
+
+def _etag(*values) -> str:
+    return f'W/"{pagecache.digest(values)}"'
+
+
+def _not_modified(request: HttpRequest, etag: str) -> bool:
+    """The browser holds this very page, and no message waits to be shown on it."""
+    held = request.headers.get("If-None-Match", "")
+    if not held or len(messages.get_messages(request)):
+        return False
+    return etag in {tag.strip() for tag in held.split(",")}
+
+
+def _conditional(response: HttpResponse, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    # Private (it shows the person), and checked again on every view.
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _not_modified_response(etag: str) -> HttpResponse:
+    return _conditional(HttpResponseNotModified(), etag)
+
+
+@functools.lru_cache(maxsize=4096)
+def _card_seats(language: str, seats_left: int, capacity: int, waitlist_count: int) -> str:
+    """A card's seats line: a pure function of its numbers (and the language), rendered once each."""
+    event = SimpleNamespace(seats_left=seats_left, capacity=capacity, waitlist_count=waitlist_count)
+    with translation.override(language):
+        return render_to_string("portal/_card_seats.html", {"event": event})
+
+
+@functools.lru_cache(maxsize=64)
+def _card_mine(language: str, status: str | None) -> str:
+    mine = SimpleNamespace(status=status) if status else None
+    with translation.override(language):
+        return render_to_string("portal/_card_mine.html", {"my_booking": mine})
+
+
+def _card_values(event) -> tuple:
+    """What a card's shell shows of an event (its key); seats and "booked" are filled in."""
+    station = event.space.station
+    return (
+        event.pk,
+        event.kind,
+        event.audience,
+        event.title,
+        event.starts_at,
+        event.ends_at,
+        station.building.name,
+        station.floor,
+        station.name,
+        event.space.name,
+        station.building.street.name,
+    )
+
+
+def _list_rows(request: HttpRequest, version: str | None):
+    """The unfiltered list's page from the cache: (count, page number, events) or None."""
+    page_param = request.GET.get("page", "")
+    if version is None or not (
+        page_param == "" or (page_param.isdigit() and 0 < int(page_param) <= _MAX_CACHED_PAGE)
+    ):
+        return None
+    entry = pagecache.get(f"{pagecache.PREFIX}:list:{version}:{page_param}")
+    if entry is None:
+        return None
+    count, number, ids, valid_until = entry
+    now = timezone.now()
+    if valid_until is not None and now >= valid_until:
+        return None  # an event of the list has ended since
+    found = {
+        e.pk: e
+        for e in selectors.with_my_booking(selectors.event_queryset().filter(pk__in=ids), user=request.user)
+    }
+    events = [found.get(pk) for pk in ids]
+    if any(e is None or e.status != Event.Status.PUBLISHED or e.ends_at <= now for e in events):
+        return None  # belt and braces: the rows must still be listed now
+    return count, number, events
+
+
+def _store_list_rows(request: HttpRequest, version: str, page) -> None:
+    page_param = request.GET.get("page", "")
+    if not (page_param == "" or (page_param.isdigit() and 0 < int(page_param) <= _MAX_CACHED_PAGE)):
+        return
+    first_end = selectors.upcoming_event_list().aggregate(first=Min("ends_at"))["first"]
+    entry = (page.paginator.count, page.number, [e.pk for e in page.object_list], first_end)
+    pagecache.put(f"{pagecache.PREFIX}:list:{version}:{page_param}", entry, pagecache.IDS_TIMEOUT)
 
 
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
+    language = translation.get_language()
+    shareable = set(request.GET) <= _LIST_PARAMS
+    versions = pagecache.versions() if shareable else None
+    cached = _list_rows(request, versions[0]) if versions else None
     filterset = EventFilterSet(request.GET or None, queryset=selectors.upcoming_event_list())
-    page = Paginator(filterset.qs, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
-    booked = selectors.active_booking_map(user=request.user, events=page.object_list)
-    cards = [(event, booked.get(event.pk)) for event in page.object_list]
-    return render(
+    if cached is not None:
+        count, number, events = cached
+        page = Paginator(range(count), EVENTS_PER_PAGE).page(number)
+    else:
+        qs = selectors.with_my_booking(filterset.qs, user=request.user)
+        page = Paginator(qs, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+        events = list(page.object_list)
+        if versions:
+            _store_list_rows(request, versions[0], page)
+    cards = [(e, pagecache.marker("mine", e.pk), pagecache.marker("seats", e.pk)) for e in events]
+    querystring = _querystring_without(request, "page")
+    filtered = any(v for k, v in request.GET.items() if k not in {"page", "building_text"})
+    shell_values = (
+        language,
+        timezone.get_current_timezone_name(),
+        versions[1] if versions else None,
+        bool(request.GET),
+        querystring,
+        page.number,
+        page.paginator.num_pages,
+        page.paginator.count,
+        [_card_values(e) for e in events],
+    )
+    key = pagecache.shell_key("list", shell_values)
+    dynamic = [(e.pk, e.seats_left, e.capacity, e.waitlist_count, e.my_booking_status) for e in events]
+    bell = _bell(request)
+    etag = _etag(key, dynamic, _personal(request, bell))
+    if _not_modified(request, etag):
+        return _not_modified_response(etag)
+
+    def render_shell() -> str:
+        return render_to_string(
+            "portal/_event_list_shell.html",
+            {
+                "filter": filterset,
+                "page": page,
+                "shell_cards": cards,
+                "querystring": querystring,
+                "filtered": filtered,
+            },
+        )
+
+    # Only the unfiltered list's shell is kept (its form is the same for everyone); a filtered
+    # one is rendered for this request.
+    shell = pagecache.cached_shell(key, render_shell) if versions else render_shell()
+    parts = {}
+    for event in events:
+        parts[pagecache.marker("mine", event.pk)] = _card_mine(language, event.my_booking_status)
+        parts[pagecache.marker("seats", event.pk)] = _card_seats(
+            language, event.seats_left, event.capacity, event.waitlist_count
+        )
+    content = pagecache.fill(shell, parts)
+    response = render(
         request,
         "portal/event_list.html",
         {
+            "content": content,
+            "notification_unread_count": bell,
+            # What the page shows, for whoever reads the context (tests); the template needs only content.
             "filter": filterset,
             "page": page,
-            "cards": cards,
-            "querystring": _querystring_without(request, "page"),
-            "filtered": any(v for k, v in request.GET.items() if k not in {"page", "building_text"}),
+            "cards": [(e, selectors.my_booking(e)) for e in events],
         },
+    )
+    return _conditional(response, etag)
+
+
+def _event_shell_values(event, language: str) -> tuple:
+    """Everything the event page's shell shows (its key)."""
+    station = event.space.station
+    organizer = event.organizer
+    return (
+        language,
+        timezone.get_current_timezone_name(),
+        event.pk,
+        event.title,
+        event.kind,
+        event.audience,
+        event.status,
+        event.starts_at,
+        event.ends_at,
+        event.description,
+        event.speaker,
+        organizer.pk if organizer else None,
+        organizer.name if organizer else None,
+        station.pk,
+        station.name,
+        station.floor,
+        station.building.name,
+        station.building.address,
+        event.space.name,
     )
 
 
 @require_GET
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event = selectors.portal_event(pk=pk)
+    event = selectors.portal_event(pk=pk, user=request.user)
     if event is None:
         raise Http404(_("活动不存在或尚未发布。"))
-    action = engine.booking_action(user=request.user, event=event)
-    my_booking = None
-    if request.user.is_authenticated:
-        my_booking = selectors.active_booking_map(user=request.user, events=[event]).get(event.pk)
-    return render(
+    mine = selectors.my_booking(event, position=True) if request.user.is_authenticated else None
+    action = engine.booking_action(user=request.user, event=event, mine=mine)
+    language = translation.get_language()
+    key = pagecache.shell_key("event", _event_shell_values(event, language))
+    bell = _bell(request)
+    etag = _etag(
+        key,
+        (event.capacity, event.confirmed_count, event.waitlist_count, event.waitlist_limit),
+        (event.booking_opens_at, event.booking_closes_at, event.cancel_deadline),
+        (action.kind, str(action.label), action.enabled, str(action.reason)),
+        (mine.pk, mine.status, mine.queue_position) if mine else None,
+        _personal(request, bell),
+    )
+    if _not_modified(request, etag):
+        return _not_modified_response(etag)
+    shell = pagecache.cached_shell(
+        key,
+        lambda: render_to_string(
+            "portal/_event_detail_shell.html",
+            {"event": event, "seats_marker": _SEATS, "action_marker": _ACTION},
+        ),
+    )
+    box = {"event": event, "action": action, "my_booking": mine}
+    content = pagecache.fill(
+        shell,
+        {
+            _SEATS: render_to_string("portal/_event_seats.html", box),
+            _ACTION: render_to_string("portal/_event_action.html", box, request=request),
+        },
+    )
+    response = render(
         request,
         "portal/event_detail.html",
-        {"event": event, "action": action, "my_booking": my_booking, "location": event_location(event)},
+        {
+            "event": event,
+            "content": content,
+            "notification_unread_count": bell,
+            "action": action,
+            "my_booking": mine,
+        },
     )
+    return _conditional(response, etag)
 
 
 @require_POST

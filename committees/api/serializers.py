@@ -8,13 +8,13 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from committees.models import BuildingCommittee, CommitteeSeat
-from core.api import MaskedField, RefSerializer
+from core.api import ChoiceLabelField, MaskedField, RefSerializer
 from core.api import examples as ex
 from members.api.serializers import visible_ref
 
 
 class CommitteeSeatSerializer(serializers.ModelSerializer):
-    role_label = serializers.CharField(source="get_role_display", read_only=True)
+    role_label = ChoiceLabelField("role")
     phone = MaskedField(help_text=_("联系电话；无完整查看权限时打码"))
     member = serializers.SerializerMethodField(help_text=_("关联党员；不在本人管辖范围内时为 null"))
     is_current = serializers.SerializerMethodField(help_text=_("今天在任"))

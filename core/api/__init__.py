@@ -20,6 +20,7 @@ from core.api.permissions import HasTerritory, ScopedModelWritePermission
 from core.api.renderers import ContentNegotiation, CsvListMixin, CSVRenderer, flatten_row, serializer_columns
 from core.api.schema import ERROR_EXAMPLES, ERROR_RESPONSES, add_error_responses
 from core.api.serializers import (
+    ChoiceLabelField,
     ErrorSerializer,
     FullCleanMixin,
     MaskedField,
@@ -40,6 +41,7 @@ __all__ = [
     "ApiRateThrottle",
     "ApiViewSetMixin",
     "CSVRenderer",
+    "ChoiceLabelField",
     "ContentNegotiation",
     "CsvListMixin",
     "ErrorSerializer",

@@ -39,4 +39,8 @@ class ScopedModelWritePermission(permissions.DjangoModelPermissions):
             return False
         if request.method.lower() not in getattr(view, "http_method_names", ()):
             return True  # answered 405 by the view, whatever the permissions
+        if request.method in self.perms_map and not self.perms_map[request.method]:
+            # Reads need no model permission: the territory is enough. (DRF's check would
+            # build the view's whole queryset, with its annotations, only to learn the model.)
+            return True
         return super().has_permission(request, view)

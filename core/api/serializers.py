@@ -51,6 +51,23 @@ class MaskedField(serializers.CharField):
         return value if can_see_personal_data(self.context) else mask_middle(value)
 
 
+class ChoiceLabelField(serializers.CharField):
+    """The label of a model's choice field (``get_<field>_display()``), read-only.
+
+    The same value as ``CharField(source="get_<field>_display", read_only=True)``, read
+    directly: DRF inspects the signature of a callable source on every row
+    (``is_simple_callable``), which was a fifth of a 50-row list's time.
+    """
+
+    def __init__(self, choice_field: str, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(source=f"get_{choice_field}_display", **kwargs)
+        self.display = f"get_{choice_field}_display"
+
+    def get_attribute(self, instance):
+        return getattr(instance, self.display)()
+
+
 class RefSerializer(serializers.Serializer):
     """A related record in short: its id and name."""
 

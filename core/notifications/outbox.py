@@ -4,8 +4,9 @@
 yet (``ON CONFLICT DO NOTHING`` on the unique ``(recipient, kind, cause)``) and, when
 one is due now, asks a worker to "look now" once the transaction commits. When the
 broker is down that request is dropped on purpose: the beat (every minute) or
-``manage.py send_due_reminders`` sends the row later. ``requeue`` is the admin's
-"send again".
+``manage.py send_due_reminders`` sends the row later. ``prepare(rows)`` compiles that
+insert ahead of time, for a caller that runs it while holding a lock. ``requeue`` is the
+admin's "send again".
 """
 
 from __future__ import annotations
@@ -88,6 +89,81 @@ def write(rows: Sequence[Outbox], *, now: datetime.datetime | None = None) -> in
     if any(r.due_at <= now for r in rows):
         kick_after_commit()
     return len(rows)
+
+
+class PreparedWrite:
+    """Rows turned into SQL ahead of time: ``write(rows)``'s insert, ready to run.
+
+    For a caller that must spend as little time as possible between taking a lock and
+    committing (the booking engine writes a booking's notices while it holds the event's
+    row lock): every piece of ORM work — the rows' defaults and automatic times, their
+    content type, each value as the database takes it — is done when the object is made.
+    ``execute()`` is then one statement; ``insert_sql(where=...)`` is the same insert as
+    SQL text and parameters that a caller can put into its own statement (a data-modifying
+    ``WITH`` part, run only when ``where`` holds). Either way the rows are those
+    ``write(rows)`` inserts, ``ON CONFLICT DO NOTHING`` alike. Values must be plain values
+    (no expressions such as a subquery for ``street_id``).
+    """
+
+    def __init__(self, rows: Sequence[Outbox], *, now: datetime.datetime | None = None):
+        self.rows = list(rows)
+        now = now or timezone.now()
+        self.due_now = any(r.due_at <= now for r in self.rows)
+        opts = Outbox._meta
+        self.fields = [f for f in opts.concrete_fields if f is not opts.pk and not f.generated]
+        self.values: list[list[Any]] = []
+        for obj in self.rows:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+            line = []
+            for f in self.fields:
+                value = f.pre_save(obj, add=True)
+                if hasattr(value, "resolve_expression"):
+                    raise TypeError(f"PreparedWrite takes plain values, not an expression for {f.name}")
+                line.append(f.get_db_prep_save(value, connection))
+            self.values.append(line)
+
+    def insert_sql(
+        self, *, where: str | None = None, prefix: str = "outbox", returning: str = ""
+    ) -> tuple[str, dict[str, Any]]:
+        """``INSERT INTO notifications_outbox ... ON CONFLICT DO NOTHING`` with named parameters
+        (``%(<prefix>_<n>)s``); with ``where``, an SQL condition, the rows are inserted only
+        when it holds; ``returning``: a RETURNING list (for a WITH part the statement reads)."""
+        table = connection.ops.quote_name(Outbox._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
+        types = [f.db_type(connection) for f in self.fields]
+        params: dict[str, Any] = {}
+        lines = []
+        for line in self.values:
+            cells = []
+            for value, db_type in zip(line, types, strict=True):
+                name = f"{prefix}_{len(params)}"
+                params[name] = value
+                cells.append(f"%({name})s::{db_type}")
+            lines.append(f"({', '.join(cells)})")
+        rows = ", ".join(lines)
+        tail = f" RETURNING {returning}" if returning else ""
+        if where is None:
+            return f"INSERT INTO {table} ({columns}) VALUES {rows} ON CONFLICT DO NOTHING{tail}", params
+        return (
+            f"INSERT INTO {table} ({columns}) SELECT * FROM (VALUES {rows}) AS v WHERE {where} "
+            f"ON CONFLICT DO NOTHING{tail}",
+            params,
+        )
+
+    def execute(self) -> int:
+        """Insert the rows (inside the cause's transaction); ask for a send after commit when one is due."""
+        if not self.rows:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute(*self.insert_sql())
+        if self.due_now:
+            kick_after_commit()
+        return len(self.rows)
+
+
+def prepare(rows: Sequence[Outbox], *, now: datetime.datetime | None = None) -> PreparedWrite:
+    """``write(rows)`` compiled now and run later by ``.execute()`` (see ``PreparedWrite``)."""
+    return PreparedWrite(rows, now=now)
 
 
 def kick_after_commit() -> None:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api import MaskedField, RefSerializer, street_in_scope
+from core.api import ChoiceLabelField, MaskedField, RefSerializer, street_in_scope
 from core.api import examples as ex
 from members.models import PartyMember, PartyOrganization
 
@@ -29,7 +29,7 @@ def visible_ref(context, obj, street) -> dict | None:
 
 @extend_schema_serializer(examples=[ex.response_example("党组织", ex.PARTY_ORGANIZATION)])
 class PartyOrganizationSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    kind_label = ChoiceLabelField("kind")
     street = RefSerializer(read_only=True)
     district = RefSerializer(source="street.district", read_only=True)
     parent = serializers.SerializerMethodField(help_text=_("上级党组织；不在本人管辖范围内时为 null"))
@@ -85,9 +85,9 @@ class PartyOrganizationSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(examples=[ex.response_example("党员（打码）", ex.PARTY_MEMBER)])
 class PartyMemberSerializer(serializers.ModelSerializer):
-    gender_label = serializers.CharField(source="get_gender_display", read_only=True)
-    education_label = serializers.CharField(source="get_education_display", read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    gender_label = ChoiceLabelField("gender")
+    education_label = ChoiceLabelField("education")
+    status_label = ChoiceLabelField("status")
     phone = MaskedField(help_text=_("手机号码；无完整查看权限时为 138****5678 形式"))
     id_number = MaskedField(help_text=_("身份证号；无完整查看权限时为 310***********1234 形式"))
     organization = RefSerializer(read_only=True)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api import RefSerializer
+from core.api import ChoiceLabelField, RefSerializer
 from core.api import examples as ex
 from core.scoping import has_staff_scope
 from members.api.serializers import visible_ref
@@ -45,7 +45,7 @@ class ServiceStationSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(examples=[ex.response_example("空间", ex.SPACE)])
 class SpaceSerializer(serializers.ModelSerializer):
-    function_label = serializers.CharField(source="get_function_display", read_only=True)
+    function_label = ChoiceLabelField("function")
     station = RefSerializer(read_only=True)
     building = BuildingRefSerializer(source="station.building", read_only=True)
     street = RefSerializer(source="station.building.street", read_only=True)
@@ -79,9 +79,9 @@ class PlaceSerializer(serializers.Serializer):
 
 @extend_schema_serializer(examples=[ex.response_example("活动", ex.EVENT)])
 class EventSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    audience_label = serializers.CharField(source="get_audience_display", read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    kind_label = ChoiceLabelField("kind")
+    audience_label = ChoiceLabelField("audience")
+    status_label = ChoiceLabelField("status")
     place = PlaceSerializer(source="*", read_only=True)
     organizer = serializers.SerializerMethodField(
         help_text=_("主办党组织；不在本人管辖范围内时为 null（员工看到的公开活动与网站活动页一样写明主办方）")
@@ -130,8 +130,8 @@ class EventSerializer(serializers.ModelSerializer):
 
 
 class EventBriefSerializer(serializers.ModelSerializer):
-    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    kind_label = ChoiceLabelField("kind")
+    status_label = ChoiceLabelField("status")
     place = PlaceSerializer(source="*", read_only=True)
 
     class Meta:
@@ -163,7 +163,7 @@ class BookerSerializer(serializers.Serializer):
     examples=[ex.response_example("已确认", ex.BOOKING), ex.response_example("候补中", ex.WAITLISTED_BOOKING)]
 )
 class BookingSerializer(serializers.ModelSerializer):
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField("status")
     waitlist_position = serializers.IntegerField(
         read_only=True, allow_null=True, help_text=_("候补中时的排位（从 1 开始，先到先得）；否则为 null")
     )
@@ -195,7 +195,7 @@ class BookingSerializer(serializers.ModelSerializer):
 
 @extend_schema_serializer(examples=[ex.response_example("场地预约", ex.SPACE_RESERVATION)])
 class SpaceReservationSerializer(serializers.ModelSerializer):
-    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    status_label = ChoiceLabelField("status")
     place = PlaceSerializer(source="*", read_only=True)
     organization = serializers.SerializerMethodField(help_text=_("申请的党组织；不在本人管辖范围内时为 null"))
 

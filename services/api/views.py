@@ -172,9 +172,10 @@ class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def book(self, request, pk=None):
         event = self.get_object()
         booking = book_event(user=request.user, event=event)
-        booking = (
-            Booking.objects.select_related(f"event__{PLACE}", "user").filter(pk=booking.pk).first() or booking
-        )
+        # The answer from what is at hand (no second read of the booking): the engine returns
+        # the booking as inserted and has updated ``event``'s counters; the event's place came
+        # with get_object(). Only a waitlisted booking's position is read (None otherwise).
+        booking.event, booking.user = event, request.user
         booking.waitlist_position = waitlist_position(booking)
         data = BookingSerializer(booking, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED)

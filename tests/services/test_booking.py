@@ -245,15 +245,55 @@ def test_book_event_query_count_is_bounded_and_independent_of_bookings(django_as
         assert engine.book_event(user=user, event=full).status == Booking.Status.WAITLISTED
 
 
-def test_book_event_locks_the_event_row():
+def test_book_event_locks_the_event_row_last():
+    """Issue 19: the event's lock is taken last. Everything else is read or prepared before it;
+    one statement locks the event row (and nothing else) and writes the counters, the booking
+    and its notices; nothing runs between it and the commit."""
     event, user = EventFactory(), UserFactory()
     with CaptureQueriesContext(connection) as ctx:
         engine.book_event(user=user, event=event)
     sqls = [q["sql"] for q in ctx.captured_queries]
-    # The first statement after the savepoint locks the event row; nothing else is locked.
     assert sqls[0].startswith("SAVEPOINT")
-    assert sqls[1].startswith('SELECT "services_event"') and sqls[1].endswith("FOR UPDATE")
-    assert sum("FOR UPDATE" in sql for sql in sqls) == 1
+    assert sqls[1].startswith('SELECT "services_event"') and "FOR UPDATE" not in sqls[1]
+    locking = [i for i, sql in enumerate(sqls) if "FOR UPDATE" in sql]
+    assert len(locking) == 1
+    assert sqls[locking[0]].count("FOR UPDATE") == 1 and "FROM services_event" in sqls[locking[0]]
+    assert 'INSERT INTO "notifications_outbox"' in sqls[locking[0]]
+    assert [sql.split()[0] for sql in sqls[locking[0] + 1 :]] == ["RELEASE"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_booking_outside_a_transaction_holds_the_lock_in_one_committed_statement():
+    """Called outside any transaction (as a request calls it), the locking statement is the
+    last one and a transaction of its own: PostgreSQL commits it, no COMMIT round trip follows;
+    the booking, its counters, its notices and its history (with the request's context) are
+    all there."""
+    import pghistory
+
+    event, user = EventFactory(capacity=1), UserFactory()
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    with (
+        pghistory.context(user=user.pk, url=f"/events/{event.pk}/book/"),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        booking = engine.book_event(user=user, event=event)
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    assert [i for i, sql in enumerate(sqls) if "FOR UPDATE" in sql] == [len(sqls) - 1]
+    assert not any(sql.upper().startswith(("COMMIT", "SAVEPOINT", "RELEASE")) for sql in sqls)
+    assert booking.status == Booking.Status.CONFIRMED
+    event.refresh_from_db()
+    assert (event.confirmed_count, event.waitlist_count) == (1, 0)
+    kinds = set(
+        NotificationOutbox.objects.filter(cause__startswith=f"booking:{booking.pk}").values_list(
+            "kind", flat=True
+        )
+    )
+    assert Kind.BOOKING_CONFIRMED in kinds
+    history = pghistory.models.Events.objects.tracks(Booking.objects.get(pk=booking.pk)).get()
+    assert history.pgh_context["user"] == user.pk and history.pgh_context["url"].endswith("/book/")
+    # The next person is waitlisted the same way.
+    second = engine.book_event(user=UserFactory(), event=event)
+    assert second.status == Booking.Status.WAITLISTED and engine.waitlist_position(second) == 1
 
 
 def test_a_booking_error_reads_as_its_message_and_survives_pickling():
