@@ -4,9 +4,15 @@
 lists, related records by name); ``safe_cell`` guards every cell against spreadsheet
 formula injection *after* that flattening, so nested values (an organization's parent,
 a list of buildings) get the guard too: a cell starting like a formula — ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return, or their full-width forms — gets a leading
-apostrophe, unless it is a plain number. ``csv_lines`` writes rows with a BOM so that
-Excel opens the Chinese text as UTF-8; ``csv_response`` streams them.
+``-``, ``@``, a tab, a carriage return or a line feed, or their full-width and small
+forms (anything that NFKC-normalizes to one of the four: ＝ ＋ － ＠ ﹦ ﹢ ﹣ ﹫) — gets a
+leading apostrophe, unless it is a plain number. Blanks before the sign (a space, the
+ideographic space U+3000) do not hide it: LibreOffice ("trim spaces") and Google Sheets
+drop them on import and then run the formula.
+
+``csv_lines`` writes rows with a BOM so that Excel opens the Chinese text as UTF-8;
+``csv_response`` streams them. Nothing else in the portal writes CSV (tests/test_exports.py
+checks the sources and sweeps every admin export and API list with hostile text).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -24,16 +31,27 @@ from django.utils.html import strip_tags
 from django.utils.safestring import SafeData
 from django.utils.translation import gettext as _t
 
-# Half-width and full-width (U+FF1D ＝, U+FF0B ＋, U+FF0D －, U+FF20 ＠) formula starts.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_NUMBER_RE = re.compile(r"^[-+]?\d+(\.\d+)?$", re.ASCII)
+# Formula signs; their full-width (U+FF1D ＝, U+FF0B ＋, U+FF0D －, U+FF20 ＠) and small
+# (U+FE66 ﹦, U+FE62 ﹢, U+FE63 ﹣, U+FE6B ﹫) forms are caught through NFKC.
+FORMULA_SIGNS = frozenset("=+-@")
+# Control characters that start a formula (or a cell a spreadsheet re-parses) by themselves.
+FORMULA_CONTROLS = ("\t", "\r", "\n")
+_NUMBER_RE = re.compile(r"[-+]?\d+(\.\d+)?", re.ASCII)
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could take ``text`` for a formula (a plain number is not one)."""
+    if not text or _NUMBER_RE.fullmatch(text):
+        return False
+    if text.startswith(FORMULA_CONTROLS):
+        return True
+    stripped = text.lstrip()
+    return bool(stripped) and unicodedata.normalize("NFKC", stripped[0])[:1] in FORMULA_SIGNS
 
 
 def safe_cell(text: str) -> str:
     """``text`` as a spreadsheet will not run it: a formula-like start is quoted."""
-    if text and text.startswith(FORMULA_START) and not _NUMBER_RE.match(text):
-        return "'" + text
-    return text
+    return "'" + text if looks_like_formula(text) else text
 
 
 def cell_text(value, field=None) -> str:

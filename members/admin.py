@@ -8,7 +8,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +25,7 @@ from core.adminkit import (
     note_form_response,
     related_column,
 )
+from core.masking import mask_value
 from core.scoping import scope_queryset
 
 # The API keys' admin registers itself (members/admin_tokens.py).
@@ -31,6 +33,9 @@ from . import admin_tokens  # noqa: F401
 from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
 
 TERM_WARNING_DAYS = 90
+CONTACT_FIELDS_NOTE = _(
+    "邮箱（用于找回密码）和手机号码只能由本人在门户的“我的账号”中修改：新邮箱须经确认，原邮箱会收到通知。"
+)
 
 
 class TermListFilter(admin.SimpleListFilter):
@@ -290,29 +295,92 @@ class MemberTransferAdmin(ScopedAdmin):
         )
 
 
+RECENT_FAILURE_DAYS = 30
+REPEATED_FAILURES = 3
+
+
+def failed_requests_q() -> Q:
+    """A request that did not link: nothing matched, or the social worker rejected it."""
+    return Q(member__isnull=True) | Q(status=MemberLinkRequest.Status.REJECTED)
+
+
+class MatchListFilter(admin.SimpleListFilter):
+    title = _("档案匹配")
+    parameter_name = "match"
+
+    def lookups(self, request, model_admin):
+        return [("found", _("匹配")), ("none", _("未找到匹配档案")), ("linked", _("档案已关联其他账号"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "found":
+            return queryset.filter(member__isnull=False).filter(
+                Q(member__user__isnull=True) | Q(member__user=F("user"))
+            )
+        if self.value() == "none":
+            return queryset.filter(member__isnull=True)
+        if self.value() == "linked":
+            return queryset.filter(member__user__isnull=False).exclude(member__user=F("user"))
+        return queryset
+
+
+class RepeatedFailureFilter(admin.SimpleListFilter):
+    """Applicants who keep trying names and ID numbers that do not link (issue 14: a probe)."""
+
+    title = _("重复失败")
+    parameter_name = "failures"
+
+    def lookups(self, request, model_admin):
+        return [
+            (
+                "repeated",
+                _("近%(days)s天失败%(n)s次及以上") % {"days": RECENT_FAILURE_DAYS, "n": REPEATED_FAILURES},
+            )
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() == "repeated":
+            return queryset.filter(_recent_failures__gte=REPEATED_FAILURES)
+        return queryset
+
+
 @admin.register(MemberLinkRequest)
 class MemberLinkRequestAdmin(ScopedAdmin):
+    """Every request the link form received, matched or not (members/accounts.py).
+
+    The applicant got the same answer in every case; here the social worker sees what was
+    typed (the ID number masked), whether a record matched, and how often the applicant
+    failed lately — the sign of someone probing names and ID numbers.
+    """
+
     list_display = (
         "user",
-        "member",
+        "name",
+        "id_number_hint",
+        "match",
         related_column("member__organization", _("所在党组织")),
-        related_column("member__organization__street", _("街道")),
+        related_column("street", _("核实街道")),
         "status",
+        "recent_failures",
         "created_at",
         "decided_by",
         "decided_at",
         "decision_note",
     )
-    list_select_related = ("user", "member__organization__street", "decided_by")
-    list_filter = ("status", StreetListFilter, DistrictListFilter)
-    search_fields = ("user__username", "member__name")
+    list_select_related = ("user", "member__organization", "member__user", "street__district", "decided_by")
+    list_filter = ("status", MatchListFilter, RepeatedFailureFilter, StreetListFilter, DistrictListFilter)
+    search_fields = ("user__username", "name", "member__name")
     date_hierarchy = "created_at"
     fields = (
         "user",
         "applicant_workplace",
+        "name",
+        "id_number_hint",
+        "match",
         "member",
         "member_record",
+        "street",
         "status",
+        "recent_failures",
         "created_at",
         "decided_by",
         "decided_at",
@@ -321,8 +389,33 @@ class MemberLinkRequestAdmin(ScopedAdmin):
     readonly_fields = fields
     actions = ("approve_requests", "reject_requests")
 
+    def get_queryset(self, request):
+        since = timezone.now() - datetime.timedelta(days=RECENT_FAILURE_DAYS)
+        failures = (
+            MemberLinkRequest.objects.filter(user=OuterRef("user"), created_at__gte=since)
+            .filter(failed_requests_q())
+            .order_by()
+            .values("user")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return super().get_queryset(request).annotate(_recent_failures=Coalesce(Subquery(failures), 0))
+
     def has_add_permission(self, request):
         return False  # employees ask in the portal
+
+    @admin.display(description=_("档案匹配"))
+    def match(self, obj) -> str:
+        if obj.member_id is None:
+            return _t("未找到匹配档案")
+        holder = getattr(obj.member, "user", None)
+        if holder is not None and holder.pk != obj.user_id:
+            return _t("档案已关联其他账号“%(user)s”") % {"user": holder.get_username()}
+        return _t("匹配")
+
+    @admin.display(description=_("近30天失败次数"), ordering="_recent_failures")
+    def recent_failures(self, obj) -> int:
+        return getattr(obj, "_recent_failures", 0)
 
     @admin.display(description=_("申请人所在楼宇和单位"))
     def applicant_workplace(self, obj) -> str:
@@ -332,6 +425,8 @@ class MemberLinkRequestAdmin(ScopedAdmin):
     @admin.display(description=_("档案中的党组织和单位"))
     def member_record(self, obj) -> str:
         member = obj.member
+        if member is None:
+            return "—"
         return " · ".join(str(x) for x in (member.organization, member.enterprise) if x) or "—"
 
     @admin.action(description=_("核实通过并关联"), permissions=["change"])
@@ -417,7 +512,13 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     ordering = ("username",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("个人信息"), {"fields": ("first_name", "last_name", "email", "phone", "language")}),
+        (
+            _("个人信息"),
+            {
+                "fields": ("first_name", "last_name", "email", "phone", "language"),
+                "description": CONTACT_FIELDS_NOTE,
+            },
+        ),
         (_("工作单位"), {"fields": ("building", "enterprise", "party_member")}),
         (
             _("工作人员范围"),
@@ -433,14 +534,30 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         (_("提醒"), {"fields": ("notify_by_email", "notify_in_portal")}),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
-    # What a street social worker / district staff may correct for an employee.
+    # What a street social worker / district staff may correct for an employee: a name, a
+    # building, an employer — never the e-mail (it resets the password) or the phone.
     limited_fieldsets = (
         (None, {"fields": ("username",)}),
-        (_("个人信息"), {"fields": ("first_name", "last_name", "email", "phone")}),
+        (
+            _("个人信息"),
+            {
+                "fields": ("first_name", "last_name", "email", "masked_phone"),
+                "description": CONTACT_FIELDS_NOTE,
+            },
+        ),
         (_("工作单位"), {"fields": ("building", "enterprise", "party_member")}),
         (_("状态"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
-    limited_readonly_fields = ("username", "party_member", "last_login", "date_joined")
+    limited_readonly_fields = (
+        "username",
+        "email",
+        "masked_phone",
+        "party_member",
+        "last_login",
+        "date_joined",
+    )
+    #: the account's own contact details: changed by the person only (members/contacts.py)
+    contact_fields = ("email", "phone")
 
     def scope_filter(self, request, queryset):
         queryset = super().scope_filter(request, queryset)
@@ -477,9 +594,16 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         return self.limited_fieldsets
 
     def get_readonly_fields(self, request, obj=None):
-        if request.user.is_superuser:
-            return super().get_readonly_fields(request, obj)
-        return self.limited_readonly_fields
+        if not request.user.is_superuser:
+            return self.limited_readonly_fields
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:  # a superuser too: whoever sets the e-mail can reset the password
+            fields += [name for name in self.contact_fields if name not in fields]
+        return fields
+
+    @admin.display(description=_("手机号码"))
+    def masked_phone(self, obj) -> str:
+        return mask_value("phone", obj.phone) or "—"
 
     def user_change_password(self, request, id, form_url=""):
         if not request.user.is_superuser:

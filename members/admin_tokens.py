@@ -13,6 +13,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
+from core.adminkit.lookups import LookupGuardMixin
+
 from .models import ApiToken
 from .tokens import DEFAULT_LIFETIME, MAX_LIFETIME, issue_token, revoke_token
 
@@ -59,12 +61,13 @@ class TokenStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(LookupGuardMixin, admin.ModelAdmin):
     form = ApiTokenForm
     list_display = ["name", "user", "prefix_display", "state", "created_at", "expires_at", "last_used_at"]
     list_filter = [TokenStateFilter]
     list_select_related = ["user"]
-    search_fields = ["name", "prefix", "user__username"]
+    # Not the prefix: it is part of the key (core.masking); it shows in the list.
+    search_fields = ["name", "user__username"]
     autocomplete_fields = ["user"]
     actions = ["revoke_selected"]
     readonly_fields = [

@@ -8,6 +8,7 @@ matches exactly one record is accepted.
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
 from django.urls import reverse_lazy
@@ -96,31 +97,32 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
         return email
 
     def clean_phone(self):
-        phone = self.cleaned_data["phone"].strip()
-        if User.objects.filter(phone=phone).exists():
-            raise ValidationError(_("该手机号码已注册，请直接登录。"), code="duplicate_phone")
-        return phone
+        # Not checked against other accounts: a phone logs nobody in, and "this number is
+        # registered" would tell anyone who asks whose number is on file (issue 14).
+        return self.cleaned_data["phone"].strip()
 
 
 class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
-    """What an employee may change about themselves (not staff flags, not the member link)."""
+    """What an employee may change about themselves (not staff flags, not the member link).
+
+    Not the e-mail or the phone: those change with the password, on their own page
+    (``ContactChangeForm``, members/contacts.py).
+    """
 
     class Meta:
         model = User
-        fields = ("first_name", "email", "phone", "language", "notify_by_email", "notify_in_portal")
-        labels = {"first_name": _("姓名"), "email": _("电子邮箱")}
+        fields = ("first_name", "language", "notify_by_email", "notify_in_portal")
+        labels = {"first_name": _("姓名")}
         help_texts = {
             "first_name": _("签到时工作人员看到的名字；可以留空。"),
             "language": _("网站界面、提醒邮件和站内通知使用的语言。"),
-            "notify_by_email": _("预约确认、候补转正、活动提醒和变更发到上面的邮箱。"),
+            "notify_by_email": _("预约确认、候补转正、活动提醒和变更发到您的邮箱。"),
             "notify_in_portal": _("同样的消息显示在本站的“通知”里。"),
         }
 
     # Who I am and where I work first, then how the portal talks to me.
     field_order = (
         "first_name",
-        "email",
-        "phone",
         "building",
         "enterprise",
         "language",
@@ -130,8 +132,6 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["email"].required = True
-        self.fields["phone"].required = True
         self.fields["building"] = building_field(label=_("所在楼宇"))
         self.fields["enterprise"] = enterprise_field(label=_("工作单位"), required=False)
         if not self.is_bound:
@@ -139,12 +139,6 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
             self.initial["enterprise"] = self.instance.enterprise_id
         self._narrow_enterprises()
         self.order_fields(self.field_order)
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
-            raise ValidationError(_("该邮箱已被其他账号使用。"), code="duplicate_email")
-        return email
 
     def save(self, commit=True):
         self.instance.building = self.cleaned_data["building"]
@@ -173,3 +167,49 @@ class MemberLinkRequestForm(NoLabelSuffix, forms.Form):
         value = self.cleaned_data["id_number"].strip().upper()
         validate_id_number(value)
         return value
+
+
+class ContactChangeForm(NoLabelSuffix, forms.Form):
+    """The person's own e-mail and phone, changed with their password (members/contacts.py)."""
+
+    email = forms.EmailField(
+        label=_("电子邮箱"),
+        help_text=_("用于找回密码和接收提醒。修改后，我们会向新邮箱发送确认链接，向原邮箱发送通知。"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        validators=[validate_mobile],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+    password = forms.CharField(
+        label=_("当前密码"),
+        strip=False,
+        help_text=_("为确认是您本人操作。"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user: User, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.request = user, request
+        if not self.is_bound:
+            self.initial.update(email=user.email, phone=user.phone)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        # authenticate(): a wrong password counts towards the login lockout (django-axes).
+        if authenticate(self.request, username=self.user.get_username(), password=password) is None:
+            raise ValidationError(_("密码不正确。"), code="wrong_password")
+        return password
+
+    def clean_email(self):
+        return User.objects.normalize_email(self.cleaned_data["email"].strip())
+
+    @property
+    def email_changed(self) -> bool:
+        return self.cleaned_data["email"].lower() != (self.user.email or "").lower()
+
+    @property
+    def phone_changed(self) -> bool:
+        return self.cleaned_data["phone"].strip() != self.user.phone

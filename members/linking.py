@@ -1,8 +1,9 @@
 """Write side of party-member link requests: a street social worker approves or rejects.
 
 An employee asks (members.accounts.request_member_link) to be linked to their
-PartyMember record; the social worker of the member's street checks it and
-decides here. Approving sets ``user.party_member``, which lets the employee book
+PartyMember record; the social worker of the request's street (the record's, or the
+applicant's building's when no record matched) checks it and decides here. A request
+without a matching record can only be rejected. Approving sets ``user.party_member``, which lets the employee book
 "members only" events. Each decision is one transaction that locks the request
 and the user rows involved; a broken rule raises ``LinkError`` (``code`` and a
 translated ``message``), which the admin shows as a message.
@@ -27,15 +28,15 @@ class LinkError(DomainError):
 
 def _lock_pending(request: MemberLinkRequest, by: User) -> MemberLinkRequest:
     locked = (
-        MemberLinkRequest.objects.select_for_update()
+        MemberLinkRequest.objects.select_for_update(of=("self",))
         .select_related("member", "user")
         .filter(pk=request.pk)
         .first()
     )
     if locked is None:
         raise LinkError("not_found", _("该申请已不存在。"))
-    if not in_scope(locked.member, by, perm="members.change_memberlinkrequest"):
-        raise LinkError("out_of_scope", _("该党员不在您负责的街道，不能处理此申请。"))
+    if not in_scope(locked, by, perm="members.change_memberlinkrequest"):
+        raise LinkError("out_of_scope", _("该申请不在您负责的街道，不能处理。"))
     if locked.status != MemberLinkRequest.Status.PENDING:
         raise LinkError(
             "not_pending",
@@ -49,6 +50,10 @@ def approve_link_request(*, request: MemberLinkRequest, by: User) -> MemberLinkR
     try:
         with transaction.atomic():
             locked = _lock_pending(request, by)
+            if locked.member_id is None:
+                raise LinkError(
+                    "no_match", _("没有与填写的姓名和身份证号都匹配的党员档案，不能关联；请驳回并说明原因。")
+                )
             # Lock, in primary-key order, the requesting user and any user holding the member.
             users = list(
                 User.objects.select_for_update()

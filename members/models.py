@@ -316,12 +316,16 @@ class MemberTransfer(models.Model):
         return f"{self.member} · {self.get_direction_display()}"
 
 
+# Who changed what in an account is recorded like every other record; never the password
+# hash or the calendar key, nor the login time (not a change anyone made).
+@tracked(exclude=("password", "calendar_token_hash", "last_login"))
 class User(AbstractUser):
     """A portal account: an employee, a social worker, district staff or a superuser.
 
     Staff scope: ``streets`` for street social workers, ``district`` for district
     staff; a superuser sees everything. As a record, a user belongs to the
-    street of the building they work in.
+    street of the building they work in. The e-mail (which resets the password) and
+    the phone are changed by the person only (members/contacts.py), never by staff.
     """
 
     street_path = "building__street"
@@ -372,14 +376,16 @@ class User(AbstractUser):
     language = models.CharField(
         _("语言"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
     )
-    calendar_token = models.CharField(
-        _("日历订阅密钥"),
+    # The private calendar feed's key is shown to its owner once, when it is made; only its
+    # SHA-256 digest is kept (members/accounts.py), like an API key's.
+    calendar_token_hash = models.CharField(
+        _("日历订阅密钥摘要"),
         max_length=64,
         unique=True,
         null=True,
         blank=True,
         editable=False,
-        help_text=_("私人日历订阅地址的密钥；重置后旧地址立即失效。"),
+        help_text=_("私人日历订阅地址密钥的摘要；重置后旧地址立即失效。"),
     )
     notify_by_email = models.BooleanField(_("邮件提醒"), default=True)
     notify_in_portal = models.BooleanField(_("站内提醒"), default=True)
@@ -411,14 +417,10 @@ class User(AbstractUser):
             ),
             # "Joined today / in the past 7 days" across the city (the superuser's list).
             models.Index(fields=["date_joined"], name="user_date_joined_idx"),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["phone"],
-                condition=~Q(phone=""),
-                name="%(app_label)s_%(class)s_unique_phone",
-                violation_error_message=_("该手机号码已注册。"),
-            )
+            # Staff find an account (or a booker) by the whole phone number. Not unique: the
+            # phone logs nobody in and resets nothing, and a unique phone made sign-up answer
+            # "this number is registered" to anyone who asked (and let anyone squat a number).
+            models.Index(fields=["phone"], condition=~Q(phone=""), name="user_phone_idx"),
         ]
 
     def clean(self) -> None:
@@ -428,10 +430,17 @@ class User(AbstractUser):
 
 
 class MemberLinkRequest(models.Model):
-    """An employee asks to be linked to their PartyMember record; a social worker decides."""
+    """An employee asks to be linked to their PartyMember record; a social worker decides.
 
-    street_path = "member__organization__street"
-    district_path = "member__organization__street__district"
+    Every request is kept, whether or not a record matched the name and ID number typed
+    (members/accounts.py): the employee gets one answer whatever the case, and the street's
+    social worker sees what was asked — ``member`` is empty when nothing matched — and who
+    keeps failing. ``street`` is the street that decides: the record's, or else the one of
+    the building the employee works in.
+    """
+
+    street_path = "street"
+    district_path = "street__district"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待核实")
@@ -442,7 +451,25 @@ class MemberLinkRequest(models.Model):
         User, on_delete=models.CASCADE, related_name="member_link_requests", verbose_name=_("用户")
     )
     member = models.ForeignKey(
-        PartyMember, on_delete=models.CASCADE, related_name="link_requests", verbose_name=_("党员档案")
+        PartyMember,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="link_requests",
+        verbose_name=_("党员档案"),
+        help_text=_("与填写的姓名和身份证号都匹配的档案；为空表示没有匹配的档案。"),
+    )
+    name = models.CharField(_("填写的姓名"), max_length=50, blank=True)
+    id_number_hint = models.CharField(
+        _("填写的身份证号"), max_length=18, blank=True, help_text=_("只保存遮盖后的号码。")
+    )
+    street = models.ForeignKey(
+        "buildings.Street",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("核实街道"),
     )
     status = models.CharField(
         _("状态"), max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
@@ -463,17 +490,27 @@ class MemberLinkRequest(models.Model):
         verbose_name = _("党员身份关联申请")
         verbose_name_plural = _("党员身份关联申请")
         ordering = ["-created_at"]
+        indexes = [
+            # A street's queue, newest first; an applicant's recent failures.
+            models.Index(fields=["street", "-created_at"], name="linkrequest_street_idx"),
+            models.Index(fields=["user", "-created_at"], name="linkrequest_user_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"],
                 condition=Q(status="pending"),
                 name="%(app_label)s_%(class)s_one_pending_per_user",
                 violation_error_message=_("您已有一条待核实的申请。"),
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="approved") | Q(member__isnull=False),
+                name="%(app_label)s_%(class)s_approved_has_member",
+                violation_error_message=_("没有匹配档案的申请不能核实通过。"),
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} → {self.member}"
+        return f"{self.user} → {self.member or self.name}"
 
 
 class ApiToken(models.Model):

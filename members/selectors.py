@@ -5,12 +5,19 @@ The API, the admin and the portal read through these; the joins live here, once.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from buildings.models import Building
 from core.scoping import scope_queryset
 
-from .models import PartyMember, PartyOrganization
+from .models import PartyMember, PartyOrganization, User
+
+#: what ``secrets.token_urlsafe`` makes; anything else is not a key (and never reaches the database)
+CALENDAR_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,100}")
 
 
 def building_has_party_organization() -> Q:
@@ -53,3 +60,24 @@ def member_list(*, user) -> QuerySet[PartyMember]:
     """The territory's party members with their organization and employer."""
     qs = PartyMember.objects.select_related("organization__street__district", "enterprise__building__street")
     return scope_queryset(qs, user)
+
+
+def calendar_token_digest(token: str) -> str:
+    """What is stored of a calendar-feed key: its SHA-256 (a random 256-bit key needs no slow hash)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def user_for_calendar_token(token: str) -> User | None:
+    """The active user whose private calendar feed ``token`` opens, or None.
+
+    The row is found by the key's digest, so the database's comparison tells nothing about
+    the key, and the digest is compared once more in constant time. A value that cannot be a
+    key (a NUL byte, a slash, too short) is no key, without a query.
+    """
+    if not isinstance(token, str) or not CALENDAR_TOKEN_RE.fullmatch(token):
+        return None
+    digest = calendar_token_digest(token)
+    user = User.objects.filter(calendar_token_hash=digest, is_active=True).first()
+    if user is None or not hmac.compare_digest(user.calendar_token_hash or "", digest):
+        return None
+    return user

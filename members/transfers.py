@@ -154,7 +154,8 @@ def request_transfer(
         try:
             with transaction.atomic():
                 locked = _lock_member(member.pk)
-                in_scope = _in_scope(PartyMember, locked.pk, by) or (
+                member_in_scope = _in_scope(PartyMember, locked.pk, by)
+                in_scope = member_in_scope or (
                     direction == Direction.IN and _in_scope(PartyOrganization, to_organization.pk, by)
                 )
                 if not in_scope:
@@ -162,6 +163,14 @@ def request_transfer(
                 if MemberTransfer.objects.filter(member=locked, status=Status.PENDING).exists():
                     raise TransferError("already_pending", _("该党员已有一条办理中的组织关系转接。"))
                 transferred_out = is_transferred_out(locked)
+                # Only the destination in scope: the member must come from outside the city. One
+                # still held by another street's organization moves by that street's internal
+                # transfer (issue 14: "in" took members from anywhere in the city).
+                if direction == Direction.IN and not member_in_scope and not transferred_out:
+                    raise TransferError(
+                        "source_in_city",
+                        _("该党员的组织关系仍在本市的党组织，须由其所在街道办理系统内转接。"),
+                    )
                 if transferred_out and direction != Direction.IN:
                     raise TransferError("transferred_out", _("该党员的组织关系已转出，只能办理转入。"))
                 if direction == Direction.INTERNAL and to_organization.pk == locked.organization_id:

@@ -35,6 +35,8 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", views.profile, name="profile"),
+    path("profile/contact/", views.contact_change, name="contact_change"),
+    path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
     path("member-link/", views.member_link_request, name="member_link_request"),
     path("calendar-token/", views.calendar_token, name="calendar_token"),
     path("autocomplete/buildings/", views.autocomplete_buildings, name="autocomplete_buildings"),

@@ -23,12 +23,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from buildings.models import Building, Enterprise
 from core.forms import parse_id
+from core.middleware import client_ip
 
-from . import accounts
-from .forms import MemberLinkRequestForm, ProfileForm, SignUpForm, building_label
+from . import accounts, contacts
+from .forms import ContactChangeForm, MemberLinkRequestForm, ProfileForm, SignUpForm, building_label
 from .models import MemberLinkRequest
 
 AUTOCOMPLETE_LIMIT = 15
+#: the session key holding a new calendar-feed key until the profile has shown it once
+NEW_CALENDAR_KEY = "new_calendar_key"
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
@@ -41,7 +44,17 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
 
 
 def _set_language_cookie(response: HttpResponse, language: str) -> HttpResponse:
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax")
+    """The language cookie as Django's own language switch sets it: ``Secure`` in production."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
     return response
 
 
@@ -138,16 +151,56 @@ def profile(request: HttpRequest) -> HttpResponse:
     link_request = (
         MemberLinkRequest.objects.filter(user=user).select_related("member").order_by("-created_at").first()
     )
-    feed_url = (
-        request.build_absolute_uri(reverse("portal:calendar_feed", args=[user.calendar_token]))
-        if user.calendar_token
-        else ""
-    )
+    # The feed's key is shown once, on the page the reset leads to: only its digest is kept.
+    new_key = request.session.pop(NEW_CALENDAR_KEY, None) if user.calendar_token_hash else None
+    feed_url = request.build_absolute_uri(reverse("portal:calendar_feed", args=[new_key])) if new_key else ""
     return render(
         request,
         "members/profile.html",
         {"form": form, "link_request": link_request, "feed_url": feed_url},
     )
+
+
+@login_required
+def contact_change(request: HttpRequest) -> HttpResponse:
+    """The person's own e-mail (confirmed from the new address) and phone, with their password."""
+    user = request.user
+    form = ContactChangeForm(request.POST or None, user=user, request=request)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.phone_changed:
+                contacts.change_phone(user=user, new_phone=form.cleaned_data["phone"])
+                messages.success(request, _("手机号码已修改，我们已向您的邮箱发送通知。"))
+            if form.email_changed:
+                contacts.request_email_change(user=user, new_email=form.cleaned_data["email"])
+                messages.success(
+                    request,
+                    _(
+                        "我们已向 %(email)s 发送确认邮件，请在 %(days)s 天内打开邮件中的链接完成修改；"
+                        "在此之前，您的账号仍使用原邮箱。"
+                    )
+                    % {"email": form.cleaned_data["email"], "days": contacts.EMAIL_CHANGE_MAX_AGE.days},
+                )
+        except accounts.AccountError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if not (form.phone_changed or form.email_changed):
+                messages.info(request, _("邮箱和手机号码都没有改变。"))
+            return redirect("profile")
+    return render(request, "accounts/contact_change.html", {"form": form})
+
+
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in the confirmation mail: a page with a button (mail scanners open links; only a POST changes)."""
+    if request.method == "POST":
+        try:
+            user = contacts.confirm_email_change(token=token)
+        except accounts.AccountError as exc:
+            messages.error(request, exc.message)
+            return render(request, "accounts/email_change_confirm.html", {"failed": True}, status=400)
+        messages.success(request, _("邮箱已修改为 %(email)s。") % {"email": user.email})
+        return redirect("profile" if request.user.is_authenticated else "login")
+    return render(request, "accounts/email_change_confirm.html", {"failed": False})
 
 
 @login_required
@@ -161,7 +214,10 @@ def member_link_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             accounts.request_member_link(
-                user=user, name=form.cleaned_data["name"], id_number=form.cleaned_data["id_number"]
+                user=user,
+                name=form.cleaned_data["name"],
+                id_number=form.cleaned_data["id_number"],
+                address=client_ip(request) or "",
             )
         except accounts.AccountError as exc:
             form.add_error(None, exc.message)
@@ -176,8 +232,8 @@ def member_link_request(request: HttpRequest) -> HttpResponse:
 def calendar_token(request: HttpRequest) -> HttpResponse:
     action = request.POST.get("action")
     if action == "reset":
-        had = bool(request.user.calendar_token)
-        accounts.reset_calendar_token(user=request.user)
+        had = bool(request.user.calendar_token_hash)
+        request.session[NEW_CALENDAR_KEY] = accounts.reset_calendar_token(user=request.user)
         messages.success(
             request,
             _("已生成新的订阅地址，旧地址已失效。")
@@ -186,6 +242,7 @@ def calendar_token(request: HttpRequest) -> HttpResponse:
         )
     elif action == "revoke":
         accounts.revoke_calendar_token(user=request.user)
+        request.session.pop(NEW_CALENDAR_KEY, None)
         messages.success(request, _("日历订阅已关闭，订阅地址已失效。"))
     else:
         messages.error(request, _("无法识别的操作。"))

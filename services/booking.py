@@ -575,12 +575,13 @@ def check_in(
             locked = _lock_event(event_id)
         except Event.DoesNotExist:
             raise BookingError("checkin_invalid", _("签到码无效。")) from None
+        # Scope first: another street's event is not named to staff who may not see it.
+        if by is not None and not _is_staff_in_scope(by, locked, perm="services.change_booking"):
+            raise BookingError("forbidden", _("您无权为该活动签到。"))
         if event is not None and locked.pk != event.pk:
             raise BookingError(
                 "checkin_wrong_event", _("该签到码属于另一场活动《%(title)s》。") % {"title": locked.title}
             )
-        if by is not None and not _is_staff_in_scope(by, locked, perm="services.change_booking"):
-            raise BookingError("forbidden", _("您无权为该活动签到。"))
         current = Booking.objects.select_for_update().filter(pk=booking_id, event_id=locked.pk).first()
         if current is None:
             raise BookingError("checkin_invalid", _("签到码无效。"))

@@ -32,7 +32,7 @@ from buildings.models import Street
 from core.forms import parse_id
 from core.notifications.selectors import unread_count
 from core.scoping import can_view_confidential, has_staff_scope, scope_queryset
-from members.models import User
+from members.selectors import user_for_calendar_token
 
 from . import booking as engine
 from . import pagecache, reservations, selectors
@@ -460,7 +460,7 @@ def booking_calendar(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     """A person's private feed, for Outlook/Apple/Google calendars; the token is the only key."""
-    user = User.objects.filter(calendar_token=token, is_active=True).first() if token else None
+    user = user_for_calendar_token(token)
     if user is None:
         raise Http404(_("订阅地址无效或已被重置。"))
     return _calendar_response(

@@ -9,11 +9,11 @@ from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from members.models import MemberLinkRequest
 from services.models import Event
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
 from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
 from tests.members.factories import (
+    MemberLinkRequestFactory,
     MemberTransferFactory,
     PartyMemberFactory,
     PartyOrganizationFactory,
@@ -70,7 +70,7 @@ def make_territory(street, tag: str) -> SimpleNamespace:
         starts_at=event.starts_at + datetime.timedelta(days=3),
         ends_at=event.starts_at + datetime.timedelta(days=3, hours=2),
     )
-    link_request = MemberLinkRequest.objects.create(user=employee, member=member)
+    link_request = MemberLinkRequestFactory(user=employee, member=member)
     return SimpleNamespace(
         street=street,
         building=building,

@@ -1,9 +1,17 @@
 """Shared fixtures: a street social worker, district staff, an employee, each with a territory."""
 
 import pytest
+from django.core.cache import cache
 
 from tests.buildings.factories import DistrictFactory, StreetFactory
 from tests.members.factories import StaffUserFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: the rate limits (core.ratelimit) count in it."""
+    cache.clear()
+    yield
 
 
 @pytest.fixture

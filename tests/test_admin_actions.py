@@ -14,7 +14,12 @@ from members.models import MemberLinkRequest, MemberTransfer
 from services import booking as engine
 from services.models import Booking, Event, SpaceReservation
 from tests.admin_helpers import admin_url, form_post_data, make_territory, run_action
-from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory, UserFactory
+from tests.members.factories import (
+    MemberLinkRequestFactory,
+    PartyMemberFactory,
+    PartyOrganizationFactory,
+    UserFactory,
+)
 from tests.services.factories import EventFactory, SpaceReservationFactory
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +113,7 @@ def test_linking_rules(a, b, social_worker):
     other = PartyMemberFactory(organization=a.organization)
     a.employee.party_member = other
     a.employee.save()
-    second = MemberLinkRequest.objects.create(user=a.employee, member=a.member)
+    second = MemberLinkRequestFactory(user=a.employee, member=a.member)
     with pytest.raises(LinkError) as exc:
         approve_link_request(request=second, by=social_worker)
     assert exc.value.code == "user_already_linked"

@@ -9,17 +9,18 @@ from django.db import connections
 
 from members.linking import LinkError, approve_link_request
 from members.models import MemberLinkRequest, User
-from tests.members.factories import PartyMemberFactory, SocialWorkerFactory, UserFactory
+from tests.members.factories import MemberLinkRequestFactory, PartyMemberFactory, SocialWorkerFactory
 
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_approvals_link_the_member_once(street_a):
     member = PartyMemberFactory(organization__street=street_a)
+    # Social workers of the street (the group gives them members.change_memberlinkrequest).
     workers = [SocialWorkerFactory(streets=[street_a]) for _ in range(2)]
     requests = [
-        MemberLinkRequest.objects.create(user=UserFactory(), member=member),
-        MemberLinkRequest.objects.create(user=UserFactory(), member=member),
+        MemberLinkRequestFactory(member=member),
+        MemberLinkRequestFactory(member=member),
     ]
     barrier = threading.Barrier(2)
     outcomes: list = [None, None]

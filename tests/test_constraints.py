@@ -193,17 +193,16 @@ def _():
     MemberTransferFactory(member=first.member)
 
 
-@violates("members_user_unique_phone")
-def _():
-    UserFactory(phone="13812345678")
-    UserFactory(phone="13812345678")
-
-
 @violates("members_memberlinkrequest_one_pending_per_user")
 def _():
     user = UserFactory()
     MemberLinkRequest.objects.create(user=user, member=PartyMemberFactory())
     MemberLinkRequest.objects.create(user=user, member=PartyMemberFactory())
+
+
+@violates("members_memberlinkrequest_approved_has_member")
+def _():
+    MemberLinkRequest.objects.create(user=UserFactory(), member=None, status="approved")
 
 
 @violates("members_apitoken_expires_after_creation")

@@ -62,6 +62,8 @@ WITHIN_INDEX: dict[tuple[str, str], str] = {
     ("members_user", "is_active"): "user_staff_or_inactive_idx",
     # Members-only events are the rare audience: a partial index on them, in list order.
     ("services_event", "audience"): "event_members_only_starts_idx",
+    # An applicant's recent failed link requests (the "repeated failures" filter's subquery).
+    ("members_memberlinkrequest", "created_at"): "linkrequest_user_idx",
 }
 
 #: Filter columns that are right without an index of their own, and why.
@@ -142,6 +144,11 @@ NO_INDEX_NEEDED: dict[tuple[str, str], str] = {
         "notifications_outbox",
         "last_error",
     ): "'has an error': filtered after the status index (failed rows)",
+    ("members_memberlinkrequest", "user_id"): (
+        "'record linked to another account' compares the record's account with the applicant (two "
+        "columns): applied to the street's requests, found by linkrequest_street_idx"
+    ),
+    ("members_user", "id"): "the same two-column comparison, on the joined account",
 }
 
 

@@ -191,3 +191,54 @@ def test_event_history_loses_the_rows_that_changed_only_seat_counters(empty_db):
     ]
     _sql(empty_db, "UPDATE services_event SET confirmed_count = 5 WHERE id = 1")
     assert _sql(empty_db, "SELECT count(*) FROM services_eventevent") == [(3,)]  # and now none is written
+
+
+def test_calendar_keys_already_given_out_keep_working(empty_db):
+    """members 0009: a stored calendar-feed key becomes its SHA-256 digest, which the feed looks up."""
+    import hashlib
+
+    _migrate(empty_db, "members", "0008")
+    key = "k" * 43
+    _sql(
+        empty_db,
+        """INSERT INTO members_user (id, password, is_superuser, username, first_name, last_name, email,
+               is_staff, is_active, date_joined, phone, language, notify_by_email, notify_in_portal,
+               calendar_token)
+           VALUES (1, '', false, 'u1', '', '', 'u1@example.com', false, true, now(), '', 'zh-hans', true,
+                   true, %s),
+                  (2, '', false, 'u2', '', '', 'u2@example.com', false, true, now(), '', 'zh-hans', true,
+                   true, NULL)""",
+        (key,),
+    )
+    _migrate(empty_db, "members", "0009")
+    assert _sql(empty_db, "SELECT id, calendar_token_hash FROM members_user ORDER BY id") == [
+        (1, hashlib.sha256(key.encode()).hexdigest()),
+        (2, None),
+    ]
+
+
+def test_link_requests_so_far_are_decided_by_their_records_street(empty_db):
+    """members 0011: a request (all matched a record until then) gets the record's street, its name
+    and the masked ID number."""
+    _migrate(empty_db, "members", "0010")
+    _sql(
+        empty_db,
+        """INSERT INTO buildings_district (id, name, code) VALUES (1, '静安区', '310106');
+           INSERT INTO buildings_street (id, district_id, name, code) VALUES (1, 1, '南京西路街道', '');
+           INSERT INTO members_user (id, password, is_superuser, username, first_name, last_name, email,
+               is_staff, is_active, date_joined, phone, language, notify_by_email, notify_in_portal)
+               VALUES (1, '', false, 'u1', '', '', 'u1@example.com', false, true, now(), '', 'zh-hans',
+                       true, true);
+           INSERT INTO members_partyorganization (id, name, kind, street_id, founded_on, created_at, updated_at)
+               VALUES (1, '支部', 'branch', 1, '2018-07-01', now(), now());
+           INSERT INTO members_partymember (id, name, gender, birth_date, phone, id_number, education, joined_on,
+               status, organization_id, is_mobile, created_at, updated_at)
+               VALUES (1, '李红', 'F', '1990-05-17', '13800000001', '310106199005170012', 'bachelor',
+                       '2015-07-01', 'full', 1, false, now(), now());
+           INSERT INTO members_memberlinkrequest (id, user_id, member_id, status, created_at, decision_note)
+               VALUES (1, 1, 1, 'pending', now(), '')""",
+    )
+    _migrate(empty_db, "members", "0011")
+    assert _sql(empty_db, "SELECT street_id, name, id_number_hint FROM members_memberlinkrequest") == [
+        (1, "李红", "310***********0012")
+    ]

@@ -147,6 +147,17 @@ def test_check_deploy_fails_when_a_protection_is_turned_off():
     assert "security.W004" in result.stdout + result.stderr
 
 
+def test_production_cookies_are_secure():
+    """Issue 14: the language cookie was not ``Secure``; the session and CSRF cookies are too."""
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.LANGUAGE_COOKIE_SECURE, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE)"
+    )
+    result = manage("shell", "-c", code, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True True True"
+
+
 def test_production_hashes_passwords_with_argon2():
     code = "from django.contrib.auth.hashers import make_password; print(make_password('楼宇党建2025'))"
     result = manage("shell", "-c", code, env=production_env())

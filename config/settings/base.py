@@ -220,18 +220,26 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
-# Lockout (django-axes): 5 failed logins for one username from one address lock that pair
-# out for 15 minutes, in the admin and the portal alike (both call authenticate() with the
-# request); API keys are issued in the admin, behind its login, or by create_api_token on the
-# server. The attempts live in PostgreSQL, shared by all web processes;
-# ``manage.py axes_reset_username`` lifts a lockout early.
+# Lockout (django-axes with core/lockout.py's handler), in the admin and the portal alike (both
+# call authenticate() with the request; so does the e-mail change's password check). Failed logins
+# within 15 minutes lock out: 5 for one user name from one address (typos), 20 from one address
+# across names (a password sprayed over many accounts), 30 for one name across addresses (one
+# account guessed from many; higher, since a stranger can reach it to keep the real user out).
+# A lock lasts 15 minutes after its last counted failure and failures during it do not extend it;
+# a successful login clears that name's count only. Reasons: docs/security.md. API keys are
+# issued in the admin, behind its login, or by create_api_token on the server. The attempts live
+# in PostgreSQL, shared by all web processes; ``manage.py axes_reset_username`` /
+# ``axes_reset_ip`` lift a lockout early.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = 5
+AXES_HANDLER = "core.lockout.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+LOGIN_FAILURE_LIMITS = {"username,ip_address": 5, "ip_address": 20, "username": 30}
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMITS["username,ip_address"]
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "core.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "429.html"
@@ -374,6 +382,9 @@ API_DOCS_CSP_PREFIXES = ["/api/v1/docs/", "/api/v1/redoc/"]
 # --- HTTPS, cookies and headers -------------------------------------------------
 # Headers for every purpose; production.py turns on HTTPS, HSTS and secure cookies.
 SESSION_COOKIE_HTTPONLY = True
+# The language cookie the portal sets (login, profile) and Django's language switch alike;
+# production.py makes it Secure.
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", 14 * 24 * 3600))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

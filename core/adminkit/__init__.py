@@ -14,6 +14,9 @@ staff user sees, chooses and changes: ``core.scoping.scope_queryset``.
   whole change is rolled back (403);
 * phones and ID numbers are masked in lists and exports, and on change pages for
   users without ``members.view_personal_data``;
+* the list applies only the lookups its own filters, date drill-down and links produce,
+  and never one on a masked or secret field (``core.masking``), directly or through a
+  relation; the admin's checks refuse a filter, sort, column or partial search on one;
 * "anything beyond a field edit" calls the write side; its refusals (every
   ``core.errors.DomainError``, and constraint violations) become admin messages or
   form errors, never a 500.
@@ -22,9 +25,9 @@ staff user sees, chooses and changes: ``core.scoping.scope_queryset``.
   spreadsheets (template, preview, error rows, confirm) and exports the template's
   columns, so export → edit → import round-trips (``core.spreadsheets``).
 
-Modules: ``scoped`` (the base admin and inlines), ``columns``, ``filters``, ``forms``,
-``errors``, ``export``, ``history``, ``pagination``, ``spreadsheets``; the names below are
-the interface.
+Modules: ``scoped`` (the base admin and inlines), ``lookups``, ``columns``, ``filters``,
+``forms``, ``errors``, ``export``, ``history``, ``pagination``, ``spreadsheets``; the names
+below are the interface.
 """
 
 from core.adminkit.columns import masked_column, related_column
@@ -40,7 +43,8 @@ from core.adminkit.forms import (
     protect_personal_fields,
     with_form_error,
 )
-from core.adminkit.history import HISTORY_LIMIT, PERSONAL_FIELD_NAMES, history_entries, tracked_event_models
+from core.adminkit.history import HISTORY_LIMIT, history_entries, tracked_event_models
+from core.adminkit.lookups import LookupGuardMixin, guarded_changelist, protected_field_errors
 from core.adminkit.pagination import LargeTablePaginator, table_row_estimate
 from core.adminkit.scoped import (
     ReadOnlyInlineMixin,
@@ -51,7 +55,7 @@ from core.adminkit.scoped import (
     ScopedTabularInline,
 )
 from core.adminkit.spreadsheets import SpreadsheetAdminMixin
-from core.masking import mask_value
+from core.masking import PERSONAL_FIELD_NAMES, mask_value
 from core.scoping import can_view_confidential, can_view_personal_data, hide_confidential, is_scoped_model
 
 __all__ = [
@@ -60,6 +64,7 @@ __all__ = [
     "ConstraintViolation",
     "DistrictListFilter",
     "LargeTablePaginator",
+    "LookupGuardMixin",
     "NoteForm",
     "PersonalDataProtectedFormMixin",
     "ReadOnlyInlineMixin",
@@ -75,6 +80,7 @@ __all__ = [
     "constraint_violation",
     "error_message",
     "exclusion_condition_fields",
+    "guarded_changelist",
     "hide_confidential",
     "history_entries",
     "include_in_validation",
@@ -83,6 +89,7 @@ __all__ = [
     "mask_value",
     "masked_column",
     "note_form_response",
+    "protected_field_errors",
     "protect_personal_fields",
     "related_column",
     "related_model_at",

@@ -15,8 +15,6 @@ from django.utils.translation import gettext as _t
 
 from core.masking import mask_value
 
-# Personal data wherever it is stored: masked in histories without the permission.
-PERSONAL_FIELD_NAMES = ("phone", "id_number")
 # Fields never worth showing in a change history (they change on every save).
 HISTORY_HIDDEN_FIELDS = {"id", "created_at", "updated_at"}
 HISTORY_LIMIT = 500

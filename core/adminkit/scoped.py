@@ -19,8 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from core.adminkit.errors import constraint_violation, error_message, is_domain_error
 from core.adminkit.export import stream_csv, xlsx_export
 from core.adminkit.forms import include_in_validation, protect_personal_fields, with_form_error
-from core.adminkit.history import HISTORY_LIMIT, PERSONAL_FIELD_NAMES, history_entries, tracked_event_models
+from core.adminkit.history import HISTORY_LIMIT, history_entries, tracked_event_models
+from core.adminkit.lookups import LookupGuardMixin
 from core.adminkit.pagination import LargeTablePaginator
+from core.masking import PERSONAL_FIELD_NAMES
 from core.scoping import (
     can_view_personal_data,
     has_staff_scope,
@@ -103,8 +105,12 @@ class ReadOnlyInlineMixin:
 ROW_CHECKBOX_LABEL = "Select this object for an action - {}"
 
 
-class ScopedAdmin(ScopedQuerysetMixin, admin.ModelAdmin):
-    """A ModelAdmin that shows, offers and changes only what lies in the user's territory."""
+class ScopedAdmin(LookupGuardMixin, ScopedQuerysetMixin, admin.ModelAdmin):
+    """A ModelAdmin that shows, offers and changes only what lies in the user's territory.
+
+    Its list applies only the lookups its own filters produce, never one on a masked or
+    secret field (``core.adminkit.lookups``).
+    """
 
     list_per_page = 50
     show_full_result_count = False  # one COUNT(*) per page is enough at city scale

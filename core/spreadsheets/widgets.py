@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _t
 from import_export import widgets
 
-from core.csv import FORMULA_START
+from core.csv import looks_like_formula
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _TIME_RE = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
@@ -36,7 +36,7 @@ def cell_str(value) -> str:
         value = int(value)
     text = str(value).strip()
     # core.csv.safe_cell writes "'=..." for a cell that starts like a formula; read it back.
-    if text.startswith("'") and text[1:].startswith(FORMULA_START):
+    if text.startswith("'") and looks_like_formula(text[1:]):
         text = text[1:]
     return text
 

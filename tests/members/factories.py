@@ -103,13 +103,18 @@ class MemberTransferFactory(factory.django.DjangoModelFactory):
 
 
 class MemberLinkRequestFactory(factory.django.DjangoModelFactory):
-    """An employee's pending request to link their account to a party-member record."""
+    """A request that matched ``member``: decided by the social workers of the member's street."""
 
     class Meta:
         model = MemberLinkRequest
 
     user = factory.SubFactory(UserFactory)
     member = factory.SubFactory(PartyMemberFactory)
+    name = factory.SelfAttribute("member.name")
+    id_number_hint = factory.LazyAttribute(
+        lambda o: o.member.id_number[:3] + "*" * 11 + o.member.id_number[-4:]
+    )
+    street = factory.SelfAttribute("member.organization.street")
 
 
 class ApiTokenFactory(factory.django.DjangoModelFactory):

@@ -1,15 +1,18 @@
 """Accounts (members/accounts.py and the accounts pages): sign-up, login, passwords, profile, link requests."""
 
 import re
+import time
 
 import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from members import accounts
 from members.models import MemberLinkRequest, User
+from members.selectors import calendar_token_digest
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
 from tests.members.factories import PASSWORD, PartyMemberFactory, UserFactory
 
@@ -124,13 +127,29 @@ def test_signup_errors_are_field_messages(client, building, overrides, field, me
     assert not User.objects.filter(username="xiaoming").exists()
 
 
-def test_signup_refuses_taken_phone_email_and_foreign_employer(client, building):
+def test_signup_refuses_taken_email_and_foreign_employer(client, building):
     UserFactory(phone="13912345678", email="XiaoMing@example.com")
     response = client.post(SIGNUP, signup_data(building, EnterpriseFactory()))
     errors = response.context["form"].errors
-    assert "该手机号码已注册，请直接登录。" in errors["phone"]
+    assert "phone" not in errors  # issue 14: the answer does not say whose phone is on file
     assert "该邮箱已注册。如忘记密码，请使用“找回密码”。" in errors["email"]
     assert errors["enterprise"]  # an enterprise of another building is not in the narrowed list
+
+
+def test_signup_answers_the_same_whether_or_not_the_phone_is_registered(client, building):
+    """Issue 14: "该手机号码已注册" told anyone whose number is on file. A phone logs nobody in and
+    resets nothing, so two accounts may give the same number; the answer is the same."""
+    answers = []
+    for n, taken in enumerate((False, True)):
+        if taken:
+            UserFactory(phone="13912345678")
+        data = signup_data(building, username=f"xiaoming{n}", email=f"x{n}@example.com")
+        response = Client().post(SIGNUP, data, follow=True)
+        answers.append(
+            (response.status_code, response.redirect_chain, [str(m) for m in response.context["messages"]])
+        )
+        assert User.objects.get(username=f"xiaoming{n}").phone == "13912345678"
+    assert answers[0] == answers[1]
 
 
 def test_signup_page_renders_accessible_autocomplete(client, building):
@@ -249,9 +268,10 @@ def test_profile_update_and_language_cookie(client, building, enterprise):
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     user.refresh_from_db()
+    # The e-mail changes only through its confirmation (tests/members/test_contacts.py).
     assert (user.first_name, user.email, user.building, user.enterprise) == (
         "王小明",
-        "new@example.com",
+        f"{user.username}@example.com",
         building,
         enterprise,
     )
@@ -282,38 +302,132 @@ def test_profile_refuses_foreign_employer_and_keeps_staff_flags(client, building
 # --- party-member link requests ------------------------------------------------------------------
 
 
-def test_link_request_needs_matching_name_and_id_number(client):
+def test_link_request_matches_name_and_id_number(client):
     member = PartyMemberFactory(name="李红")
     user = UserFactory()
     client.force_login(user)
     url = reverse("member_link_request")
-    response = client.post(url, {"name": "李白", "id_number": member.id_number})
-    assert "未找到姓名和身份证号都匹配的党员档案" in response.content.decode()
     response = client.post(url, {"name": "李红", "id_number": "310101199001011235"})
     assert response.context["form"].errors["id_number"]  # bad check digit: a field error
     response = client.post(url, {"name": "李红", "id_number": member.id_number.lower()}, follow=True)
     request = MemberLinkRequest.objects.get(user=user)
     assert request.member == member and request.status == MemberLinkRequest.Status.PENDING
+    assert request.street == member.organization.street and request.name == "李红"
+    assert request.id_number_hint == member.id_number[:3] + "*" * 11 + member.id_number[-4:]
     assert "申请已提交" in response.content.decode()
     assert "正在等待街道社工核实" in client.get(reverse("profile")).content.decode()
 
 
-def test_link_request_refusals():
+def test_link_request_refusals_concern_only_the_applicant():
     member = PartyMemberFactory(name="李红")
     user = UserFactory()
     accounts.request_member_link(user=user, name="李红", id_number=member.id_number)
     with pytest.raises(accounts.AccountError) as info:
         accounts.request_member_link(user=user, name="李红", id_number=member.id_number)
     assert info.value.code == "request_pending"
-    UserFactory(party_member=member)
-    with pytest.raises(accounts.AccountError) as info:
-        accounts.request_member_link(user=UserFactory(), name="李红", id_number=member.id_number)
-    assert info.value.code == "member_already_linked"
     linked = UserFactory(party_member=PartyMemberFactory())
     with pytest.raises(accounts.AccountError) as info:
         accounts.request_member_link(user=linked, name="x", id_number="y")
     assert info.value.code == "already_linked"
     assert MemberLinkRequest.objects.count() == 1
+
+
+# --- the link form is no probe (issue 14, item 5) ---------------------------------------------------
+
+
+def _answer(client, name: str, id_number: str) -> tuple:
+    """What the applicant can observe: the answer (status, redirect, message) and their profile's
+    party-member section afterwards (the rest of the page names the account)."""
+    response = client.post(
+        reverse("member_link_request"), {"name": name, "id_number": id_number}, follow=True
+    )
+    messages = [str(m) for m in response.context["messages"]]
+    profile = client.get(reverse("profile")).content.decode()
+    section = profile.split('id="member-heading"', 1)[1].split("</section>", 1)[0]
+    return (
+        response.status_code,
+        response.redirect_chain,
+        messages,
+        re.sub(r"\d+月\d+日 \d+:\d+", "<when>", section),
+    )
+
+
+def test_one_answer_whatever_is_on_file(building):
+    """Not found, linked to another account, or found: the applicant sees the same."""
+    on_file = PartyMemberFactory(name="李红")
+    taken = PartyMemberFactory(name="王刚")
+    UserFactory(party_member=taken)
+    from tests.members.factories import make_id_number
+
+    cases = {
+        "found": ("李红", on_file.id_number),
+        "linked to another account": ("王刚", taken.id_number),
+        "wrong name": ("李白", on_file.id_number),
+        "not on file": ("张三", make_id_number(987)),
+    }
+    answers = {}
+    for case, (name, number) in cases.items():
+        client = Client()
+        client.force_login(UserFactory(building=building))
+        answers[case] = _answer(client, name, number)
+    first = answers["found"]
+    assert first[2] == ["申请已提交。街道社工核实后，您就可以预约“仅限党员”的活动。"]
+    assert all(answer == first for answer in answers.values()), answers
+    # Each try is a request the street's social worker sees; only "found" names a record.
+    requests = MemberLinkRequest.objects.order_by("pk")
+    assert [r.member for r in requests] == [on_file, taken, None, None]
+    assert [r.street for r in requests[2:]] == [building.street, building.street]
+
+
+def test_tries_are_limited_per_account(building):
+    user = UserFactory(building=building)
+    for n in range(accounts.LINK_TRIES_PER_ACCOUNT):
+        request = accounts.request_member_link(user=user, name="李白", id_number=f"11010119900101{n:04d}")
+        request.status = MemberLinkRequest.Status.REJECTED
+        request.save()
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.request_member_link(user=user, name="李白", id_number="110101199001019999")
+    assert refused.value.code == "too_many_tries"
+    # A day later the account may try again.
+    later = time.time() + 24 * 3600
+    accounts.request_member_link(user=user, name="李白", id_number="110101199001019999", now=later)
+
+
+def test_tries_are_limited_per_address(building):
+    """New accounts do not reset the count: 20 tries an hour from one address."""
+    for n in range(accounts.LINK_TRIES_PER_ADDRESS):
+        accounts.request_member_link(
+            user=UserFactory(building=building),
+            name="李白",
+            id_number=f"1101011990{n:08d}",
+            address="10.0.0.7",
+        )
+    with pytest.raises(accounts.AccountError) as refused:
+        accounts.request_member_link(
+            user=UserFactory(building=building),
+            name="李白",
+            id_number="110101199001019999",
+            address="10.0.0.7",
+        )
+    assert refused.value.code == "too_many_tries"
+    accounts.request_member_link(
+        user=UserFactory(building=building), name="李白", id_number="110101199001019999", address="10.0.0.8"
+    )
+
+
+def test_the_form_shows_the_limit(client, building):
+    """22 tries in 1.3 s (the report): the 6th try of one account is refused, nothing is written."""
+    user = UserFactory(building=building)
+    client.force_login(user)
+    for _try in range(accounts.LINK_TRIES_PER_ACCOUNT + 1):
+        MemberLinkRequest.objects.filter(user=user).update(status=MemberLinkRequest.Status.REJECTED)
+        response = client.post(
+            reverse("member_link_request"),
+            {"name": "李白", "id_number": PartyMemberFactory.build().id_number},
+        )
+    assert response.status_code == 200
+    assert "尝试次数过多" in response.content.decode()
+    assert MemberLinkRequest.objects.filter(user=user).count() == accounts.LINK_TRIES_PER_ACCOUNT
 
 
 # --- calendar token ------------------------------------------------------------------------------
@@ -324,17 +438,23 @@ def test_calendar_token_reset_and_revoke_from_the_profile(client):
     client.force_login(user)
     response = client.post(reverse("calendar_token"), {"action": "reset"}, follow=True)
     user.refresh_from_db()
-    assert user.calendar_token
+    assert user.calendar_token_hash
     html = response.content.decode()
     assert "已生成日历订阅地址" in html
-    assert reverse("portal:calendar_feed", args=[user.calendar_token]) in html
-    old = user.calendar_token
+    # The feed URL is on the page the reset leads to, and only there: its key is not stored.
+    [key] = re.findall(r"/calendar/([A-Za-z0-9_-]+)\.ics", html)
+    assert calendar_token_digest(key) == user.calendar_token_hash != key
+    assert client.get(reverse("portal:calendar_feed", args=[key])).status_code == 200
+    again = client.get(reverse("profile")).content.decode()
+    assert key not in again and "/calendar/" not in again and "日历订阅已开启" in again
+    old = user.calendar_token_hash
     client.post(reverse("calendar_token"), {"action": "reset"})
     user.refresh_from_db()
-    assert user.calendar_token != old
+    assert user.calendar_token_hash != old
+    assert client.get(reverse("portal:calendar_feed", args=[key])).status_code == 404  # the old URL
     response = client.post(reverse("calendar_token"), {"action": "revoke"}, follow=True)
     user.refresh_from_db()
-    assert user.calendar_token is None
+    assert user.calendar_token_hash is None
     assert "日历订阅已关闭" in response.content.decode()
     assert client.get(reverse("calendar_token")).status_code == 405
     response = client.post(reverse("calendar_token"), {"action": "drop tables"}, follow=True)
@@ -346,12 +466,34 @@ def test_a_staff_member_without_the_permission_cannot_decide_a_link_request(stre
     """The write side checks the model permission too, not only the territory (core.scoping.in_scope)."""
     from members.linking import LinkError, approve_link_request
     from members.models import MemberLinkRequest
-    from tests.members.factories import PartyMemberFactory, StaffUserFactory
+    from tests.members.factories import MemberLinkRequestFactory, PartyMemberFactory, StaffUserFactory
 
     member = PartyMemberFactory(organization__street=street_a)
-    request = MemberLinkRequest.objects.create(user=UserFactory(), member=member)
+    request = MemberLinkRequestFactory(member=member)
     with pytest.raises(LinkError) as refused:
         approve_link_request(request=request, by=StaffUserFactory(streets=[street_a]))
     assert refused.value.code == "out_of_scope"
     request.refresh_from_db()
     assert request.status == MemberLinkRequest.Status.PENDING and request.user.party_member_id is None
+
+
+# --- the language cookie (issue 14, item 6) ------------------------------------------------------
+
+
+def test_every_language_cookie_is_secure_with_the_production_setting(client, settings, building):
+    """Login, the profile and the header's language switch all set it as LANGUAGE_COOKIE_SECURE says."""
+    settings.LANGUAGE_COOKIE_SECURE = True  # config/settings/production.py
+    user = UserFactory(username="secure_cookie", language="en")
+    response = client.post(reverse("login"), {"username": "secure_cookie", "password": PASSWORD})
+    assert response.status_code == 302
+    cookies = [response.cookies[settings.LANGUAGE_COOKIE_NAME]]
+    response = client.post(
+        reverse("profile"), {"first_name": "王", "building": building.pk, "language": "zh-hans"}
+    )
+    assert response.status_code == 302
+    cookies.append(response.cookies[settings.LANGUAGE_COOKIE_NAME])
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    cookies.append(response.cookies[settings.LANGUAGE_COOKIE_NAME])
+    assert [bool(c["secure"]) for c in cookies] == [True, True, True]
+    assert {c["samesite"] for c in cookies} == {"Lax"}
+    assert user.pk

@@ -478,9 +478,17 @@ def test_receiving_side_completes_a_cross_street_transfer(member, social_worker,
 
 
 def test_receiving_side_may_register_a_transfer_in(street_b):
+    """A member who left the city (their last transfer took them out) comes back "in" to a
+    street that did not hold them."""
     receiving_org = PartyOrganizationFactory(street=street_b)
     receiver = StaffUserFactory(streets=[street_b])
-    newcomer = PartyMemberFactory(organization=PartyOrganizationFactory(street=StreetFactory()))
+    old_street = StreetFactory()
+    newcomer = PartyMemberFactory(organization=PartyOrganizationFactory(street=old_street))
+    sender = StaffUserFactory(streets=[old_street])
+    left = request_transfer(
+        member=newcomer, direction=OUT, external_organization="四川省成都市某党支部", by=sender
+    )
+    complete_transfer(transfer=left, by=sender)
     transfer = request_transfer(
         member=newcomer,
         direction=IN,
@@ -491,6 +499,34 @@ def test_receiving_side_may_register_a_transfer_in(street_b):
     complete_transfer(transfer=transfer, by=receiver)
     newcomer.refresh_from_db()
     assert newcomer.organization == receiving_org
+
+
+def test_transfer_in_does_not_take_a_member_held_elsewhere_in_the_city(street_b):
+    """Issue 14: with only the destination in scope, "in" took a member of any street of the city.
+    The member's own street moves them (internal), the destination street then completes."""
+    receiving_org = PartyOrganizationFactory(street=street_b)
+    receiver = StaffUserFactory(streets=[street_b])
+    held = StreetFactory()
+    member = PartyMemberFactory(organization=PartyOrganizationFactory(street=held))
+    refused(
+        "source_in_city",
+        request_transfer,
+        member=member,
+        direction=IN,
+        to_organization=receiving_org,
+        external_organization="随便填的来源",
+        by=receiver,
+    )
+    assert not MemberTransfer.objects.exists()
+    member.refresh_from_db()
+    assert member.organization.street == held
+    # The way it is done: the holding street sends, the receiving street completes.
+    sent = request_transfer(
+        member=member, direction=INTERNAL, to_organization=receiving_org, by=StaffUserFactory(streets=[held])
+    )
+    complete_transfer(transfer=sent, by=receiver)
+    member.refresh_from_db()
+    assert member.organization == receiving_org
 
 
 def test_either_side_may_cancel_but_strangers_may_not(member, social_worker, street_b, street_a2):

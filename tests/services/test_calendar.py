@@ -1,12 +1,15 @@
 """Calendar files (services/calendar.py): the .ics per booking and the private, revocable feed."""
 
 import datetime
+import hashlib
+import hmac
 
 import pytest
 from django.urls import reverse
 from icalendar import Calendar
 
 from members import accounts
+from members.models import User
 from services import booking as engine
 from services.calendar import booking_ics, feed_ics
 from services.models import Booking
@@ -116,3 +119,64 @@ def test_feed_query_count_does_not_grow(client, django_assert_max_num_queries):
         response = client.get(reverse("portal:calendar_feed", args=[token]))
     assert len(vevents(response.content)) == 23
     assert Booking.objects.filter(user=user).count() == 23
+
+
+# --- the feed's key (issue 14) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", ["%00", "%00abc", "a%00" + "b" * 40, "x" * 5, "é" * 43, "a.b" * 15])
+def test_a_value_that_cannot_be_a_key_is_not_found(client, token):
+    """/calendar/%00.ics answered 500 (PostgreSQL refuses a NUL in a string); now 404, without a query."""
+    response = client.get(f"/calendar/{token}.ics")
+    assert response.status_code == 404
+
+
+def test_only_the_keys_digest_is_stored_and_it_is_no_key(client):
+    user = UserFactory()
+    token = accounts.reset_calendar_token(user=user)
+    user.refresh_from_db()
+    assert user.calendar_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(User.objects.filter(pk=user.pk).values().get())
+    # The stored digest opens nothing (a database reader cannot subscribe).
+    assert client.get(reverse("portal:calendar_feed", args=[user.calendar_token_hash])).status_code == 404
+
+
+def test_the_key_is_compared_in_constant_time(client, monkeypatch):
+    user = UserFactory()
+    token = accounts.reset_calendar_token(user=user)
+    compared = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr("members.selectors.hmac.compare_digest", spy)
+    assert client.get(reverse("portal:calendar_feed", args=[token])).status_code == 200
+    assert compared == [(user.calendar_token_hash, user.calendar_token_hash)]
+
+
+def test_the_key_is_never_shown_or_exported_in_the_admin(superuser, client):
+    """Not on the account's page, not in its list or export, not in its history (superuser)."""
+    user = UserFactory(username="with_feed")
+    accounts.reset_calendar_token(user=user)
+    user.refresh_from_db()
+    digest = user.calendar_token_hash
+    client.force_login(superuser)
+    change = client.get(reverse("admin:members_user_change", args=[user.pk]))
+    assert change.status_code == 200 and digest not in change.content.decode()
+    listing = client.get(reverse("admin:members_user_changelist"))
+    assert digest not in listing.content.decode()
+    export = client.post(
+        reverse("admin:members_user_changelist"),
+        {"action": "export_csv", "select_across": "1", "index": "0", "_selected_action": [str(user.pk)]},
+    )
+    assert export.status_code == 200 and digest not in b"".join(export.streaming_content).decode("utf-8-sig")
+    for field in ("calendar_token_hash", "calendar_token_hash__startswith", "o"):
+        params = {field: digest[:1]} if field != "o" else {"o": "99"}
+        response = client.get(reverse("admin:members_user_changelist"), params)
+        assert response.status_code in (200, 302, 400)
+        if response.status_code == 200:  # an unknown sort column is ignored: the whole list
+            assert digest not in response.content.decode()
+        else:
+            assert response.status_code == 400 or response["Location"].endswith("?e=1")

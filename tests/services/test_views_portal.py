@@ -487,6 +487,24 @@ def test_checkin_for_another_event_or_outside_scope_is_refused(client, social_wo
     assert booking.status == Booking.Status.CONFIRMED
 
 
+def test_checkin_does_not_name_another_streets_event(client, today_event, street_b):
+    """Issue 14: staff of street B, checking people in at their own event, typed a code of a
+    street A event and were told its title; now they are told only that it is not theirs."""
+    booking = _booked(today_event)
+    outsider = SocialWorkerFactory(streets=[street_b])
+    own = started(street_b, title="陆家嘴的活动")
+    client.force_login(outsider)
+    response = client.post(reverse("portal:checkin"), {"code": engine.checkin_code(booking), "event": own.pk})
+    html = response.content.decode()
+    assert "您无权为该活动签到。" in html
+    assert "今天的党课" not in html and "另一场活动" not in html
+    with pytest.raises(engine.BookingError) as refused:
+        engine.check_in(code=engine.checkin_code(booking), event=own, by=outsider)
+    assert refused.value.code == "forbidden"
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
+
+
 def test_checkin_is_for_staff_who_may_change_bookings(client, social_worker, district_staff, today_event):
     """District staff read their district's bookings; checking people in is the station's work."""
     booking = _booked(today_event)
