@@ -62,6 +62,7 @@ MESSAGES = {
     "organization_changed": "该党员的所在党组织已变更，请撤销本次转接后重新申请。",
     "not_found": "该转接记录已不存在。",
     "member_not_found": "该党员档案已不存在。",
+    "source_in_city": "该党员的组织关系仍在本市的党组织，须由其所在街道办理系统内转接。",
     ("request_transfer", "out_of_scope"): "该党员不在您负责的范围内，不能办理转接。",
     ("complete_transfer", "out_of_scope"): "接收党组织不在您负责的范围内，不能办理接收。",
     ("cancel_transfer", "out_of_scope"): "该转接不在您负责的范围内，不能撤销。",
