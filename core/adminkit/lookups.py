@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 
+from django.contrib import admin
 from django.contrib.admin import widgets
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core import checks
@@ -182,6 +183,10 @@ def guard_registered_admins(site) -> None:
         if isinstance(model_admin, LookupGuardMixin):
             continue
         base = type(model_admin)
-        guarded = type(base.__name__, (LookupGuardMixin, base), {"__module__": base.__module__})
+        attrs = {"__module__": base.__module__}
+        if model._meta.app_label == "pghistory":
+            # Facet counts run the filters' counts over pghistory's events view and fail (500).
+            attrs["show_facets"] = admin.ShowFacets.NEVER
+        guarded = type(base.__name__, (LookupGuardMixin, base), attrs)
         site.unregister(model)
         site.register(model, guarded)
