@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, vText
 from icalendar import Event as ICalEvent
 
-from .models import Booking, Event
+from .models import Booking, Event, Space
 
 PRODID = "-//building-party-portal//楼宇党建//ZH"
 
@@ -47,7 +47,11 @@ def booking_sequence(booking: Booking) -> int:
 
 
 def event_location(event: Event) -> str:
-    space = event.space
+    return space_location(event.space)
+
+
+def space_location(space: Space) -> str:
+    """ "Building (address) 6层 station · room" (in English "floor 6"), as every page writes a place."""
     station = space.station
     building = station.building
     return _("%(building)s（%(address)s）%(floor)s层 %(station)s · %(space)s") % {
