@@ -111,8 +111,8 @@ def test_no_operation_documents_a_csv_answer_but_lists_still_export_csv(schema, 
 
 def test_the_schema_download_has_an_ascii_file_name(client):
     for params, name in [
-        ({}, "building-party-portal-api.yaml"),
-        ({"format": "json"}, "building-party-portal-api.json"),
+        ({}, "Building Party Portal API.yaml"),
+        ({"format": "json"}, "Building Party Portal API.json"),
     ]:
         response = client.get(reverse("api:schema"), params)
         disposition = response["Content-Disposition"]

@@ -21,7 +21,6 @@ from core.api.renderers import ContentNegotiation, CsvListMixin, CSVRenderer, fl
 from core.api.schema import (
     ERROR_EXAMPLES,
     ERROR_RESPONSES,
-    SCHEMA_FILENAME,
     add_error_responses,
     client_friendly,
 )
@@ -61,7 +60,6 @@ __all__ = [
     "SearchFilter",
     "add_error_responses",
     "client_friendly",
-    "SCHEMA_FILENAME",
     "api_exception_handler",
     "api_not_found",
     "can_see_personal_data",

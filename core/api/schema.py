@@ -7,11 +7,10 @@ from __future__ import annotations
 import copy
 
 #: The schema's ``info.title``: ASCII, because client generators make a package name of it
-#: (openapi-python-client: ``building-party-portal-api-client``). People read the Chinese name
-#: at the head of the description.
+#: (openapi-python-client: ``building-party-portal-api-client``), and drf-spectacular the schema
+#: download's file name (a Chinese one was MIME-encoded whole in ``Content-Disposition``).
+#: People read the Chinese name at the head of the description.
 API_TITLE = "Building Party Portal API"
-#: The schema download's file name (``Content-Disposition``): ASCII, so no header encoding.
-SCHEMA_FILENAME = "building-party-portal-api"
 
 API_DESCRIPTION = """\
 **楼宇党建 API**（Building Party Portal API）
