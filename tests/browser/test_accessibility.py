@@ -14,6 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from core.notifications.sender import send_due
+from members.models import User
 from services import booking as engine
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
 from tests.members.factories import PASSWORD, PartyMemberFactory, SocialWorkerFactory, UserFactory
@@ -27,10 +28,11 @@ AXE = Axe()
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-def audit(page, url: str, problems: list[str]) -> None:
+def audit(page, url: str, problems: list[str], language: str = "zh-hans") -> None:
     page.goto(url)
     page.wait_for_load_state("load")
     assert page.url.split("?")[0].endswith(url.split("?")[0]), (url, page.url)  # not bounced to a login
+    assert page.locator("html").get_attribute("lang").lower().startswith(language[:2]), url
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
         before = len(page.js_errors)
@@ -73,8 +75,10 @@ def world():
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_portal_pages_have_no_accessibility_violations(page, live_server, world, language):
+def test_portal_pages_have_no_accessibility_violations(page, live_server, shoot, world, language):
     page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    # Logging in sets the language cookie to the person's own choice.
+    User.objects.filter(username="xiaoming").update(language=language)
     problems: list[str] = []
     event, station, booking = world["event"], world["station"], world["booking"]
     for url in [
@@ -86,7 +90,7 @@ def test_portal_pages_have_no_accessibility_violations(page, live_server, world,
         "/accounts/signup/",
         "/accounts/password_reset/",
     ]:
-        audit(page, url, problems)
+        audit(page, url, problems, language)
     log_in(page, "xiaoming")
     for url in [
         "/",
@@ -99,11 +103,13 @@ def test_portal_pages_have_no_accessibility_violations(page, live_server, world,
         "/accounts/password_change/",
         "/reservations/",
     ]:
-        audit(page, url, problems)
+        audit(page, url, problems, language)
+    page.goto("/notifications/")  # a changed page (its <time datetime>), looked at in both languages
+    shoot(page, f"40-notifications-{language}")
     assert not problems, "\n".join(problems)
 
 
-def test_admin_pages_people_use_have_no_accessibility_violations(page, world):
+def test_admin_pages_people_use_have_no_accessibility_violations(page, shoot, world):
     problems: list[str] = []
     log_in(page, "shegong_axe", admin=True)
     event = world["event"]
@@ -121,4 +127,6 @@ def test_admin_pages_people_use_have_no_accessibility_violations(page, world):
         "/checkin/",
     ]:
         audit(page, url, problems)
+    page.goto("/admin/dashboard/")  # changed: the figures' colour, the breadcrumb's underline
+    shoot(page, "41-admin-dashboard")
     assert not problems, "\n".join(problems)
