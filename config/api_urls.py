@@ -18,15 +18,23 @@ from services.api.urls import urlpatterns as services_urls
 
 app_name = "api"
 
+# The documentation pages' title, for people (the schema's own title is ASCII: core/api/schema.py).
+DOCS_TITLE = "楼宇党建 API"
+
 urlpatterns = [
     *buildings_urls,
     *members_urls,
     *committees_urls,
     *services_urls,
+    # Its download's file name is the (ASCII) title: "Building Party Portal API.yaml".
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="docs-redoc"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", title=DOCS_TITLE), name="docs"),
+    path(
+        "docs/redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", title=DOCS_TITLE),
+        name="docs-redoc",
+    ),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", title=DOCS_TITLE), name="redoc"),
     # Last: anything else under /api/v1/ is a JSON 404 (ids that are not numbers included).
     re_path(r"^.*$", api_not_found),
 ]

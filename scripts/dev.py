@@ -20,8 +20,11 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
+import urllib.error
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -125,60 +128,182 @@ def cmd_test(args: list[str]) -> int:
             redis.terminate()
 
 
-def cmd_run(args: list[str]) -> int:
-    ensure_venv("dev")
-    env = base_env()
-    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
-    port = env.get("PORT", "8000")
-    redis = ensure_redis(env)
-    manage = [str(PY), "manage.py"]
-    log("migrating the database")
-    run([*manage, "migrate", "--noinput"], env=env)
-    log("loading the demo data")
-    run([*manage, "seed_demo"], env=env)
-    procs: list[subprocess.Popen] = [p for p in [redis] if p]
-    log("starting the Celery worker and beat")
-    procs.append(
-        subprocess.Popen(
-            [
-                str(VENV / "bin" / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "-B",
-                "--loglevel=INFO",
-                "--concurrency=2",
-                "-s",
-                str(VAR / "celerybeat-schedule"),
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+HOST = "127.0.0.1"
+
+
+def parse_port(value: str | None) -> int:
+    """``PORT`` from the environment (default 8000); ValueError with a message for anything else."""
+    if value is None or value.strip() == "":
+        return 8000
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise ValueError(f"PORT must be a number from 1 to 65535, not {value!r}.")
+    return int(text)
+
+
+def port_in_use(port: int, host: str = HOST) -> bool:
+    """Whether something already listens on ``host:port`` (another portal, another program).
+
+    A bind with SO_REUSEADDR, as the development server binds: it fails only when a socket
+    listens there (a connection still closing, TIME_WAIT, does not count).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def busy_port_message(port: int) -> str:
+    other = 8001 if port != 8001 else 8002
+    return (
+        f"Port {port} is already in use: something (another portal?) listens on http://{HOST}:{port}/.\n"
+        f"Stop it, or choose another port:  PORT={other} python3.11 scripts/dev.py run"
     )
-    log("starting the web server")
-    procs.append(
-        subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env)
-    )
-    print(
-        f"""
+
+
+def banner(port: int) -> str:
+    """What the run command prints once the portal answers: the address and the demo logins."""
+    url = f"http://{HOST}:{port}/"
+    return f"""
 ================================================================
- 楼宇党建 portal is running:  http://127.0.0.1:{port}/
- Admin:  http://127.0.0.1:{port}/admin/     API: http://127.0.0.1:{port}/api/v1/docs/
+ 楼宇党建 portal is running:  {url}
+ Admin:  {url}admin/     API: {url}api/v1/docs/
  Demo logins (password for all: demo12345):
    superuser ........ admin
    social worker .... shegong   (Nanjing West Road street, Jing'an)
    district staff ... jingan    (Jing'an district)
    employee ......... zhangwei  (Nanjing West Road tower)
- Press Ctrl-C to stop.
+ API key:  .venv/bin/python manage.py create_api_token jingan
+ Press Ctrl-C to stop (the web server, Celery and the embedded servers).
 ================================================================
-""",
-        flush=True,
-    )
+"""
+
+
+def server_answers(port: int, host: str = HOST, timeout: float = 2.0) -> bool:
+    """Whether the web server answers HTTP on ``host:port`` (any status: it is up)."""
     try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True  # an answer, even an error page, means it is serving
+    except (OSError, ValueError):
+        return False
+
+
+def wait_until(condition, *, timeout: float, interval: float = 0.25, alive=lambda: True) -> bool:
+    """Poll ``condition`` until it holds (True), ``alive`` stops holding or ``timeout`` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        if not alive():
+            return False
+        time.sleep(interval)
+    return condition()
+
+
+class Relay:
+    """Copies a child's output to ours line by line, noting when the last line came.
+
+    The banner is printed again once the start-up output has gone quiet, so it is the last
+    thing on the screen rather than scrolled away by the worker's start-up lines.
+    """
+
+    def __init__(self) -> None:
+        self.last_output = time.monotonic()
+        self._lock = threading.Lock()
+
+    def follow(self, proc: subprocess.Popen) -> None:
+        def pump() -> None:
+            for line in proc.stdout:
+                with self._lock:
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+                    self.last_output = time.monotonic()
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def quiet_for(self, seconds: float) -> bool:
+        return time.monotonic() - self.last_output >= seconds
+
+    def print(self, text: str) -> None:
+        with self._lock:
+            print(text, flush=True)
+            self.last_output = time.monotonic()
+
+
+def stop_embedded_postgres(env: dict) -> None:
+    """Stop the embedded PostgreSQL (only when this run used it: no DATABASE_URL)."""
+    result = subprocess.run(
+        [str(PY), "-c", "from config.embedded import stop_embedded_database as s; print(s())"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode == 0 and result.stdout.strip() == "True":
+        log("stopped the embedded PostgreSQL")
+    elif result.returncode != 0:
+        log(f"could not stop the embedded PostgreSQL: {result.stderr.strip()[-300:]}")
+
+
+def cmd_run(args: list[str]) -> int:
+    env = base_env()
+    # Checked before anything else: a busy port used to re-run migrations and seeding, start a
+    # second worker and beat, print the banner and exit with status 0.
+    try:
+        port = parse_port(env.get("PORT"))
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if port_in_use(port):
+        print(busy_port_message(port), file=sys.stderr)
+        return 1
+    ensure_venv("dev")
+    env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.development")
+    embedded_postgres = not env.get("DATABASE_URL")
+    redis = ensure_redis(env)
+    manage = [str(PY), "manage.py"]
+    procs: list[subprocess.Popen] = [p for p in [redis] if p]
+    relay = Relay()
+    status = 0
+    try:
+        log("migrating the database")
+        run([*manage, "migrate", "--noinput"], env=env)
+        log("loading the demo data")
+        run([*manage, "seed_demo"], env=env)
+        log("starting the Celery worker and beat")
+        worker = [
+            str(VENV / "bin" / "celery"),
+            *("-A", "config", "worker", "-B", "--loglevel=INFO", "--concurrency=2"),
+            *("-s", str(VAR / "celerybeat-schedule")),
+        ]
+        log(f"starting the web server on http://{HOST}:{port}/")
+        web = [*manage, "runserver", f"{HOST}:{port}", "--noreload"]
+        for cmd in (worker, web):
+            proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            )
+            procs.append(proc)
+            relay.follow(proc)
+        server = procs[-1]
+        if not wait_until(lambda: server_answers(port), timeout=120, alive=lambda: server.poll() is None):
+            log(f"the web server did not start on port {port}; see its output above")
+            return 1
+        relay.print(banner(port))
+        # Again once the start-up output (the worker's) has settled, so it stays in view.
+        wait_until(lambda: relay.quiet_for(3), timeout=60, alive=lambda: all(p.poll() is None for p in procs))
+        relay.print(banner(port))
         while all(p.poll() is None for p in procs):
             time.sleep(1)
+        status = 1  # a process stopped by itself
     except KeyboardInterrupt:
-        pass
+        log("stopping")
+    except subprocess.CalledProcessError as exc:
+        status = exc.returncode or 1
     finally:
         for p in procs:
             if p.poll() is None:
@@ -188,7 +313,9 @@ def cmd_run(args: list[str]) -> int:
                 p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
-    return 0
+        if embedded_postgres:
+            stop_embedded_postgres(env)
+    return status
 
 
 def cmd_bench(args: list[str]) -> int:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from core.constraints import ConstraintErrorFields
 from core.history import tracked
 
-from .triggers import TsTzRange, booking_tally_triggers, occupancy_triggers
+from .triggers import TsTzRange, booking_tally_triggers, occupancy_triggers, sequence_trigger
 
 
 class ServiceStation(ConstraintErrorFields, models.Model):
@@ -149,7 +149,7 @@ class Space(ConstraintErrorFields, models.Model):
 
 # The seat counters are the booking engine's tally, not an edit: a booking writes no Event history row
 # (the booking's own history records who booked and when).
-@tracked(exclude=("confirmed_count", "waitlist_count"))
+@tracked(exclude=("confirmed_count", "waitlist_count", "sequence"))
 class Event(models.Model):
     """A party class, lecture, social or counselling slot in a space.
 
@@ -206,6 +206,9 @@ class Event(models.Model):
     )
     confirmed_count = models.PositiveIntegerField(_("已确认人数"), default=0, editable=False)
     waitlist_count = models.PositiveIntegerField(_("候补人数"), default=0, editable=False)
+    # Raised by the database on every change of what a calendar shows (the sequence trigger in Meta):
+    # the iCalendar SEQUENCE of its bookings (services/calendar.py), never lowered.
+    sequence = models.PositiveIntegerField(_("修订次数"), default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -215,7 +218,14 @@ class Event(models.Model):
         ordering = ["starts_at", "id"]
         permissions = [("view_confidential", _("可查看心理咨询预约人"))]
         # A non-cancelled event occupies its space (see SpaceOccupancy).
-        triggers = occupancy_triggers("event_id", "{row}.status <> 'cancelled'")
+        triggers = [
+            *occupancy_triggers("event_id", "{row}.status <> 'cancelled'"),
+            # Time, place, title, status: what a subscribed calendar shows (services/calendar.py).
+            sequence_trigger(
+                fields=("space", "starts_at", "ends_at", "title", "status"),
+                columns=("space_id", "starts_at", "ends_at", "title", "status"),
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "starts_at"], name="event_status_starts_idx"),
             models.Index(fields=["space", "starts_at"], name="event_space_starts_idx"),
@@ -343,7 +353,7 @@ class Event(models.Model):
             raise ValidationError(errors)
 
 
-@tracked
+@tracked(exclude=("sequence",))
 class Booking(models.Model):
     """A person's seat (or place on the waitlist) at an event.
 
@@ -377,6 +387,8 @@ class Booking(models.Model):
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    # Raised by the database on every change of status (see Event.sequence).
+    sequence = models.PositiveIntegerField(_("修订次数"), default=0, db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("预约")
@@ -390,7 +402,10 @@ class Booking(models.Model):
             models.Index(fields=["created_at", "id"], name="booking_created_idx"),
         ]
         # Bookings per event and status, for the statistics (see BookingTally).
-        triggers = booking_tally_triggers()
+        triggers = [
+            *booking_tally_triggers(),
+            sequence_trigger(fields=("status",), columns=("status",)),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "user"],

@@ -35,6 +35,7 @@ from core.notifications import outbox, registry
 from core.notifications.models import Outbox
 from core.notifications.outbox import conf, skip_text
 
+from .calendar import booking_ics, space_location
 from .models import Booking, Event, Space
 
 Status = Outbox.Status
@@ -317,12 +318,10 @@ def reschedule_reminders(*, event: Event, now: datetime.datetime | None = None) 
 
 
 def place_label(space: Space | None) -> str:
-    """ "Building (address) station 6F · room", as the messages write a place."""
+    """ "Building (address) 6层 station · room", written as the pages and calendars write a place."""
     if space is None:
         return ""
-    station = space.station
-    building = station.building
-    return f"{building.name}（{building.address}）{station.name} {station.floor}F · {space.name}"
+    return space_location(space)
 
 
 class BookingNoticeKind(registry.NotificationKind):
@@ -362,7 +361,23 @@ class BookingNoticeKind(registry.NotificationKind):
         return ""
 
 
-class SeatNoticeKind(BookingNoticeKind):
+class CalendarNoticeKind(BookingNoticeKind):
+    """A notice whose e-mail carries the booking's .ics (new, moved or cancelled in one's calendar)."""
+
+    def attachments(self, row: Outbox, *, language: str) -> list[tuple[str, bytes, str]]:
+        booking = row.subject
+        if booking is None:
+            return []
+        return [
+            (
+                f"booking-{booking.pk}.ics",
+                booking_ics(booking, language=language),
+                "text/calendar; method=PUBLISH; charset=utf-8",
+            )
+        ]
+
+
+class SeatNoticeKind(CalendarNoticeKind):
     """ "Booked" and "promoted": only while the seat is held."""
 
     def booking_skip_reason(self, booking, row, now) -> str:
@@ -420,7 +435,7 @@ class EventReminderKind(BookingNoticeKind):
         }
 
 
-class EventChangedKind(BookingNoticeKind):
+class EventChangedKind(CalendarNoticeKind):
     def booking_skip_reason(self, booking, row, now) -> str:
         if booking.status not in Booking.ACTIVE:
             return skip_text(N_("预约已取消。"))
@@ -440,7 +455,7 @@ class EventChangedKind(BookingNoticeKind):
         return {**super().context(row), "changes": shown}
 
 
-class EventCancelledKind(BookingNoticeKind):
+class EventCancelledKind(CalendarNoticeKind):
     def skip_reason(self, row: Outbox, now: datetime.datetime) -> str:
         # The notice of a cancellation is sent even though the event is cancelled.
         return ""

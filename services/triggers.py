@@ -137,3 +137,31 @@ def booking_tally_triggers() -> list[pgtrigger.Trigger]:
             func=upsert(removed),
         ),
     ]
+
+
+def sequence_trigger(*, columns: tuple[str, ...], fields: tuple[str, ...]) -> pgtrigger.Trigger:
+    """A row's ``sequence`` (the iCalendar SEQUENCE, RFC 5545 §3.8.7.4) raised by one on every change.
+
+    ``fields`` (model field names) and ``columns`` (their SQL columns) are what a calendar
+    shows: when one of them changes, ``sequence`` becomes the old value plus one, whatever
+    wrote the row (a write function, the admin's ``save()``, a bulk update). A writer that
+    sends a stale ``sequence`` (a ``save()`` of an instance read before the last change)
+    cannot lower it: the old value is kept. An update of other columns only (the booking
+    engine's seat counters) does not fire the trigger at all.
+    """
+    changed = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+    return pgtrigger.Trigger(
+        name="sequence_bump",
+        level=pgtrigger.Row,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.AnyChange(*fields, "sequence"),
+        func=f"""
+            IF {changed} THEN
+                NEW.sequence := OLD.sequence + 1;
+            ELSE
+                NEW.sequence := OLD.sequence;
+            END IF;
+            RETURN NEW;
+        """,
+    )

@@ -443,17 +443,12 @@ def _calendar_response(body: bytes, *, filename: str | None) -> HttpResponse:
     return response
 
 
-def _calendar_context(request: HttpRequest) -> dict:
-    host = request.get_host().split(":")[0] or "localhost"
-    return {"domain": host, "base_url": f"{request.scheme}://{request.get_host()}"}
-
-
 @login_required
 @require_GET
 def booking_calendar(request: HttpRequest, pk: int) -> HttpResponse:
     booking = _own_booking(request, pk)
     return _calendar_response(
-        booking_ics(booking, **_calendar_context(request)), filename=f"booking-{booking.pk}.ics"
+        booking_ics(booking, language=request.user.language), filename=f"booking-{booking.pk}.ics"
     )
 
 
@@ -464,7 +459,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if user is None:
         raise Http404(_("订阅地址无效或已被重置。"))
     return _calendar_response(
-        feed_ics(selectors.feed_bookings(user=user), **_calendar_context(request)), filename=None
+        feed_ics(selectors.feed_bookings(user=user), language=user.language), filename=None
     )
 
 

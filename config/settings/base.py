@@ -310,7 +310,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "楼宇党建 API",
+    # ASCII: client generators make the package name of it; the Chinese name heads the
+    # description (core/api/schema.py) and the documentation pages' titles (config/api_urls.py).
+    "TITLE": "Building Party Portal API",
     "DESCRIPTION": "Building party-construction portal: records, statistics and bookings.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -321,6 +323,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.add_error_responses",
+        # Integer ids, ASCII names, typed nullable references, no CSV answers for clients.
+        "core.api.client_friendly",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {

@@ -18,7 +18,12 @@ from core.api.filters import OrderingFilter, SearchFilter
 from core.api.pagination import CSV_CHUNK_SIZE, MAX_PAGE_SIZE, ApiPagination
 from core.api.permissions import HasTerritory, ScopedModelWritePermission
 from core.api.renderers import ContentNegotiation, CsvListMixin, CSVRenderer, flatten_row, serializer_columns
-from core.api.schema import ERROR_EXAMPLES, ERROR_RESPONSES, add_error_responses
+from core.api.schema import (
+    ERROR_EXAMPLES,
+    ERROR_RESPONSES,
+    add_error_responses,
+    client_friendly,
+)
 from core.api.serializers import (
     ChoiceLabelField,
     ErrorSerializer,
@@ -54,6 +59,7 @@ __all__ = [
     "ScopedPrimaryKeyRelatedField",
     "SearchFilter",
     "add_error_responses",
+    "client_friendly",
     "api_exception_handler",
     "api_not_found",
     "can_see_personal_data",

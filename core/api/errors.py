@@ -3,9 +3,13 @@ field error (400 ``{field: [messages]}``); every domain error (``core.errors.Dom
 
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -36,6 +40,20 @@ def _error_code(exc: exceptions.APIException) -> str:
     return codes if isinstance(codes, str) else exc.default_code
 
 
+def throttled_message(wait: float | None) -> str:
+    """The 429's text, whole in the reader's language.
+
+    DRF formats "Expected available in N seconds." before looking it up in the catalogue, so
+    the lookup never matches and the Chinese answer ended in English.
+    """
+    if wait is None:
+        return _("请求过于频繁，请稍后再试。")
+    seconds = max(1, math.ceil(wait))
+    return ngettext(
+        "请求过于频繁，请 %(wait)d 秒后再试。", "请求过于频繁，请 %(wait)d 秒后再试。", seconds
+    ) % {"wait": seconds}
+
+
 def api_exception_handler(exc, context):
     """DRF's handler, plus: any DomainError → 409, Django ValidationError → 400, uniform error bodies."""
     # Imported here: rest_framework.views reads the renderer setting, which points at this package.
@@ -51,6 +69,10 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, exceptions.Throttled):
+        throttled = exceptions.Throttled(detail=throttled_message(exc.wait))
+        throttled.wait = exc.wait  # the Retry-After header
+        exc = throttled
     if isinstance(exc, DomainError):
         return Response({"code": exc.code, "detail": str(exc.message)}, status=409)
     if isinstance(exc, DjangoValidationError):

@@ -1,11 +1,20 @@
 """The OpenAPI document: the API's description and the errors every operation can answer, with
-examples (a drf-spectacular postprocessing hook)."""
+examples, and a schema that client generators and strict validators read correctly
+(drf-spectacular postprocessing hooks)."""
 
 from __future__ import annotations
 
 import copy
 
+#: The schema's ``info.title``: ASCII, because client generators make a package name of it
+#: (openapi-python-client: ``building-party-portal-api-client``), and drf-spectacular the schema
+#: download's file name (a Chinese one was MIME-encoded whole in ``Content-Disposition``).
+#: People read the Chinese name at the head of the description.
+API_TITLE = "Building Party Portal API"
+
 API_DESCRIPTION = """\
+**楼宇党建 API**（Building Party Portal API）
+
 楼宇党建平台的 REST API：区、街道、楼宇、企业、党组织、党员、楼委会、党群服务站、空间、活动、预约、场地预约，
 以及党建覆盖和活动统计。
 
@@ -20,7 +29,9 @@ API_DESCRIPTION = """\
 持有“可查看完整手机号和身份证号”权限的用户看到完整号码。
 
 **列表。** `page`、`page_size`（最多 200）分页；`search` 搜索；`ordering` 排序；其余参数为筛选条件，
-相关记录用编号筛选，可逗号分隔多个。任何列表加 `?format=csv` 导出全部结果（同样的范围和打码）。
+相关记录用编号筛选，可逗号分隔多个。任何列表加 `?format=csv`（或请求头 `Accept: text/csv`）导出全部
+结果（同样的范围和打码）：一个 CSV 文件（UTF-8 带 BOM），不是 JSON，所以不在各接口的响应中列出，
+由此生成的客户端只读 JSON。
 
 **错误。** 参数或数据不合法：400，body 为 `{"字段": ["说明"]}`。其他错误：
 `{"code": "机器可读代码", "detail": "说明"}`——401 未认证，403 无权限，404 不存在或不在范围内，
@@ -65,7 +76,7 @@ ERROR_EXAMPLES = {
     "403": {"code": "permission_denied", "detail": "此接口仅对街道社工、区级工作人员和市级管理员开放。"},
     "404": {"code": "not_found", "detail": "未找到。"},
     "409": {"code": "already_booked", "detail": "您已预约过该活动。"},
-    "429": {"code": "throttled", "detail": "请求超过了限速。 Expected available in 42 seconds."},
+    "429": {"code": "throttled", "detail": "请求过于频繁，请 42 秒后再试。"},
 }
 
 ERROR_RESPONSES = {
@@ -130,4 +141,101 @@ def add_error_responses(result, generator, request, public):
                 ):
                     example = ERROR_EXAMPLES[status_code]
                     json_content["examples"] = {example.get("code", "invalid"): {"value": example}}
+    return result
+
+
+#: Appended to the description of every list operation: the CSV export, which is not a JSON answer.
+CSV_NOTE = (
+    "加 `?format=csv`（或请求头 `Accept: text/csv`）导出全部结果为 CSV 文件（不分页，范围和打码与 JSON 相同，"
+    "UTF-8 带 BOM）。"
+)
+
+
+def _ascii(text: str) -> bool:
+    return text.isascii()
+
+
+def _strip_titles(node) -> None:
+    """Drop non-ASCII ``title``s (django-filter's labels): generators name classes after them
+    (``EventsList状态``). The label stays in the parameter's or property's description."""
+    if isinstance(node, list):
+        for item in node:
+            _strip_titles(item)
+        return
+    if not isinstance(node, dict):
+        return
+    title = node.get("title")
+    if isinstance(title, str) and not _ascii(title):
+        del node["title"]
+        node.setdefault("description", title)
+    for key, value in node.items():
+        if key not in ("example", "examples", "default", "enum"):
+            _strip_titles(value)
+
+
+#: "null" in OpenAPI 3.0.3 terms: a typed schema whose only value is null.
+NULL_SCHEMA = {"type": "object", "nullable": True, "enum": [None]}
+
+
+def _typed_nullable(node) -> None:
+    """``{"allOf": [ref], "nullable": true}`` → ``{"oneOf": [ref, NULL_SCHEMA]}``.
+
+    OpenAPI 3.0.3: ``nullable`` "only takes effect if ``type`` is explicitly defined within the
+    same Schema Object", so strict validators read drf-spectacular's form as never null (or
+    reject it). ``oneOf`` a reference or a typed null (the form the 3.0.3 clarification gives)
+    is read as "this record or null" by validators and by client generators alike
+    (openapi-python-client: ``None | Ref``).
+    """
+    if isinstance(node, list):
+        for item in node:
+            _typed_nullable(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("nullable") and "type" not in node:
+        for key in ("allOf", "oneOf", "anyOf"):
+            subs = node.get(key)
+            if subs and all(isinstance(sub, dict) and "$ref" in sub for sub in subs):
+                del node["nullable"]
+                node.pop(key)
+                node["oneOf"] = [*subs, copy.deepcopy(NULL_SCHEMA)]
+                break
+    for value in node.values():
+        _typed_nullable(value)
+
+
+def client_friendly(result, generator, request, public):
+    """What client generators and strict OpenAPI 3.0 validators need (issue 15).
+
+    * ids in paths are integers (``lookup_value_regex`` lets only digits through);
+    * no non-ASCII ``title`` (class names), see ``_strip_titles``;
+    * nullable references are ``oneOf`` the reference or a typed null, see ``_typed_nullable``;
+    * no ``format`` parameter and no ``text/csv`` answer in the operations: a generated client
+      parses a 200 as JSON, so a documented CSV answer (and a ``format=csv`` it could send)
+      breaks it. The CSV export is described in the list operations' text instead.
+    """
+    _strip_titles(result)
+    _typed_nullable(result)
+    for path, operations in result.get("paths", {}).items():
+        for verb, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = []
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "format":
+                    continue
+                if parameter.get("in") == "path" and parameter.get("name") == "id":
+                    parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameters.append(parameter)
+            if parameters:
+                operation["parameters"] = parameters
+            else:
+                operation.pop("parameters", None)
+            csv = False
+            for response in operation["responses"].values():
+                content = response.get("content", {})
+                csv = content.pop("text/csv", None) is not None or csv
+            if csv and verb == "get" and "{" not in path:
+                description = operation.get("description", "").rstrip()
+                operation["description"] = f"{description}\n\n{CSV_NOTE}".strip()
     return result

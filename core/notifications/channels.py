@@ -8,11 +8,13 @@ from email.utils import parseaddr
 from typing import ClassVar
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from . import registry
 from .messages import Message
 from .outbox import conf
 from .statements import sql
@@ -73,11 +75,27 @@ class InPortalChannel(Channel):
             )
 
 
+def email_html(message: Message) -> str:
+    """The e-mail's HTML part: the same words as the text part, its addresses as links."""
+    with translation.override(message.language):
+        return render_to_string(
+            "notifications/email.html",
+            {
+                "subject": message.subject,
+                "body": message.body,
+                "url": message.url,
+                "language": message.language,
+            },
+        )
+
+
 class EmailChannel(Channel):
     """E-mail through Django's backend (SMTP in production; console or file in development).
 
     One connection per batch. Each message has a Message-ID derived from its
     outbox row, so the rare repeat after a crash is recognisably the same mail.
+    Each carries a plain-text part and the same words as HTML (``email_html``), and the
+    files its kind attaches (a booking's .ics: ``NotificationKind.attachments``).
     """
 
     name = "email"
@@ -96,7 +114,7 @@ class EmailChannel(Channel):
             # a connection it opened itself after every message).
             self._connection.open()
         domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-        email = EmailMessage(
+        email = EmailMultiAlternatives(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
@@ -108,6 +126,11 @@ class EmailChannel(Channel):
                 "Content-Language": message.language,
             },
         )
+        email.attach_alternative(email_html(message), "text/html")
+        kind = registry.get(message.outbox.kind)
+        with translation.override(message.language):
+            for filename, content, mimetype in kind.attachments(message.outbox, language=message.language):
+                email.attach(filename, content, mimetype)
         try:
             email.send(fail_silently=False)
         except Exception:

@@ -68,6 +68,13 @@ class NotificationKind:
         """The path (or URL) the notification points to."""
         return "/"
 
+    def attachments(self, row: Outbox, *, language: str) -> list[tuple[str, bytes, str]]:
+        """Files the e-mail carries (``(filename, content, mimetype)``), e.g. a booking's .ics.
+
+        Called with the row's subject loaded, in the recipient's ``language``.
+        """
+        return []
+
     def describe(self, row: Outbox) -> str:
         """What the row is about, in a few words, for staff lists (its subject loaded)."""
         return str(row.subject) if row.subject is not None else ""
