@@ -280,7 +280,7 @@ class BookingAdmin(ScopedAdmin):
         "number",
         "event",
         related_column("event__starts_at", _("活动开始")),
-        "user",
+        "booker",
         "status",
         "created_at",
         "confirmed_at",
@@ -299,8 +299,8 @@ class BookingAdmin(ScopedAdmin):
         StreetListFilter,
         DistrictListFilter,
     )
-    search_fields = ("event__title", "user__username", "=user__phone")
-    search_help_text = _("按活动标题或预约人用户名搜索；手机号码须完整输入。")
+    search_fields = ("event__title", "user__username", "user__real_name", "=user__phone")
+    search_help_text = _("按活动标题、预约人姓名或用户名搜索；手机号码须完整输入。")
     # Newest first, along booking_created_idx: a page reads 50 rows whatever the filter.
     ordering = ("-created_at", "-id")
     fields = ("event", "user", "status", "created_at", "confirmed_at", "cancelled_at", "checked_in_at")
@@ -313,6 +313,10 @@ class BookingAdmin(ScopedAdmin):
     @admin.display(description=_("编号"), ordering="pk")
     def number(self, obj) -> str:
         return f"#{obj.pk}"
+
+    @admin.display(description=_("预约人"), ordering="user__real_name")
+    def booker(self, obj) -> str:
+        return obj.user.display_name
 
     def has_add_permission(self, request):
         return False  # bookings are made by people in the portal, through the booking engine

@@ -481,7 +481,7 @@ def _booker_label(request: HttpRequest, booking: Booking) -> str:
     if booking.event.is_confidential and not can_view_confidential(request.user):
         return _("预约人信息保密")
     user = booking.user
-    return user.get_full_name() or user.username
+    return user.display_name
 
 
 @login_required
