@@ -26,7 +26,7 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buildings.models import Street
 from core.forms import parse_id
@@ -403,6 +403,16 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     can_cancel, cancel_reason = _cancel_state(booking, now)
     code = qr = ""
+    rebook = current = None
+    if booking.status == Booking.Status.CANCELLED:
+        # Booking again goes through the engine like any booking; offered while it would work.
+        action = engine.booking_action(user=request.user, event=booking.event, now=now)
+        if action.enabled and action.kind in ("book", "waitlist"):
+            rebook = action
+        elif action.kind == "booked":
+            current = selectors.active_booking_map(user=request.user, events=[booking.event]).get(
+                booking.event_id
+            )
     if booking.status == Booking.Status.CONFIRMED and booking.event.ends_at > now:
         code = engine.checkin_code(booking)
         qr = mark_safe(engine.checkin_qr_svg(booking))  # segno's own SVG markup, no user input in it
@@ -417,14 +427,30 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel_reason": cancel_reason,
             "code": code,
             "qr": qr,
+            "rebook": rebook,
+            "current": current,
         },
     )
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks once (a page that works without JavaScript); POST cancels through the engine."""
     booking = _own_booking(request, pk)
+    if request.method == "GET":
+        can_cancel, cancel_reason = _cancel_state(booking, timezone.now())
+        return render(
+            request,
+            "portal/booking_cancel.html",
+            {
+                "booking": booking,
+                "event": booking.event,
+                "location": event_location(booking.event),
+                "can_cancel": can_cancel,
+                "cancel_reason": cancel_reason,
+            },
+        )
     try:
         engine.cancel_booking(booking=booking, by=request.user)
     except engine.BookingError as exc:
