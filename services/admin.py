@@ -209,6 +209,12 @@ class EventAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     inlines = (BookingInline,)
     actions = ("cancel_events", "promote_waitlists")
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Staff reach check-in from the event's page, at the top, whatever the screen's width.
+        if obj is not None and obj.pk and obj.status == Event.Status.PUBLISHED:
+            context["checkin_url"] = checkin_url(obj.pk)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_inline_instances(self, request, obj=None):
         # A counselling slot's booker is confidential: no list at all without the permission.
         if obj is not None and obj.is_confidential and not can_view_confidential(request.user):

@@ -204,6 +204,18 @@ def checkin_event_choices(*, user, now: datetime.datetime | None = None) -> Quer
     return scope_queryset(qs, user).order_by("starts_at", "id")
 
 
+def checkin_roll(*, event: Event) -> QuerySet[Booking]:
+    """The people booked for ``event`` whom staff may check in by hand (no phone with them):
+    the confirmed and the attended, by name."""
+    return (
+        Booking.objects.filter(
+            event_id=event.pk, status__in=[Booking.Status.CONFIRMED, Booking.Status.ATTENDED]
+        )
+        .select_related("user")
+        .order_by("user__real_name", "user__last_name", "user__first_name", "user__username", "pk")
+    )
+
+
 def station_list() -> QuerySet[ServiceStation]:
     """Open stations with their building and number of spaces, by street and building."""
     qs = ServiceStation.objects.filter(is_active=True).select_related("building__street__district")

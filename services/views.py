@@ -414,7 +414,7 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 booking.event_id
             )
     if booking.status == Booking.Status.CONFIRMED and booking.event.ends_at > now:
-        code = engine.checkin_code(booking)
+        code = engine.typed_checkin_code(booking)
         qr = mark_safe(engine.checkin_qr_svg(booking))  # segno's own SVG markup, no user input in it
     return render(
         request,
@@ -521,6 +521,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
         event_queryset=events,
         initial={"event": parse_id(initial_event)},
     )
+    if request.method == "POST" and "booking" in request.POST:
+        return _checkin_from_roll(request, events)
     if request.method == "POST":
         if form.is_valid():
             event = form.cleaned_data["event"]
@@ -555,15 +557,51 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if event_id is not None:
         selected = events.filter(pk=event_id).first()
     attended = waiting = 0
+    roll = None
     if selected is not None:
         attended = selected.bookings.filter(status=Booking.Status.ATTENDED).count()
         # confirmed_count counts every seat taken, checked in or not.
         waiting = max(selected.confirmed_count - attended, 0)
+        # Names of a confidential event's bookers are for those who may see them only.
+        if not selected.is_confidential or can_view_confidential(request.user):
+            roll = list(selectors.checkin_roll(event=selected))
     return render(
         request,
         "portal/checkin.html",
-        {"form": form, "selected": selected, "attended": attended, "waiting": waiting},
+        {"form": form, "selected": selected, "attended": attended, "waiting": waiting, "roll": roll},
     )
+
+
+def _checkin_from_roll(request: HttpRequest, events) -> HttpResponse:
+    """Staff mark a person attended from the event's list (they came without their phone)."""
+    booking_id = parse_id(request.POST.get("booking", ""))
+    booking = None
+    if booking_id is not None:
+        booking = (
+            scope_queryset(Booking.objects.select_related("event", "user"), request.user)
+            .filter(pk=booking_id)
+            .first()
+        )
+    if booking is None:
+        messages.error(request, _("预约不存在。"))
+        return redirect("portal:checkin")
+    query = f"?{urlencode({'event': booking.event_id})}"
+    try:
+        booking = engine.check_in_booking(booking=booking, by=request.user)
+    except engine.BookingError as exc:
+        messages.error(request, exc.message)
+    else:
+        booking = Booking.objects.select_related("event", "user").get(pk=booking.pk)
+        messages.success(
+            request,
+            _("签到成功：%(who)s · %(title)s（%(time)s）")
+            % {
+                "who": _booker_label(request, booking),
+                "title": booking.event.title,
+                "time": _local(booking.checked_in_at or timezone.now()),
+            },
+        )
+    return redirect(reverse("portal:checkin") + query)
 
 
 # --- Stations and space reservations --------------------------------------------------------

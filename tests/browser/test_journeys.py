@@ -151,7 +151,7 @@ def test_staff_checks_a_booking_in_by_its_code(page, shoot, tower):
     code = page.get_by_label("签到码")
     code.fill("NOT-A-CODE")
     page.get_by_role("button", name="签到", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="签到码无效。")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="未识别，请核对签到码。")).to_be_visible()
     shoot(page, "10-checkin-error")
     page.get_by_label("签到码").fill(engine.checkin_code(booking))
     page.get_by_role("button", name="签到", exact=True).click()
