@@ -16,13 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, Enterprise
 from core.forms import AutocompleteModelChoiceField, NoLabelSuffix, is_id
+from core.punctuation import parens
 
 from .models import User
 from .validators import validate_mobile
 
 
 def building_label(building: Building) -> str:
-    return f"{building.name}（{building.address}）"
+    return f"{building.name}{parens(building.address)}"
 
 
 def building_field(**kwargs) -> AutocompleteModelChoiceField:
@@ -96,6 +97,11 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
 
     def clean_real_name(self):
         return " ".join(self.cleaned_data["real_name"].split())
+
+    def validate_password_for_user(self, user, password_field_name="password1"):
+        # A password too short or too common is the password's fault, shown under it; only
+        # "the two do not match" belongs under the confirmation.
+        super().validate_password_for_user(user, password_field_name=password_field_name)
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()

@@ -131,7 +131,7 @@ def _refusal_to_book(event: Event, user, now: datetime.datetime) -> BookingError
         )
     if event.audience == Event.Audience.PARTY_MEMBERS and user.party_member_id is None:
         return BookingError(
-            "members_only", _("该活动仅限党员报名。如您是党员，请先在个人中心申请关联党员档案。")
+            "members_only", _("该活动仅限党员报名。如您是党员，请先在“我的账号”中申请关联党员档案。")
         )
     return None
 
@@ -400,6 +400,7 @@ def cancel_booking(*, booking: Booking, by=None, now: datetime.datetime | None =
         current.status = Booking.Status.CANCELLED
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
+        notifications.skip_cancelled_booking_notices(booking=current, now=now)
         _promote(event, now)
         _save_counts(event)
     current.event = event

@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Subquery
 from django.urls import reverse
@@ -34,6 +35,7 @@ from django.utils.translation import gettext_noop as N_
 from core.notifications import outbox, registry
 from core.notifications.models import Outbox
 from core.notifications.outbox import conf, skip_text
+from core.punctuation import parens
 
 from .models import Booking, Event, Space
 
@@ -293,6 +295,29 @@ def notify_event_changed(
     return outbox.write(rows, now=now)
 
 
+#: What a cancelled booking makes senseless: its reminders and its not-yet-sent seat notices.
+_BOOKING_OWN_KINDS = (
+    Kind.EVENT_REMINDER,
+    Kind.BOOKING_CONFIRMED,
+    Kind.WAITLISTED,
+    Kind.WAITLIST_PROMOTED,
+)
+
+
+def skip_cancelled_booking_notices(*, booking: Booking, now: datetime.datetime) -> int:
+    """Mark the pending reminders and seat notices of a cancelled booking as skipped.
+
+    Call inside the cancellation's transaction: the outbox then never shows a cancelled
+    booking's reminder as "待发送" (the sender's re-check stays, for rows written elsewhere).
+    """
+    return Outbox.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Booking),
+        subject_id=booking.pk,
+        kind__in=_BOOKING_OWN_KINDS,
+        status=Status.PENDING,
+    ).update(status=Status.SKIPPED, skip_reason=skip_text(N_("预约已取消。")), updated_at=now)
+
+
 def pending_reminders(*, event_id: int):
     """The event's reminders not sent yet (the outbox's topic index)."""
     return Outbox.objects.filter(topic=event_topic(event_id), kind=Kind.EVENT_REMINDER, status=Status.PENDING)
@@ -322,7 +347,8 @@ def place_label(space: Space | None) -> str:
         return ""
     station = space.station
     building = station.building
-    return f"{building.name}（{building.address}）{station.name} {station.floor}F · {space.name}"
+    where = f"{building.name}{parens(building.address)}"
+    return f"{where}{'' if where.endswith('）') else ' '}{station.name} {station.floor}F · {space.name}"
 
 
 class BookingNoticeKind(registry.NotificationKind):

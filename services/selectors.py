@@ -103,6 +103,20 @@ def my_booking(event: Event, *, position: bool = False) -> Booking | None:
     return booking
 
 
+def my_last_booking(*, user, event: Event) -> Booking | None:
+    """The person's latest booking of ``event`` that is no longer active (attended, no-show,
+    cancelled), shown on the event page when they hold no active one; None otherwise."""
+    if not (user and user.is_authenticated):
+        return None
+    return (
+        Booking.objects.filter(user=user, event_id=event.pk)
+        .exclude(status__in=Booking.ACTIVE)
+        .only("id", "status", "event_id")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def active_booking_map(*, user, events) -> dict[int, Booking]:
     """The user's confirmed or waitlisted booking for each of ``events`` (one query)."""
     if not (user and user.is_authenticated):

@@ -287,6 +287,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("活动不存在或尚未发布。"))
     mine = selectors.my_booking(event, position=True) if request.user.is_authenticated else None
     action = engine.booking_action(user=request.user, event=event, mine=mine)
+    # No active booking: the person's earlier one (attended, cancelled...) is still theirs to see.
+    last = selectors.my_last_booking(user=request.user, event=event) if mine is None else None
     language = translation.get_language()
     key = pagecache.shell_key("event", _event_shell_values(event, language))
     bell = _bell(request)
@@ -296,6 +298,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (event.booking_opens_at, event.booking_closes_at, event.cancel_deadline),
         (action.kind, str(action.label), action.enabled, str(action.reason)),
         (mine.pk, mine.status, mine.queue_position) if mine else None,
+        (last.pk, last.status) if last else None,
         _personal(request, bell),
     )
     if _not_modified(request, etag):
@@ -307,7 +310,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {"event": event, "seats_marker": _SEATS, "action_marker": _ACTION},
         ),
     )
-    box = {"event": event, "action": action, "my_booking": mine}
+    box = {"event": event, "action": action, "my_booking": mine, "last_booking": last}
     content = pagecache.fill(
         shell,
         {

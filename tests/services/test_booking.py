@@ -179,7 +179,7 @@ def test_members_only_event_refuses_non_members_and_accepts_members():
     assert_refused(
         event,
         "members_only",
-        "该活动仅限党员报名。如您是党员，请先在个人中心申请关联党员档案。",
+        "该活动仅限党员报名。如您是党员，请先在“我的账号”中申请关联党员档案。",
         lambda: engine.book_event(user=UserFactory(), event=event),
     )
     assert engine.book_event(user=member_user(), event=event).status == Booking.Status.CONFIRMED
