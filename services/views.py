@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buildings.models import Street
+from core import punctuation
 from core.forms import parse_id
 from core.notifications.selectors import unread_count
 from core.scoping import can_view_confidential, has_staff_scope, scope_queryset
@@ -51,6 +52,38 @@ def _querystring_without(request: HttpRequest, *keys: str) -> str:
     for key in keys:
         params.pop(key, None)
     return params.urlencode()
+
+
+#: Parameters that belong to a filter shown as another one's part (removed with it).
+_FILTER_COMPANIONS = {"building": ("building_text",)}
+
+
+def _active_filters(request: HttpRequest, filterset) -> list[tuple[str, str]]:
+    """Each filter in use as (label, the list's address without it): shown above the results,
+    each removable on its own, while the form itself stays folded away."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    chips = []
+    for name, field in filterset.form.fields.items():
+        value = filterset.form.cleaned_data.get(name)
+        if value in (None, "", False, [], ()):
+            continue
+        if isinstance(value, bool):
+            text = str(field.label)
+        else:
+            if isinstance(value, datetime.date):
+                shown = value.isoformat()
+            elif getattr(field, "choices", None) is not None and not hasattr(value, "pk"):
+                shown = str(dict(field.choices).get(value, value))
+            elif hasattr(field, "label_from_instance"):
+                shown = field.label_from_instance(value)
+            else:
+                shown = str(value)
+            text = f"{field.label}{punctuation.colon()}{shown}"
+        url = reverse("portal:event_list")
+        query = _querystring_without(request, "page", name, *_FILTER_COMPANIONS.get(name, ()))
+        chips.append((text, f"{url}?{query}" if query else url))
+    return chips
 
 
 def _local(dt: datetime.datetime) -> str:
@@ -225,6 +258,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
                 "shell_cards": cards,
                 "querystring": querystring,
                 "filtered": filtered,
+                "active_filters": _active_filters(request, filterset) if filtered else [],
             },
         )
 

@@ -190,3 +190,34 @@ def test_the_api_root_points_to_the_documentation(client):
     assert body["documentation"].endswith("/api/v1/docs/") and body["schema"].endswith("/api/v1/schema/")
     # Unknown paths are still the API's JSON 404.
     assert client.get("/api/v1/nothing-here/").status_code == 404
+
+
+# --- item 2: after filtering, the results come first ------------------------------------------------
+
+
+def test_a_filtered_list_folds_its_form_and_lists_each_filter_removable(client):
+    from services.models import Event
+
+    party = EventFactory(title="党课：宪法", kind=Event.Kind.PARTY_CLASS)
+    EventFactory(title="消防讲座", kind=Event.Kind.SAFETY_LECTURE)
+    html = client.get(reverse("portal:event_list"), {"kind": "party_class", "q": "宪法"}).content.decode()
+    assert re.search(r'<details class="filters"\s*>', html)  # folded away
+    assert "共 1 场活动" in html and party.title in html and "消防讲座" not in html
+    assert "修改筛选（2 项）" in html
+    chips = re.findall(r'<a class="chip" href="([^"]+)"[^>]*>([^<]+)<', html)
+    labels = {text.strip(): href.replace("&amp;", "&") for href, text in chips}
+    assert labels == {"关键词：宪法": "/?kind=party_class", "类型：党课": "/?q=%E5%AE%AA%E6%B3%95"}
+    # An unfiltered list has neither chips nor a folded-away count.
+    plain = client.get(reverse("portal:event_list")).content.decode()
+    assert 'class="chip"' not in plain and "修改筛选" not in plain
+    # A filter with an error keeps the form open, beside its field.
+    wrong = client.get(reverse("portal:event_list"), {"date_from": "not-a-date"}).content.decode()
+    assert re.search(r'<details class="filters"\s*open', wrong)
+
+
+def test_filter_chips_in_english_use_ascii_punctuation(client):
+    EventFactory(title="Party class")
+    html = client.get(
+        reverse("portal:event_list"), {"kind": "party_class"}, HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert re.search(r'class="chip"[^>]*>Type: Party class', html)

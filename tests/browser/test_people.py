@@ -135,3 +135,30 @@ def test_redoc_loads_nothing_from_the_internet(page, live_server):
     page.wait_for_load_state("networkidle")
     assert outside == []
     # The page fixture fails the test on any console error (the CSP's refusal was one).
+
+
+def test_after_filtering_on_a_phone_the_first_screen_shows_the_results(page, shoot, tower):
+    for n in range(6):
+        EventFactory(space__station=tower, title=f"党课：第{n + 1}讲", kind=Event.Kind.PARTY_CLASS)
+    EventFactory(space__station=tower, title="消防安全讲座", kind=Event.Kind.SAFETY_LECTURE)
+    page.goto("/")
+    page.get_by_text("筛选活动").click()
+    page.get_by_label("类型").select_option(label="党课")
+    page.get_by_label("只看有余位").check()
+    page.get_by_role("button", name="筛选").click()
+    expect(page.locator(".card")).to_have_count(6)
+    assert page.evaluate("() => document.querySelector('details.filters').open") is False
+    for selector in (".result-count", ".active-filters", ".card h2"):
+        box = page.locator(selector).first.bounding_box()
+        assert box["y"] + box["height"] <= 844, (selector, box)
+    expect(page.locator(".result-count")).to_have_text("共 6 场活动")
+    shoot(page, "i15-filtered-zh")
+    # Each filter removable on its own.
+    page.get_by_role("link", name="去掉筛选条件：只看有余位").click()
+    expect(page.locator(".chip").filter(has_text="类型：党课")).to_be_visible()
+    expect(page.locator(".chip").filter(has_text="只看有余位")).to_have_count(0)
+    to_english(page)
+    expect(page.locator(".chip").filter(has_text="Type: Party class")).to_be_visible()
+    box = page.locator(".card h2").first.bounding_box()
+    assert box["y"] + box["height"] <= 844, box
+    shoot(page, "i15-filtered-en")
