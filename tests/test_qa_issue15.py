@@ -221,3 +221,38 @@ def test_filter_chips_in_english_use_ascii_punctuation(client):
         reverse("portal:event_list"), {"kind": "party_class"}, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert re.search(r'class="chip"[^>]*>Type: Party class', html)
+
+
+# --- item 6: the bell's notifications are short HTML in the reader's language ----------------------
+
+
+def test_portal_notifications_are_short_html_in_the_readers_language(client, django_assert_max_num_queries):
+    from core.notifications.sender import send_due
+
+    user = UserFactory(email="zhang@example.com")  # Chinese by default
+    bookings = [engine.book_event(user=user, event=EventFactory(title=f"党课第{n}讲")) for n in range(5)]
+    send_due(worker_id="t")
+    client.force_login(user)
+    html = client.get(reverse("notifications:list")).content.decode()
+    link = reverse("portal:booking_detail", args=[bookings[0].pk])
+    assert f'<a class="notification-link" href="{link}">查看我的预约</a>' in html
+    assert "预约成功：党课第0讲" in html
+    assert "——" not in html and "您好" not in html  # not the e-mail's greeting and signature
+
+    client.get(reverse("notifications:list"))  # warm the caches
+    with django_assert_max_num_queries(20):
+        english = client.get(reverse("notifications:list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="en"' in english
+    assert "Booking confirmed: 党课第0讲" in english and "预约成功" not in english
+    assert f'<a class="notification-link" href="{link}">See my booking</a>' in english
+
+
+def test_a_title_with_markup_stays_text_in_the_bell(client):
+    from core.notifications.sender import send_due
+
+    user = UserFactory()
+    engine.book_event(user=user, event=EventFactory(title="<b>x</b>党课"))
+    send_due(worker_id="t")
+    client.force_login(user)
+    html = client.get(reverse("notifications:list")).content.decode()
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;党课" in html

@@ -162,3 +162,21 @@ def test_after_filtering_on_a_phone_the_first_screen_shows_the_results(page, sho
     box = page.locator(".card h2").first.bounding_box()
     assert box["y"] + box["height"] <= 844, box
     shoot(page, "i15-filtered-en")
+
+
+def test_bell_notifications_are_short_html_with_a_link(page, shoot, tower):
+    from core.notifications.sender import send_due
+
+    user = UserFactory(username="wangfang", real_name="王芳")
+    booking = engine.book_event(user=user, event=EventFactory(space__station=tower, title="心理健康讲座"))
+    send_due(worker_id="t")
+    log_in(page, "wangfang")
+    page.goto("/notifications/")
+    expect(page.get_by_role("link", name="查看我的预约")).to_have_attribute(
+        "href", f"/bookings/{booking.pk}/"
+    )
+    shoot(page, "i15-notifications-zh")
+    to_english(page)
+    expect(page.get_by_role("link", name="Booking confirmed: 心理健康讲座")).to_be_visible()
+    expect(page.get_by_role("link", name="See my booking")).to_be_visible()
+    shoot(page, "i15-notifications-en")
