@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.adminkit import (
     DistrictListFilter,
     ScopedAdmin,
-    ScopedTabularInline,
+    ScopedStackedInline,
     SpreadsheetAdminMixin,
     StreetListFilter,
     masked_column,
@@ -61,10 +61,17 @@ class CurrentSeatFilter(admin.SimpleListFilter):
         return queryset
 
 
-class CommitteeSeatInline(ScopedTabularInline):
+class CommitteeSeatInline(ScopedStackedInline):
+    """Each seat on three lines, not one 2,000-px table row: the whole form, its "任职结束" and
+    "删除" and every error beside its field, fits a 1366-px laptop (issue 15)."""
+
     model = CommitteeSeat
     personal_fields = ("phone",)
-    fields = ("role", "person_name", "phone", "affiliation", "member", "floor", "starts_on", "ends_on")
+    fields = (
+        ("role", "person_name", "phone"),
+        ("affiliation", "member", "floor"),
+        ("starts_on", "ends_on"),
+    )
     autocomplete_fields = ("member",)
     extra = 1
     show_change_link = False

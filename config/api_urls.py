@@ -8,11 +8,13 @@ documentation lives under /api/v1/docs/: Swagger UI there, ReDoc at
 """
 
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from buildings.api.urls import urlpatterns as buildings_urls
 from committees.api.urls import urlpatterns as committees_urls
 from core.api import api_not_found
+from core.api.errors import api_root
 from members.api.urls import urlpatterns as members_urls
 from services.api.urls import urlpatterns as services_urls
 
@@ -35,6 +37,8 @@ urlpatterns = [
         name="docs-redoc",
     ),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", title=DOCS_TITLE), name="redoc"),
+    # The API's root points to its documentation: a browser is sent there, a client gets the links.
+    path("", csrf_exempt(api_root), name="root"),
     # Last: anything else under /api/v1/ is a JSON 404 (ids that are not numbers included).
     re_path(r"^.*$", api_not_found),
 ]

@@ -591,6 +591,7 @@ class _CityGenerator:
                 username,
                 name[1:],
                 name[0],
+                name,
                 f"{username}@example.com",
                 False,
                 True,
@@ -616,7 +617,7 @@ class _CityGenerator:
 
         return self.copy(
             "members_user",
-            "id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, district_id, language, calendar_token_hash, notify_by_email, notify_in_portal",
+            "id, password, last_login, is_superuser, username, first_name, last_name, real_name, email, is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, district_id, language, calendar_token_hash, notify_by_email, notify_in_portal",
             rows(),
             label="员工账号",
             total=needed,

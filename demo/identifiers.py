@@ -68,7 +68,9 @@ def make_id_number(area: str, birth: datetime.date, seq: int, male: bool) -> str
 def make_phone(n: int) -> str:
     """A mainland mobile number, unique per ``n`` (the 8-digit tail is a bijection of n)."""
     prefix = MOBILE_PREFIXES[n % len(MOBILE_PREFIXES)]
-    tail = (n // len(MOBILE_PREFIXES) * 7919 + 1234567) % 100_000_000
+    # Every n its own tail (7919 is prime to 10^8): consecutive numbers no longer share their last
+    # digits under different prefixes (issue 15: seat holders' phones ended alike).
+    tail = (n * 7919 + 1234567) % 100_000_000
     return f"{prefix}{tail:08d}"
 
 

@@ -36,6 +36,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pghistory
+import pgtrigger
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count, Q
@@ -164,6 +165,8 @@ class DemoEvent:
 
 
 ROOM, COUNSEL = "党员活动室", "心理咨询室"
+PARTY_MEMBER_SHARE = 0.06
+# Titles name no weekday: the demo's days move with today ("周五音乐分享夜" fell on a Tuesday).
 MEMBERS = Event.Audience.PARTY_MEMBERS
 # fmt: off
 DEMO_EVENTS = [
@@ -189,7 +192,7 @@ DEMO_EVENTS = [
     DemoEvent("njxl", ROOM, 8, "12:00", 60, Kind.YOUTH_SOCIAL, "白领青年读书分享会", 25, 4),
     DemoEvent("njxl", ROOM, 9, "14:00", 120, Kind.PARTY_CLASS, "新时代楼宇党建工作专题党课", 50, 0, status=Event.Status.DRAFT),
     DemoEvent("njxl", ROOM, 10, "14:00", 90, Kind.OTHER, "知识产权保护咨询会", 30, 0, status=Event.Status.DRAFT),
-    DemoEvent("ljz", ROOM, 1, "18:30", 120, Kind.YOUTH_SOCIAL, "周五音乐分享夜", 30, 10),
+    DemoEvent("ljz", ROOM, 1, "18:30", 120, Kind.YOUTH_SOCIAL, "下班后音乐分享夜", 30, 10),
     DemoEvent("ljz", ROOM, 3, "14:00", 120, Kind.PARTY_CLASS, "党章党规党纪学习专题党课", 60, 7),
     DemoEvent("ljz", COUNSEL, 4, "13:30", 60, Kind.COUNSELLING, "情绪管理心理咨询（一对一）", 1, 1),
     DemoEvent("ljz", ROOM, 5, "12:00", 60, Kind.SAFETY_LECTURE, "数据安全与个人信息保护讲座", 40, 6),
@@ -203,6 +206,7 @@ DEMO_EVENTS = [
     DemoEvent("jas", COUNSEL, 9, "15:00", 60, Kind.COUNSELLING, "情绪管理心理咨询（一对一）", 1, 0),
 ]
 # fmt: on
+
 
 EVENT_DESCRIPTIONS = {
     Kind.PARTY_CLASS: "由区委党校讲师主讲，面向楼宇党员和入党积极分子，结合楼宇企业实际开展学习交流。",
@@ -274,8 +278,8 @@ class _DemoSeeder:
                     "floor_area_m2": Decimal(spec.area),
                     "is_key_building": spec.is_key,
                     "property_company": company,
-                    "employee_count": spec.employees,
                 },
+                on_create={"employee_count": spec.employees},  # then its tenants' total, below
             )
         # Enterprises: the named ones, then made-up tenants so that each building has 4–8.
         named = defaultdict(list)
@@ -307,6 +311,13 @@ class _DemoSeeder:
                     on_create={"party_member_count": 0},  # set from the member records below
                 )
                 self.enterprises[spec.key].append(enterprise)
+            # The building's head count is its tenants' (entered once, on the enterprises), so
+            # the share of party members below is a share of people who are there.
+            total = sum(e.employee_count for e in self.enterprises[spec.key])
+            if building.employee_count != total:
+                self.buildings[spec.key] = building = self.upsert(
+                    Building, {"pk": building.pk}, {"employee_count": total}
+                )
 
     # -- party organizations and members ----------------------------------------------
 
@@ -423,8 +434,15 @@ class _DemoSeeder:
         self.members["njxl"].append(zw)
         self.zhangwei_member = zw
         for spec in DEMO_BUILDINGS:
-            count = 3 + spec.employees // 600
+            # Party members are about 6 % of the employees, as in the city (DESIGN.md).
+            tenants = self.enterprises[spec.key]
+            count = max(3, round(sum(e.employee_count for e in tenants) * PARTY_MEMBER_SHARE))
+            taken: dict[int, int] = defaultdict(int)
             for _ in range(count):
+                # By size, and never more members than a quarter of an employer's staff.
+                room = [e for e in tenants if taken[e.pk] < max(1, e.employee_count // 4)] or tenants
+                employer = rng.choices(room, weights=[max(e.employee_count, 1) for e in room])[0]
+                taken[employer.pk] += 1
                 male = rng.random() < 0.5
                 _s, _g, name, pinyin = person_name(rng, male)
                 age = int(rng.triangular(23, 58, 31))
@@ -438,7 +456,7 @@ class _DemoSeeder:
                     status = PartyMember.Status.PROBATIONARY
                 member = self.member(
                     spec=spec,
-                    enterprise=rng.choice(self.enterprises[spec.key]),
+                    enterprise=employer,
                     name=name,
                     pinyin=pinyin,
                     male=male,
@@ -560,12 +578,14 @@ class _DemoSeeder:
             ]
             for role, floor, person, member, affiliation, past in seats:
                 starts, ends = past or (term_start, None)
+                # A seat holder who is a member keeps the phone of their record; others their own.
+                phone = member.phone if member is not None else self.next_phone()
                 self.upsert(
                     CommitteeSeat,
                     {"committee": committee, "role": role, "person_name": person},
                     {
                         "floor": floor,
-                        "phone": self.next_phone(),
+                        "phone": phone,
                         "affiliation": affiliation[:150],
                         "member": member,
                         "starts_on": starts,
@@ -630,6 +650,7 @@ class _DemoSeeder:
             {
                 "email": "admin@example.com",
                 "first_name": "管理员",
+                "real_name": "管理员",
                 "is_staff": True,
                 "is_superuser": True,
                 "phone": "",
@@ -641,6 +662,7 @@ class _DemoSeeder:
                 "email": "shegong@example.com",
                 "last_name": "李",
                 "first_name": "敏",
+                "real_name": "李敏",
                 "is_staff": True,
                 "phone": self.next_phone(),
             },
@@ -653,6 +675,7 @@ class _DemoSeeder:
                 "email": "jingan@example.com",
                 "last_name": "王",
                 "first_name": "磊",
+                "real_name": "王磊",
                 "is_staff": True,
                 "district": self.districts["310106"],
                 "phone": self.next_phone(),
@@ -666,6 +689,7 @@ class _DemoSeeder:
                 "email": "zhangwei@example.com",
                 "last_name": "张",
                 "first_name": "伟",
+                "real_name": "张伟",
                 "phone": zw.phone,
                 "building": self.buildings["njxl"],
                 "enterprise": zw.enterprise,
@@ -706,6 +730,7 @@ class _DemoSeeder:
                         "email": f"{username}@example.com",
                         "last_name": surname,
                         "first_name": given,
+                        "real_name": surname + given,
                         "building": self.buildings[bkey],
                     },
                 )
@@ -806,7 +831,12 @@ class _DemoSeeder:
                     if status == BStatus.ATTENDED
                     else None,
                 }
-                self.upsert(Booking, {"event": event, "user": person}, values)
+                booking = self.upsert(Booking, {"event": event, "user": person}, values)
+                # Made when the person booked (before the event), not when the demo was seeded;
+                # the seed's own correction of its insert is no change anyone made (no history).
+                if booking.created_at != booked_at:
+                    with pgtrigger.ignore("services.Booking:update_update"):
+                        Booking.objects.filter(pk=booking.pk).update(created_at=booked_at)
 
     def counters(self) -> None:
         """confirmed_count / waitlist_count equal the bookings (seats held, waitlist)."""

@@ -35,6 +35,7 @@ def register_user(
     building: Building,
     enterprise: Enterprise | None = None,
     language: str = "zh-hans",
+    real_name: str = "",
 ) -> User:
     """Create an employee account (not staff) working in ``building`` for ``enterprise``.
 
@@ -43,6 +44,7 @@ def register_user(
     """
     user = User(
         username=username.strip(),
+        real_name=" ".join(real_name.split()),
         email=email.strip(),
         phone=phone.strip(),
         building=building,

@@ -506,7 +506,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         StreetListFilter,
         DistrictListFilter,
     )
-    search_fields = ("username", "first_name", "last_name", "email", "=phone")
+    search_fields = ("username", "real_name", "first_name", "last_name", "email", "=phone")
     autocomplete_fields = ("building", "enterprise", "party_member", "district", "streets", "groups")
     filter_horizontal = ("user_permissions",)
     ordering = ("username",)
@@ -515,7 +515,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         (
             _("个人信息"),
             {
-                "fields": ("first_name", "last_name", "email", "phone", "language"),
+                "fields": ("real_name", "email", "phone", "language"),
                 "description": CONTACT_FIELDS_NOTE,
             },
         ),
@@ -541,7 +541,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         (
             _("个人信息"),
             {
-                "fields": ("first_name", "last_name", "email", "masked_phone"),
+                "fields": ("real_name", "email", "masked_phone"),
                 "description": CONTACT_FIELDS_NOTE,
             },
         ),
@@ -615,7 +615,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
 
-    @admin.display(description=_("姓名"), ordering="last_name")
+    @admin.display(description=_("姓名"), ordering="real_name")
     def full_name(self, obj) -> str:
         return obj.get_full_name()
 

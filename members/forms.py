@@ -16,13 +16,14 @@ from django.utils.translation import gettext_lazy as _
 
 from buildings.models import Building, Enterprise
 from core.forms import AutocompleteModelChoiceField, NoLabelSuffix, is_id
+from core.punctuation import parens
 
 from .models import User
 from .validators import validate_mobile
 
 
 def building_label(building: Building) -> str:
-    return f"{building.name}（{building.address}）"
+    return f"{building.name}{parens(building.address)}"
 
 
 def building_field(**kwargs) -> AutocompleteModelChoiceField:
@@ -78,7 +79,9 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         model = User
-        fields = ("username", "phone", "email")
+        fields = ("real_name", "username", "phone", "email")
+        labels = {"real_name": _("姓名")}
+        help_texts = {"real_name": _("按您的习惯书写，如“张伟”；通知和签到时使用。")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -88,7 +91,17 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
             required=False,
             help_text=_("在列表中找不到您的单位时可以留空，以后在个人资料中补填。"),
         )
+        self.fields["real_name"].required = True
+        self.fields["real_name"].widget.attrs["autocomplete"] = "name"
         self._narrow_enterprises()
+
+    def clean_real_name(self):
+        return " ".join(self.cleaned_data["real_name"].split())
+
+    def validate_password_for_user(self, user, password_field_name="password1"):
+        # A password too short or too common is the password's fault, shown under it; only
+        # "the two do not match" belongs under the confirmation.
+        super().validate_password_for_user(user, password_field_name=password_field_name)
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
@@ -111,10 +124,10 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ("first_name", "language", "notify_by_email", "notify_in_portal")
-        labels = {"first_name": _("姓名")}
+        fields = ("real_name", "language", "notify_by_email", "notify_in_portal")
+        labels = {"real_name": _("姓名")}
         help_texts = {
-            "first_name": _("签到时工作人员看到的名字；可以留空。"),
+            "real_name": _("按您的习惯书写，如“张伟”；签到时工作人员看到这个名字。"),
             "language": _("网站界面、提醒邮件和站内通知使用的语言。"),
             "notify_by_email": _("预约确认、候补转正、活动提醒和变更发到您的邮箱。"),
             "notify_in_portal": _("同样的消息显示在本站的“通知”里。"),
@@ -122,7 +135,7 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
 
     # Who I am and where I work first, then how the portal talks to me.
     field_order = (
-        "first_name",
+        "real_name",
         "building",
         "enterprise",
         "language",
@@ -137,8 +150,12 @@ class ProfileForm(NoLabelSuffix, _BuildingEnterpriseMixin, forms.ModelForm):
         if not self.is_bound:
             self.initial["building"] = self.instance.building_id
             self.initial["enterprise"] = self.instance.enterprise_id
+        self.fields["real_name"].widget.attrs["autocomplete"] = "name"
         self._narrow_enterprises()
         self.order_fields(self.field_order)
+
+    def clean_real_name(self):
+        return " ".join(self.cleaned_data["real_name"].split())
 
     def save(self, commit=True):
         self.instance.building = self.cleaned_data["building"]

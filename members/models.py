@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -316,6 +318,18 @@ class MemberTransfer(models.Model):
         return f"{self.member} · {self.get_direction_display()}"
 
 
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def compose_name(*, family: str, given: str) -> str:
+    """A full name from its parts: "张伟" (family name first, no space) for a Chinese name,
+    "Anna Müller" (given name first) for a Latin one."""
+    family, given = family.strip(), given.strip()
+    if _CJK.search(family + given):
+        return f"{family}{given}"
+    return f"{given} {family}".strip()
+
+
 # Who changed what in an account is recorded like every other record; never the password
 # hash or the calendar key, nor the login time (not a change anyone made).
 @tracked(exclude=("password", "calendar_token_hash", "last_login"))
@@ -331,6 +345,16 @@ class User(AbstractUser):
     street_path = "building__street"
     district_path = "building__street__district"
 
+    # The name as the person writes it ("张伟", "Anna Müller"): one field, never split, shown
+    # everywhere through ``display_name`` (issue 15). first_name/last_name stay for Django's sake.
+    real_name = models.CharField(
+        _("姓名"),
+        max_length=50,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("按本人习惯书写，如“张伟”；签到时工作人员看到这个名字。"),
+    )
     phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[validate_mobile])
     building = models.ForeignKey(
         "buildings.Building",
@@ -423,8 +447,21 @@ class User(AbstractUser):
             models.Index(fields=["phone"], condition=~Q(phone=""), name="user_phone_idx"),
         ]
 
+    def get_full_name(self) -> str:
+        """The person's name as they write it; empty when they gave none."""
+        return self.real_name.strip() or compose_name(family=self.last_name, given=self.first_name)
+
+    def get_short_name(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The one name shown for this account everywhere: e-mails, portal, admin, exports, API."""
+        return self.get_full_name() or self.username
+
     def clean(self) -> None:
         super().clean()
+        self.real_name = " ".join(self.real_name.split())
         if self.enterprise_id and self.building_id and self.enterprise.building_id != self.building_id:
             raise ValidationError({"enterprise": _("工作单位不在所选楼宇中。")})
 

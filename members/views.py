@@ -68,6 +68,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         try:
             user = accounts.register_user(
                 username=data["username"],
+                real_name=data["real_name"],
                 email=data["email"],
                 phone=data["phone"],
                 password=data["password1"],

@@ -39,7 +39,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from core import bench
@@ -131,7 +131,7 @@ def _refusal_to_book(event: Event, user, now: datetime.datetime) -> BookingError
         )
     if event.audience == Event.Audience.PARTY_MEMBERS and user.party_member_id is None:
         return BookingError(
-            "members_only", _("该活动仅限党员报名。如您是党员，请先在个人中心申请关联党员档案。")
+            "members_only", _("该活动仅限党员报名。如您是党员，请先在“我的账号”中申请关联党员档案。")
         )
     return None
 
@@ -400,6 +400,7 @@ def cancel_booking(*, booking: Booking, by=None, now: datetime.datetime | None =
         current.status = Booking.Status.CANCELLED
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
+        notifications.skip_cancelled_booking_notices(booking=current, now=now)
         _promote(event, now)
         _save_counts(event)
     current.event = event
@@ -523,12 +524,77 @@ def _checkin_signer() -> _CheckinSigner:
 
 
 def checkin_code(booking: Booking) -> str:
-    """The booking's check-in code, e.g. ``1234-56.K7QX3M2PZ4HT``: booking id, event id, signature.
+    """The booking's signed code for the QR code, e.g. ``1234-56.K7QX3M2PZ4HT``: booking id, event id, signature.
 
-    Signed with the SECRET_KEY (and its fallbacks on verification), so it
-    cannot be guessed or forged; short enough for a QR code and for typing.
+    Signed with the SECRET_KEY (and its fallbacks on verification), so it cannot be guessed
+    or forged. Cameras read it; people type the short ``typed_checkin_code`` instead.
     """
     return _checkin_signer().sign(f"{booking.pk}-{booking.event_id}")
+
+
+# --- The typed code ------------------------------------------------------------------------------
+# Short enough to read aloud ("K7-3M2P-QX4" for booking 1234), typed in any case, with any spaces
+# or separators. Crockford's base32 (no I, L, O or U; those typed are read as 1, 1, 0 and V):
+# the booking id, a 6-character signature (30 bits: a staff-only page, guesses are one at a time)
+# and one check character (Luhn mod 32) that catches every single mistyped character and every
+# swap of two neighbours. So a typo answers "not recognised — check the code"; only a code whose
+# check character is right but whose signature is wrong — made by someone without the key — is
+# reported as tampered.
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_VALUE = {c: i for i, c in enumerate(_CROCKFORD)}
+_CROCKFORD_VALUE.update({"I": 1, "L": 1, "O": 0, "U": _CROCKFORD_VALUE["V"]})
+_TYPED_SIGNATURE_LENGTH = 6
+_TYPED_SALT = "services.booking.checkin.typed"
+
+
+def _crockford(number: int, width: int = 1) -> str:
+    digits = []
+    while number or len(digits) < width:
+        number, rest = divmod(number, 32)
+        digits.append(_CROCKFORD[rest])
+    return "".join(reversed(digits))
+
+
+def _luhn32(values: list[int]) -> int:
+    """The Luhn mod 32 check value of ``values`` (appended, the whole then sums to 0 mod 32)."""
+    total, factor = 0, 2
+    for value in reversed(values):
+        addend = factor * value
+        total += addend // 32 + addend % 32
+        factor = 1 if factor == 2 else 2
+    return (32 - total % 32) % 32
+
+
+def _typed_signature(booking_id: int, event_id: int) -> str:
+    digest = salted_hmac(_TYPED_SALT, f"{booking_id}-{event_id}", algorithm="sha256").digest()
+    return _crockford(int.from_bytes(digest[:4]) >> 2, _TYPED_SIGNATURE_LENGTH)[-_TYPED_SIGNATURE_LENGTH:]
+
+
+def typed_checkin_code(booking: Booking) -> str:
+    """The code people read out at the desk, grouped for reading: e.g. ``K7-3M2P-QX4``."""
+    body = _crockford(booking.pk) + _typed_signature(booking.pk, booking.event_id)
+    body += _CROCKFORD[_luhn32([_CROCKFORD_VALUE[c] for c in body])]
+    tail = body[-8:]
+    head = body[:-8]
+    return "-".join(part for part in (head, tail[:4], tail[4:]) if part)
+
+
+def _parse_typed_code(code: str) -> tuple[int, str]:
+    """(booking id, signature) of a typed code, or the "not recognised" refusal."""
+    unrecognised = BookingError("checkin_unrecognised", _("未识别，请核对签到码。"))
+    letters = re.sub(r"[^0-9A-Z]", "", code.upper())
+    if len(letters) < _TYPED_SIGNATURE_LENGTH + 2 or len(letters) > _TYPED_SIGNATURE_LENGTH + 14:
+        raise unrecognised
+    if any(c not in _CROCKFORD_VALUE for c in letters):
+        raise unrecognised
+    values = [_CROCKFORD_VALUE[c] for c in letters]
+    if _luhn32(values[:-1]) != values[-1]:
+        raise unrecognised
+    body = "".join(_CROCKFORD[v] for v in values[:-1])
+    booking_id = 0
+    for c in body[:-_TYPED_SIGNATURE_LENGTH]:
+        booking_id = booking_id * 32 + _CROCKFORD_VALUE[c]
+    return booking_id, body[-_TYPED_SIGNATURE_LENGTH:]
 
 
 def checkin_qr(booking: Booking):
@@ -546,30 +612,49 @@ def checkin_qr_svg(booking: Booking) -> str:
 
 
 def _parse_checkin_code(code: str) -> tuple[int, int]:
+    """(booking id, event id) of a scanned or typed code (a typed one's event is read from the
+    booking). Refusals: not recognised (a typo), tampered (a forged signature)."""
     normalized = re.sub(r"\s+", "", code or "").upper()
+    if not normalized:
+        raise BookingError("checkin_unrecognised", _("未识别，请核对签到码。"))
     match = _CHECKIN_CODE.match(normalized)
-    if match is None:
-        raise BookingError("checkin_invalid", _("签到码无效。"))
-    value = f"{int(match['booking'])}-{int(match['event'])}"
-    signed = f"{value}.{match['sig'].translate(_LOOKALIKES)}"
-    try:
-        _checkin_signer().unsign(signed)
-    except signing.BadSignature:
-        raise BookingError("checkin_tampered", _("签到码已被篡改。")) from None
-    return int(match["booking"]), int(match["event"])
+    if match is not None:  # the QR code's long form, read by a camera
+        value = f"{int(match['booking'])}-{int(match['event'])}"
+        signed = f"{value}.{match['sig'].translate(_LOOKALIKES)}"
+        try:
+            _checkin_signer().unsign(signed)
+        except signing.BadSignature:
+            raise BookingError("checkin_tampered", _("签到码已被篡改。")) from None
+        return int(match["booking"]), int(match["event"])
+    booking_id, signature = _parse_typed_code(normalized)
+    event_id = Booking.objects.filter(pk=booking_id).values_list("event_id", flat=True).first()
+    if event_id is None or not constant_time_compare(signature, _typed_signature(booking_id, event_id)):
+        raise BookingError("checkin_tampered", _("签到码已被篡改。"))
+    return booking_id, event_id
 
 
 def check_in(
     *, code: str, event: Event | None = None, by=None, now: datetime.datetime | None = None
 ) -> Booking:
-    """Mark the booking behind ``code`` as attended.
+    """Mark the booking behind ``code`` (scanned or typed) as attended.
 
     ``event`` is the event the station staff is checking people in for; a code
     of another event is refused with that event's title. Check-in is open from
     ``CHECKIN_OPENS_BEFORE`` the start until the end of the event.
     """
     booking_id, event_id = _parse_checkin_code(code)
-    now = now or timezone.now()
+    return _check_in(booking_id=booking_id, event_id=event_id, event=event, by=by, now=now or timezone.now())
+
+
+def check_in_booking(*, booking: Booking, by, now: datetime.datetime | None = None) -> Booking:
+    """Mark ``booking`` attended from the staff's list (a person without their phone): the same
+    rules as a code — staff in scope, the booking confirmed, the check-in window open."""
+    return _check_in(
+        booking_id=booking.pk, event_id=booking.event_id, event=None, by=by, now=now or timezone.now()
+    )
+
+
+def _check_in(*, booking_id: int, event_id: int, event: Event | None, by, now: datetime.datetime) -> Booking:
     with transaction.atomic():
         try:
             locked = _lock_event(event_id)

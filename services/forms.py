@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import NoLabelSuffix
+from core.punctuation import parens
 
 from .models import Event, Space
 
@@ -14,7 +15,7 @@ from .models import Event, Space
 class EventChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Event) -> str:
         start = timezone.localtime(obj.starts_at)
-        return f"{start:%m-%d %H:%M} {obj.title}（{obj.space.station.building.name}）"
+        return f"{start:%m-%d %H:%M} {obj.title}{parens(obj.space.station.building.name)}"
 
 
 class CheckInForm(NoLabelSuffix, forms.Form):

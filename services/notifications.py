@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Subquery
 from django.urls import reverse
@@ -292,6 +293,29 @@ def notify_event_changed(
                 booking.event = event
                 rows.extend(_reminder_rows(booking, event, street_id, now))
     return outbox.write(rows, now=now)
+
+
+#: What a cancelled booking makes senseless: its reminders and its not-yet-sent seat notices.
+_BOOKING_OWN_KINDS = (
+    Kind.EVENT_REMINDER,
+    Kind.BOOKING_CONFIRMED,
+    Kind.WAITLISTED,
+    Kind.WAITLIST_PROMOTED,
+)
+
+
+def skip_cancelled_booking_notices(*, booking: Booking, now: datetime.datetime) -> int:
+    """Mark the pending reminders and seat notices of a cancelled booking as skipped.
+
+    Call inside the cancellation's transaction: the outbox then never shows a cancelled
+    booking's reminder as "待发送" (the sender's re-check stays, for rows written elsewhere).
+    """
+    return Outbox.objects.filter(
+        subject_type=ContentType.objects.get_for_model(Booking),
+        subject_id=booking.pk,
+        kind__in=_BOOKING_OWN_KINDS,
+        status=Status.PENDING,
+    ).update(status=Status.SKIPPED, skip_reason=skip_text(N_("预约已取消。")), updated_at=now)
 
 
 def pending_reminders(*, event_id: int):

@@ -103,6 +103,20 @@ def my_booking(event: Event, *, position: bool = False) -> Booking | None:
     return booking
 
 
+def my_last_booking(*, user, event: Event) -> Booking | None:
+    """The person's latest booking of ``event`` that is no longer active (attended, no-show,
+    cancelled), shown on the event page when they hold no active one; None otherwise."""
+    if not (user and user.is_authenticated):
+        return None
+    return (
+        Booking.objects.filter(user=user, event_id=event.pk)
+        .exclude(status__in=Booking.ACTIVE)
+        .only("id", "status", "event_id")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def active_booking_map(*, user, events) -> dict[int, Booking]:
     """The user's confirmed or waitlisted booking for each of ``events`` (one query)."""
     if not (user and user.is_authenticated):
@@ -202,6 +216,18 @@ def checkin_event_choices(*, user, now: datetime.datetime | None = None) -> Quer
         starts_at__lt=end,
     ).select_related("space__station__building")
     return scope_queryset(qs, user).order_by("starts_at", "id")
+
+
+def checkin_roll(*, event: Event) -> QuerySet[Booking]:
+    """The people booked for ``event`` whom staff may check in by hand (no phone with them):
+    the confirmed and the attended, by name."""
+    return (
+        Booking.objects.filter(
+            event_id=event.pk, status__in=[Booking.Status.CONFIRMED, Booking.Status.ATTENDED]
+        )
+        .select_related("user")
+        .order_by("user__real_name", "user__last_name", "user__first_name", "user__username", "pk")
+    )
 
 
 def station_list() -> QuerySet[ServiceStation]:

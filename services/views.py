@@ -26,9 +26,10 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from buildings.models import Street
+from core import punctuation
 from core.forms import parse_id
 from core.notifications.selectors import unread_count
 from core.scoping import can_view_confidential, has_staff_scope, scope_queryset
@@ -51,6 +52,38 @@ def _querystring_without(request: HttpRequest, *keys: str) -> str:
     for key in keys:
         params.pop(key, None)
     return params.urlencode()
+
+
+#: Parameters that belong to a filter shown as another one's part (removed with it).
+_FILTER_COMPANIONS = {"building": ("building_text",)}
+
+
+def _active_filters(request: HttpRequest, filterset) -> list[tuple[str, str]]:
+    """Each filter in use as (label, the list's address without it): shown above the results,
+    each removable on its own, while the form itself stays folded away."""
+    if not filterset.is_bound or not filterset.is_valid():
+        return []
+    chips = []
+    for name, field in filterset.form.fields.items():
+        value = filterset.form.cleaned_data.get(name)
+        if value in (None, "", False, [], ()):
+            continue
+        if isinstance(value, bool):
+            text = str(field.label)
+        else:
+            if isinstance(value, datetime.date):
+                shown = value.isoformat()
+            elif getattr(field, "choices", None) is not None and not hasattr(value, "pk"):
+                shown = str(dict(field.choices).get(value, value))
+            elif hasattr(field, "label_from_instance"):
+                shown = field.label_from_instance(value)
+            else:
+                shown = str(value)
+            text = f"{field.label}{punctuation.colon()}{shown}"
+        url = reverse("portal:event_list")
+        query = _querystring_without(request, "page", name, *_FILTER_COMPANIONS.get(name, ()))
+        chips.append((text, f"{url}?{query}" if query else url))
+    return chips
 
 
 def _local(dt: datetime.datetime) -> str:
@@ -225,6 +258,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
                 "shell_cards": cards,
                 "querystring": querystring,
                 "filtered": filtered,
+                "active_filters": _active_filters(request, filterset) if filtered else [],
             },
         )
 
@@ -287,6 +321,8 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("活动不存在或尚未发布。"))
     mine = selectors.my_booking(event, position=True) if request.user.is_authenticated else None
     action = engine.booking_action(user=request.user, event=event, mine=mine)
+    # No active booking: the person's earlier one (attended, cancelled...) is still theirs to see.
+    last = selectors.my_last_booking(user=request.user, event=event) if mine is None else None
     language = translation.get_language()
     key = pagecache.shell_key("event", _event_shell_values(event, language))
     bell = _bell(request)
@@ -296,6 +332,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
         (event.booking_opens_at, event.booking_closes_at, event.cancel_deadline),
         (action.kind, str(action.label), action.enabled, str(action.reason)),
         (mine.pk, mine.status, mine.queue_position) if mine else None,
+        (last.pk, last.status) if last else None,
         _personal(request, bell),
     )
     if _not_modified(request, etag):
@@ -307,7 +344,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {"event": event, "seats_marker": _SEATS, "action_marker": _ACTION},
         ),
     )
-    box = {"event": event, "action": action, "my_booking": mine}
+    box = {"event": event, "action": action, "my_booking": mine, "last_booking": last}
     content = pagecache.fill(
         shell,
         {
@@ -403,8 +440,18 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     can_cancel, cancel_reason = _cancel_state(booking, now)
     code = qr = ""
+    rebook = current = None
+    if booking.status == Booking.Status.CANCELLED:
+        # Booking again goes through the engine like any booking; offered while it would work.
+        action = engine.booking_action(user=request.user, event=booking.event, now=now)
+        if action.enabled and action.kind in ("book", "waitlist"):
+            rebook = action
+        elif action.kind == "booked":
+            current = selectors.active_booking_map(user=request.user, events=[booking.event]).get(
+                booking.event_id
+            )
     if booking.status == Booking.Status.CONFIRMED and booking.event.ends_at > now:
-        code = engine.checkin_code(booking)
+        code = engine.typed_checkin_code(booking)
         qr = mark_safe(engine.checkin_qr_svg(booking))  # segno's own SVG markup, no user input in it
     return render(
         request,
@@ -417,14 +464,30 @@ def booking_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel_reason": cancel_reason,
             "code": code,
             "qr": qr,
+            "rebook": rebook,
+            "current": current,
         },
     )
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks once (a page that works without JavaScript); POST cancels through the engine."""
     booking = _own_booking(request, pk)
+    if request.method == "GET":
+        can_cancel, cancel_reason = _cancel_state(booking, timezone.now())
+        return render(
+            request,
+            "portal/booking_cancel.html",
+            {
+                "booking": booking,
+                "event": booking.event,
+                "location": event_location(booking.event),
+                "can_cancel": can_cancel,
+                "cancel_reason": cancel_reason,
+            },
+        )
     try:
         engine.cancel_booking(booking=booking, by=request.user)
     except engine.BookingError as exc:
@@ -476,7 +539,7 @@ def _booker_label(request: HttpRequest, booking: Booking) -> str:
     if booking.event.is_confidential and not can_view_confidential(request.user):
         return _("预约人信息保密")
     user = booking.user
-    return user.get_full_name() or user.username
+    return user.display_name
 
 
 @login_required
@@ -490,6 +553,8 @@ def checkin(request: HttpRequest) -> HttpResponse:
         event_queryset=events,
         initial={"event": parse_id(initial_event)},
     )
+    if request.method == "POST" and "booking" in request.POST:
+        return _checkin_from_roll(request, events)
     if request.method == "POST":
         if form.is_valid():
             event = form.cleaned_data["event"]
@@ -524,15 +589,51 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if event_id is not None:
         selected = events.filter(pk=event_id).first()
     attended = waiting = 0
+    roll = None
     if selected is not None:
         attended = selected.bookings.filter(status=Booking.Status.ATTENDED).count()
         # confirmed_count counts every seat taken, checked in or not.
         waiting = max(selected.confirmed_count - attended, 0)
+        # Names of a confidential event's bookers are for those who may see them only.
+        if not selected.is_confidential or can_view_confidential(request.user):
+            roll = list(selectors.checkin_roll(event=selected))
     return render(
         request,
         "portal/checkin.html",
-        {"form": form, "selected": selected, "attended": attended, "waiting": waiting},
+        {"form": form, "selected": selected, "attended": attended, "waiting": waiting, "roll": roll},
     )
+
+
+def _checkin_from_roll(request: HttpRequest, events) -> HttpResponse:
+    """Staff mark a person attended from the event's list (they came without their phone)."""
+    booking_id = parse_id(request.POST.get("booking", ""))
+    booking = None
+    if booking_id is not None:
+        booking = (
+            scope_queryset(Booking.objects.select_related("event", "user"), request.user)
+            .filter(pk=booking_id)
+            .first()
+        )
+    if booking is None:
+        messages.error(request, _("预约不存在。"))
+        return redirect("portal:checkin")
+    query = f"?{urlencode({'event': booking.event_id})}"
+    try:
+        booking = engine.check_in_booking(booking=booking, by=request.user)
+    except engine.BookingError as exc:
+        messages.error(request, exc.message)
+    else:
+        booking = Booking.objects.select_related("event", "user").get(pk=booking.pk)
+        messages.success(
+            request,
+            _("签到成功：%(who)s · %(title)s（%(time)s）")
+            % {
+                "who": _booker_label(request, booking),
+                "title": booking.event.title,
+                "time": _local(booking.checked_in_at or timezone.now()),
+            },
+        )
+    return redirect(reverse("portal:checkin") + query)
 
 
 # --- Stations and space reservations --------------------------------------------------------

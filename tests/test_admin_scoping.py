@@ -439,13 +439,13 @@ def test_social_worker_cannot_grant_permissions_or_scope(sw_client, social_worke
             "is_superuser": "on",
             "streets": [street_b.pk],
             "groups": [Group.objects.get(name=SOCIAL_WORKER).pk],
-            "first_name": "晓明",
+            "real_name": "晓明",
         }
     )
     response = sw_client.post(admin_url("members_user", "change", employee.pk), data)
     assert response.status_code == 302
     employee.refresh_from_db()
-    assert employee.first_name == "晓明"
+    assert employee.real_name == "晓明"
     assert not employee.is_staff and not employee.is_superuser
     assert not employee.streets.exists() and not employee.groups.exists()
     # Passwords are reset by superusers only.

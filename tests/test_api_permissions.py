@@ -411,7 +411,7 @@ def test_write_methods_on_every_route(world, basename):
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("name", ["schema", "docs", "docs-redoc", "redoc"])
+@pytest.mark.parametrize("name", ["schema", "docs", "docs-redoc", "redoc", "root"])
 def test_schema_and_docs_for_every_caller(world, actor, name):
     assert client_for(world, actor).get(reverse(f"api:{name}")).status_code == 200
 
@@ -429,6 +429,7 @@ OTHER_ROUTES = {
     "docs": (lambda w: [], "get", None),
     "docs-redoc": (lambda w: [], "get", None),
     "redoc": (lambda w: [], "get", None),
+    "root": (lambda w: [], "get", None),
 }
 
 

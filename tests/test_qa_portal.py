@@ -50,7 +50,7 @@ def test_profile_fields_person_and_workplace_before_notification_settings():
     names = list(ProfileForm(instance=user).fields)
     # Not the e-mail or the phone: they change with the password, confirmed (members/contacts.py).
     assert names == [
-        "first_name",
+        "real_name",
         "building",
         "enterprise",
         "language",

@@ -35,6 +35,33 @@ def api_not_found(request, *args, **kwargs):
     )
 
 
+def api_root(request, *args, **kwargs):
+    """``/api/v1/`` itself: where the documentation and the schema are (not a 404).
+
+    A browser (asking for HTML) is redirected to the documentation; an API client gets the
+    links as JSON.
+    """
+    from django.http import HttpResponseRedirect, JsonResponse
+    from django.urls import reverse
+
+    if request.method not in ("GET", "HEAD"):
+        response = JsonResponse(
+            {"code": "method_not_allowed", "detail": str(exceptions.MethodNotAllowed(request.method).detail)},
+            status=405,
+            json_dumps_params={"ensure_ascii": False},
+        )
+        response["Allow"] = "GET, HEAD"
+        return response
+    links = {
+        "documentation": request.build_absolute_uri(reverse("api:docs")),
+        "redoc": request.build_absolute_uri(reverse("api:docs-redoc")),
+        "schema": request.build_absolute_uri(reverse("api:schema")),
+    }
+    if "text/html" in request.headers.get("Accept", ""):
+        return HttpResponseRedirect(links["documentation"])
+    return JsonResponse(links, json_dumps_params={"ensure_ascii": False})
+
+
 def _error_code(exc: exceptions.APIException) -> str:
     codes = exc.get_codes()
     return codes if isinstance(codes, str) else exc.default_code

@@ -67,3 +67,29 @@ def render_message(row: Outbox) -> Message:
         url=url,
         language=language,
     )
+
+
+@dataclass(frozen=True)
+class PortalView:
+    """A bell notification as its reader sees it: a title and a few lines of HTML with a link."""
+
+    title: str
+    html: str
+    url: str
+
+
+def render_portal(row: Outbox, *, user, language: str) -> PortalView:
+    """``row`` for the bell in ``language`` (the reader's interface now, not the recipient's
+    setting when it was sent): the subject line of the kind's text, and short HTML
+    (``notifications/portal.html``: what, when, where, and a link), never the e-mail's text.
+    ``row.subject`` should be loaded (``sender.load_subjects``)."""
+    kind = registry.get(row.kind)
+    path = kind.link(row)
+    with translation.override(language), timezone.override(SHANGHAI):
+        context = {"row": row, "user": user, "url": path, **kind.context(row)}
+        text = render_to_string(
+            [f"notifications/{language}/{row.kind}.txt", f"notifications/zh-hans/{row.kind}.txt"], context
+        )
+        title = " ".join(text.strip().partition("\n")[0].split())[:200]
+        html = render_to_string("notifications/portal.html", {**context, "headline": title, "link": path})
+    return PortalView(title=title, html=html, url=path)

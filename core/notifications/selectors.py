@@ -20,7 +20,11 @@ def failed_notifications(*, user) -> QuerySet[Outbox]:
 
 def portal_notifications(*, user) -> QuerySet[PortalNotification]:
     """The person's own in-portal notifications, newest first."""
-    return PortalNotification.objects.filter(recipient=user).order_by("-created_at", "-id")
+    return (
+        PortalNotification.objects.filter(recipient=user)
+        .select_related("outbox")
+        .order_by("-created_at", "-id")
+    )
 
 
 def unread_count(*, user) -> int:

@@ -156,7 +156,7 @@ class BookerSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.username
+        return user.display_name
 
 
 @extend_schema_serializer(

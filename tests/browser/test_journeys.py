@@ -52,6 +52,7 @@ def test_sign_up_find_book_calendar_cancel(page, shoot, tower):
 
     # Sign up, choosing building and employer with the autocomplete (keyboard for the first).
     page.get_by_role("link", name="注册").click()
+    page.get_by_label("姓名").fill("王小明")
     page.get_by_label("用户名").fill("xiaoming")
     page.get_by_label("手机号码").fill("13912345678")
     page.get_by_label("电子邮箱").fill("xiaoming@example.com")
@@ -92,7 +93,7 @@ def test_sign_up_find_book_calendar_cancel(page, shoot, tower):
     booking = Booking.objects.get(user__username="xiaoming")
     assert booking.status == Booking.Status.CONFIRMED
     expect(page.locator("svg.qr")).to_be_visible()
-    expect(page.locator("#checkin-code")).to_have_text(engine.checkin_code(booking))
+    expect(page.locator("#checkin-code")).to_have_text(engine.typed_checkin_code(booking))
     shoot(page, "05-booking-detail-qr")
 
     # My bookings, then the .ics download.
@@ -110,8 +111,11 @@ def test_sign_up_find_book_calendar_cancel(page, shoot, tower):
     assert "BEGIN:VEVENT" in ics and f"UID:booking-{booking.pk}@" in ics
     assert "DTSTART:" + booking.event.starts_at.astimezone(datetime.UTC).strftime("%Y%m%dT%H%M%SZ") in ics
 
-    # Cancel.
-    item.get_by_role("button", name="取消预约").click()
+    # Cancel: asked once, on a page of its own.
+    item.get_by_role("link", name="取消预约").click()
+    expect(page.get_by_role("heading", name="确定取消这个预约吗？")).to_be_visible()
+    shoot(page, "07a-cancel-question")
+    page.get_by_role("button", name="确认取消").click()
     expect(page.get_by_role("status").filter(has_text="已取消")).to_be_visible()
     expect(page.get_by_text("您还没有即将参加的活动。")).to_be_visible()
     shoot(page, "07-my-bookings-after-cancel")
@@ -151,7 +155,7 @@ def test_staff_checks_a_booking_in_by_its_code(page, shoot, tower):
     code = page.get_by_label("签到码")
     code.fill("NOT-A-CODE")
     page.get_by_role("button", name="签到", exact=True).click()
-    expect(page.get_by_role("alert").filter(has_text="签到码无效。")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="未识别，请核对签到码。")).to_be_visible()
     shoot(page, "10-checkin-error")
     page.get_by_label("签到码").fill(engine.checkin_code(booking))
     page.get_by_role("button", name="签到", exact=True).click()

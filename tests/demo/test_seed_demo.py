@@ -391,3 +391,45 @@ def test_city_generator_never_reads_a_whole_table_per_row():
     # a few whole passes (the counters' check, ANALYZE's sample) are fine; one per row is not
     assert read["services_event"] < 20 * Event.objects.count(), read
     assert read["members_user"] < 20 * User.objects.count(), read
+
+
+@pytest.mark.usefixtures("seeded")
+class TestDemoRealism:
+    """Issue 15, item 8: the small demo world looks like the city it stands for."""
+
+    def test_party_members_are_about_six_percent_of_employees(self):
+        from services.stats import coverage
+
+        figures = coverage(user=User.objects.get(username="admin"))
+        rows = [row for row in figures["districts"] if row["employees"]]
+        assert len(rows) >= 3
+        for row in rows:
+            assert 4.5 <= row["party_member_share_percent"] <= 7.5, (row["name"], row)
+
+    def test_every_seat_holder_has_their_own_phone(self):
+        seats = list(CommitteeSeat.objects.select_related("member"))
+        by_phone: dict[str, set[str]] = {}
+        for seat in seats:
+            by_phone.setdefault(seat.phone, set()).add(seat.person_name)
+            if seat.member_id:
+                assert seat.phone == seat.member.phone, seat
+        assert all(len(names) == 1 for names in by_phone.values())
+        tails = {seat.phone[-4:] for seat in seats}
+        assert len(tails) >= 0.9 * len(by_phone)  # not "many end in the same four digits"
+
+    def test_event_names_match_their_weekday(self):
+        names = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+        events = list(Event.objects.all())
+        assert len(events) > 20
+        for event in events:
+            for weekday, name in enumerate(names):
+                if name in event.title:
+                    assert timezone.localtime(event.starts_at).weekday() == weekday, event.title
+
+    def test_bookings_are_made_before_their_events(self):
+        late = Booking.objects.filter(
+            Q(created_at__gte=F("event__starts_at"))
+            | Q(confirmed_at__gte=F("event__starts_at"))
+            | Q(cancelled_at__gte=F("event__starts_at"))
+        )
+        assert Booking.objects.exists() and list(late) == []

@@ -33,6 +33,7 @@ def enterprise(building):
 
 def signup_data(bldg, enterprise=None, **overrides):
     data = {
+        "real_name": "王小明",
         "username": "xiaoming",
         "phone": "13912345678",
         "email": "xiaoming@example.com",
@@ -255,7 +256,7 @@ def test_profile_update_and_language_cookie(client, building, enterprise):
     response = client.post(
         reverse("profile"),
         {
-            "first_name": "王小明",
+            "real_name": "王小明",
             "email": "new@example.com",
             "phone": "13700000000",
             "language": "en",
@@ -269,7 +270,7 @@ def test_profile_update_and_language_cookie(client, building, enterprise):
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
     user.refresh_from_db()
     # The e-mail changes only through its confirmation (tests/members/test_contacts.py).
-    assert (user.first_name, user.email, user.building, user.enterprise) == (
+    assert (user.real_name, user.email, user.building, user.enterprise) == (
         "王小明",
         f"{user.username}@example.com",
         building,
@@ -488,7 +489,7 @@ def test_every_language_cookie_is_secure_with_the_production_setting(client, set
     assert response.status_code == 302
     cookies = [response.cookies[settings.LANGUAGE_COOKIE_NAME]]
     response = client.post(
-        reverse("profile"), {"first_name": "王", "building": building.pk, "language": "zh-hans"}
+        reverse("profile"), {"real_name": "王", "building": building.pk, "language": "zh-hans"}
     )
     assert response.status_code == 302
     cookies.append(response.cookies[settings.LANGUAGE_COOKIE_NAME])

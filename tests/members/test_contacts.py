@@ -38,7 +38,7 @@ def employee(street_a):
         username="victim",
         email="victim@example.com",
         phone="13911112222",
-        first_name="王",
+        real_name="王",
         building=BuildingFactory(street=street_a),
     )
 
@@ -66,14 +66,12 @@ def test_a_social_worker_cannot_take_over_an_employee_by_changing_the_email(empl
     data = form_post_data(page)
     assert "email" not in data and "phone" not in data
     new_building = BuildingFactory(street=employee.building.street)
-    data.update(
-        email="attacker@example.com", phone="13800000000", first_name="王五", building=new_building.pk
-    )
+    data.update(email="attacker@example.com", phone="13800000000", real_name="王五", building=new_building.pk)
     response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     employee.refresh_from_db()
     assert employee.email == "victim@example.com" and employee.phone == "13911112222"
-    assert (employee.first_name, employee.building) == ("王五", new_building)  # a name, a building: yes
+    assert (employee.real_name, employee.building) == ("王五", new_building)  # a name, a building: yes
 
     mail.outbox.clear()
     Client().post(reverse("password_reset"), {"email": "attacker@example.com"})
@@ -84,10 +82,14 @@ def test_a_superuser_cannot_change_anothers_email_or_phone_either(employee, supe
     client = logged_in(superuser)
     url = reverse("admin:members_user_change", args=[employee.pk])
     data = form_post_data(client.get(url))
-    data.update(email="attacker@example.com", phone="13800000000", last_name="改")
+    data.update(email="attacker@example.com", phone="13800000000", real_name="王改")
     assert client.post(url, data).status_code == 302
     employee.refresh_from_db()
-    assert (employee.email, employee.phone, employee.last_name) == ("victim@example.com", "13911112222", "改")
+    assert (employee.email, employee.phone, employee.real_name) == (
+        "victim@example.com",
+        "13911112222",
+        "王改",
+    )
 
 
 def test_the_profile_form_changes_neither_email_nor_phone(employee):
@@ -95,7 +97,7 @@ def test_the_profile_form_changes_neither_email_nor_phone(employee):
     response = client.post(
         reverse("profile"),
         {
-            "first_name": "王小明",
+            "real_name": "王小明",
             "email": "other@example.com",
             "phone": "13800000000",
             "building": employee.building_id,
@@ -105,7 +107,7 @@ def test_the_profile_form_changes_neither_email_nor_phone(employee):
     )
     assert response.status_code == 302
     employee.refresh_from_db()
-    assert (employee.first_name, employee.email, employee.phone) == (
+    assert (employee.real_name, employee.email, employee.phone) == (
         "王小明",
         "victim@example.com",
         "13911112222",
@@ -248,7 +250,7 @@ def test_who_changed_what_in_an_account_is_in_its_history(employee, street_a):
     client = logged_in(worker)
     url = reverse("admin:members_user_change", args=[employee.pk])
     data = form_post_data(client.get(url))
-    data["last_name"] = "张"
+    data["real_name"] = "张"
     assert client.post(url, data).status_code == 302
     employee.refresh_from_db()
     employee.set_password("a-new-password-123")

@@ -179,7 +179,7 @@ def test_members_only_event_refuses_non_members_and_accepts_members():
     assert_refused(
         event,
         "members_only",
-        "该活动仅限党员报名。如您是党员，请先在个人中心申请关联党员档案。",
+        "该活动仅限党员报名。如您是党员，请先在“我的账号”中申请关联党员档案。",
         lambda: engine.book_event(user=UserFactory(), event=event),
     )
     assert engine.book_event(user=member_user(), event=event).status == Booking.Status.CONFIRMED
@@ -703,10 +703,12 @@ def test_checkin_codes_stay_the_same_from_release_to_release(settings):
 @pytest.mark.parametrize(
     "code", ["", "hello", "12-34", "12.ABCDEFGHIJKL", "12-34.abc!@#", "x-1.ABCDEFGHIJKL"]
 )
-def test_malformed_codes_are_invalid(code):
+def test_malformed_codes_are_not_recognised(code):
     event = soon_event()
     engine.book_event(user=UserFactory(), event=event)
-    assert_refused(event, "checkin_invalid", "签到码无效。", lambda: engine.check_in(code=code))
+    assert_refused(
+        event, "checkin_unrecognised", "未识别，请核对签到码。", lambda: engine.check_in(code=code)
+    )
 
 
 def test_tampered_codes_are_recognised():

@@ -267,7 +267,7 @@ def test_booking_confirms_and_shows_the_qr_code(client):
     assert response.redirect_chain[-1][0] == reverse("portal:booking_detail", args=[booking.pk])
     assert "预约成功！请在活动开始时出示签到二维码。" in response.content.decode()
     html = response.content.decode()
-    assert 'class="qr"' in html and engine.checkin_code(booking) in html
+    assert 'class="qr"' in html and engine.typed_checkin_code(booking) in html
 
 
 def test_full_event_puts_me_on_the_waitlist_with_my_position(client):
@@ -462,7 +462,7 @@ def test_staff_checks_a_booking_in_by_its_code(client, social_worker, today_even
 
 @pytest.mark.parametrize(
     ("code", "message"),
-    [("garbage", "签到码无效。"), ("1-1.AAAAAAAAAAAA", "签到码已被篡改。"), ("", "请输入签到码。")],
+    [("garbage", "未识别，请核对签到码。"), ("1-1.AAAAAAAAAAAA", "签到码已被篡改。"), ("", "请输入签到码。")],
 )
 def test_checkin_errors_are_shown_exactly(client, social_worker, code, message):
     client.force_login(social_worker)
