@@ -45,7 +45,12 @@ def refusal(code: str) -> str:
 
 def test_the_typed_code_is_short_and_grouped_for_reading_aloud(booked):
     code = engine.typed_checkin_code(booked)
-    assert re.fullmatch(r"[0-9A-Z]{1,6}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    # The booking's number, then the signature and check character in two groups of four (the
+    # first 31 bookings of a database have no first group: their number shares the groups).
+    assert re.fullmatch(r"([0-9A-Z]{1,6}-)?[0-9A-Z]{4}-[0-9A-Z]{4}", code)
+    assert re.fullmatch(
+        r"[0-9A-Z]{1,6}-[0-9A-Z]{4}-[0-9A-Z]{4}", engine.typed_checkin_code(Booking(pk=40, event_id=1))
+    )
     assert not set(code) & set("ILOU")  # no letters that read like digits
     # A million bookings later, still 12 characters and two separators.
     big = Booking(pk=1_000_000, event_id=booked.event_id)
@@ -80,7 +85,7 @@ def test_every_single_typo_and_neighbour_swap_is_not_recognised_rather_than_tamp
     for i in range(len(letters) - 1):
         if letters[i] != letters[i + 1]:
             typos.add(letters[:i] + letters[i + 1] + letters[i] + letters[i + 2 :])
-    assert len(typos) > 300
+    assert len(typos) >= 31 * len(letters)  # every other character at every place, and the swaps
     for typo in typos:
         assert refusal(typo) == UNRECOGNISED, typo
     booked.refresh_from_db()
