@@ -150,9 +150,12 @@ def private_storage():
     """Attachments live outside MEDIA_ROOT: no URL serves them, only the view that checks who asks."""
     from django.core.files.storage import FileSystemStorage
 
-    return FileSystemStorage(
-        location=getattr(settings, "PRIVATE_MEDIA_ROOT", settings.BASE_DIR / "var" / "private"),
-        base_url=None,
+    class PrivateStorage(FileSystemStorage):
+        def url(self, name):
+            raise ValueError("private files have no public URL; use the demand attachment view")
+
+    return PrivateStorage(
+        location=getattr(settings, "PRIVATE_MEDIA_ROOT", settings.BASE_DIR / "var" / "private")
     )
 
 

@@ -49,3 +49,53 @@ def with_chief_and_seat_count(qs: QuerySet[BuildingCommittee]) -> QuerySet[Build
         _chief=Subquery(chief.order_by("-starts_on").values("person_name")[:1]),
         _seat_count=Count("seats", filter=current, distinct=True),
     )
+
+
+# --- demands ---------------------------------------------------------------------------------------
+
+
+def demand_visibility_q(user, *, today: datetime.date | None = None) -> Q:
+    """The demands ``user`` may see: their own, their enterprise's (as its contact), their building's
+    (as a current seat holder of its committee, by linked account), and their territory's (staff)."""
+    from core.scoping import has_staff_scope, is_active_user, scope_q
+
+    from .models import Demand, EnterpriseContact
+
+    if not is_active_user(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()  # (an empty Q would vanish from the OR below)
+    q = Q(submitter=user) | Q(
+        enterprise_id__in=EnterpriseContact.objects.filter(user=user).values("enterprise_id")
+    )
+    if user.party_member_id:
+        seats = CommitteeSeat.objects.filter(member_id=user.party_member_id).filter(
+            current_seat_q(today=today)
+        )
+        q |= Q(building_id__in=seats.values("committee__building_id"))
+    if user.is_staff and has_staff_scope(user):
+        q |= scope_q(Demand, user)
+    return q
+
+
+def visible_demands(user) -> QuerySet:
+    from .models import Demand
+
+    return Demand.objects.filter(demand_visibility_q(user)).select_related(
+        "enterprise", "building", "category", "submitter"
+    )
+
+
+def demand_detail(*, user, pk: int):
+    """One visible demand with its timeline and attachments, or None."""
+    from .models import DemandAttachment, DemandStep
+
+    return (
+        visible_demands(user)
+        .prefetch_related(
+            Prefetch("steps", queryset=DemandStep.objects.select_related("actor").order_by("at", "id")),
+            Prefetch("attachments", queryset=DemandAttachment.objects.order_by("id")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
