@@ -28,12 +28,14 @@ from core.scoping import has_staff_scope
 from . import demands
 from .models import (
     BuildingCommittee,
+    CommitteeMeeting,
     CommitteeSeat,
     Demand,
     DemandAttachment,
     DemandCategory,
     DemandStep,
     EnterpriseContact,
+    MeetingResolution,
     Visit,
 )
 from .selectors import with_chief_and_seat_count
@@ -483,3 +485,43 @@ class DemandAttachmentAdmin(TimelineReadOnlyAdmin):
     list_filter = (StreetListFilter, DistrictListFilter)
     search_fields = ("original_name", "demand__title")
     exclude = ("file",)
+
+
+class MeetingResolutionInline(ScopedTabularInline):
+    model = MeetingResolution
+    fields = ("text", "demand", "owner", "due_on", "done_on")
+    autocomplete_fields = ("demand", "owner")
+    extra = 1
+    show_change_link = False
+
+
+@admin.register(CommitteeMeeting)
+class CommitteeMeetingAdmin(ScopedAdmin):
+    list_display = ("topic", "committee", related_column("committee__building__street", _("街道")), "held_on")
+    list_select_related = ("committee__building__street",)
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("topic", "committee__building__name")
+    autocomplete_fields = ("committee", "attendees", "agenda")
+    date_hierarchy = "held_on"
+    fields = ("committee", "held_on", "topic", "attendees", "agenda", "minutes")
+    inlines = (MeetingResolutionInline,)
+    history_includes = (MeetingResolution,)
+
+    def save_formset(self, request, form, formset, change):
+        from .meetings import put_resolution_on_timeline
+
+        new = [f.instance for f in formset.forms if f.instance.pk is None and f.has_changed()]
+        super().save_formset(request, form, formset, change)
+        for obj in new:
+            if isinstance(obj, MeetingResolution) and obj.pk:
+                put_resolution_on_timeline(resolution=obj, user=request.user)
+
+
+@admin.register(MeetingResolution)
+class MeetingResolutionAdmin(ScopedAdmin):
+    list_display = ("__str__", "meeting", "demand", "owner", "due_on", "done_on")
+    list_select_related = ("meeting__committee__building", "demand", "owner")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("text", "meeting__topic")
+    autocomplete_fields = ("meeting", "demand", "owner")
+    date_hierarchy = "due_on"

@@ -499,3 +499,85 @@ class DemandAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- Committee meetings (楼事会) -------------------------------------------------------------------
+
+
+@tracked
+class CommitteeMeeting(models.Model):
+    """楼事会: a committee meeting, its attendance, the demands on its agenda and its resolutions."""
+
+    street_path = "committee__building__street"
+    district_path = "committee__building__street__district"
+
+    committee = models.ForeignKey(
+        BuildingCommittee, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("楼委会")
+    )
+    held_on = models.DateField(_("会议日期"), db_index=True)
+    topic = models.CharField(_("议题"), max_length=200)
+    minutes = models.TextField(_("会议纪要"), blank=True)
+    attendees = models.ManyToManyField(
+        CommitteeSeat, blank=True, related_name="meetings_attended", verbose_name=_("出席成员")
+    )
+    agenda = models.ManyToManyField(
+        Demand, blank=True, related_name="meetings", verbose_name=_("议程中的诉求")
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("楼事会")
+        verbose_name_plural = _("楼事会")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.committee.building.name} {self.held_on} {self.topic}"
+
+
+@tracked
+class MeetingResolution(models.Model):
+    """A decision of a meeting: who follows it up, by when; on a demand's timeline when it names one."""
+
+    street_path = "meeting__committee__building__street"
+    district_path = "meeting__committee__building__street__district"
+
+    meeting = models.ForeignKey(
+        CommitteeMeeting, on_delete=models.CASCADE, related_name="resolutions", verbose_name=_("楼事会")
+    )
+    demand = models.ForeignKey(
+        Demand,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="meeting_resolutions",
+        verbose_name=_("相关诉求"),
+    )
+    text = models.TextField(_("决议内容"))
+    owner = models.ForeignKey(
+        CommitteeSeat, on_delete=models.PROTECT, related_name="resolutions_owned", verbose_name=_("责任人")
+    )
+    due_on = models.DateField(_("完成期限"))
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("楼事会决议")
+        verbose_name_plural = _("楼事会决议")
+        ordering = ["meeting_id", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+    def clean(self) -> None:
+        errors = {}
+        if self.meeting_id and self.owner_id and self.owner.committee_id != self.meeting.committee_id:
+            errors["owner"] = _("责任人须为本楼委会成员。")
+        if (
+            self.meeting_id
+            and self.demand_id
+            and self.demand.building_id != self.meeting.committee.building_id
+        ):
+            errors["demand"] = _("只能关联本楼宇的诉求。")
+        if self.due_on and self.meeting_id and self.due_on < self.meeting.held_on:
+            errors["due_on"] = _("完成期限不能早于会议日期。")
+        if errors:
+            raise ValidationError(errors)

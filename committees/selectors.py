@@ -99,3 +99,28 @@ def demand_detail(*, user, pk: int):
         .filter(pk=pk)
         .first()
     )
+
+
+def demand_api_list(*, user) -> QuerySet:
+    """The territory's demands for the API and its CSV (district staff, social workers, superusers)."""
+    from core.scoping import scope_queryset
+
+    from .models import Demand
+
+    return scope_queryset(
+        Demand.objects.select_related("building__street", "enterprise", "category", "handler_seat"),
+        user,
+    )
+
+
+def visit_list(*, user) -> QuerySet:
+    from core.scoping import scope_queryset
+
+    from .models import Visit
+
+    return scope_queryset(
+        Visit.objects.select_related("enterprise__building__street", "visited_by").annotate(
+            _demand_count=Count("demands")
+        ),
+        user,
+    )

@@ -56,6 +56,8 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "committees.demand": KEEP,
     "committees.demandstep": VIEW,
     "committees.demandattachment": ("add", "view"),
+    "committees.committeemeeting": KEEP,
+    "committees.meetingresolution": KEEP,
     "services.servicestation": KEEP,
     "services.space": KEEP,
     "services.event": KEEP,

@@ -13,11 +13,13 @@ from services.models import Event
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
 from tests.committees.factories import (
     BuildingCommitteeFactory,
+    CommitteeMeetingFactory,
     CommitteeSeatFactory,
     DemandAttachmentFactory,
     DemandFactory,
     DemandStepFactory,
     EnterpriseContactFactory,
+    MeetingResolutionFactory,
     VisitFactory,
 )
 from tests.members.factories import (
@@ -92,7 +94,11 @@ def make_territory(street, tag: str) -> SimpleNamespace:
     demand = DemandFactory(enterprise=enterprise, submitter=employee, title=f"{tag}诉求")
     demand_step = DemandStepFactory(demand=demand)
     attachment = DemandAttachmentFactory(demand=demand)
+    meeting = CommitteeMeetingFactory(committee=committee, topic=f"{tag}楼事会")
+    resolution = MeetingResolutionFactory(meeting=meeting, owner=seat, demand=demand)
     return SimpleNamespace(
+        meeting=meeting,
+        resolution=resolution,
         contact=contact,
         visit=visit,
         demand=demand,
@@ -141,6 +147,8 @@ SCOPED_RECORDS = [
     ("demand", "committees_demand"),
     ("demand_step", "committees_demandstep"),
     ("attachment", "committees_demandattachment"),
+    ("meeting", "committees_committeemeeting"),
+    ("resolution", "committees_meetingresolution"),
 ]
 
 

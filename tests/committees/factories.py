@@ -8,12 +8,14 @@ from django.utils import timezone
 
 from committees.models import (
     BuildingCommittee,
+    CommitteeMeeting,
     CommitteeSeat,
     Demand,
     DemandAttachment,
     DemandCategory,
     DemandStep,
     EnterpriseContact,
+    MeetingResolution,
     Visit,
 )
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
@@ -119,3 +121,23 @@ class DemandAttachmentFactory(factory.django.DjangoModelFactory):
     content_type = "application/pdf"
     size = len(PDF_BYTES)
     uploaded_by = factory.SelfAttribute("demand.submitter")
+
+
+class CommitteeMeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CommitteeMeeting
+
+    committee = factory.SubFactory(BuildingCommitteeFactory)
+    held_on = datetime.date(2026, 11, 10)
+    topic = factory.Sequence(lambda n: f"第{n}次楼事会")
+    minutes = "研究电梯维修与停车问题。"
+
+
+class MeetingResolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeetingResolution
+
+    meeting = factory.SubFactory(CommitteeMeetingFactory)
+    text = "物业一周内更换3号电梯部件"
+    owner = factory.SubFactory(CommitteeSeatFactory, committee=factory.SelfAttribute("..meeting.committee"))
+    due_on = datetime.date(2026, 11, 17)
