@@ -124,3 +124,25 @@ def visit_list(*, user) -> QuerySet:
         ),
         user,
     )
+
+
+def open_demands_for_worker(*, user, today: datetime.date | None = None, limit: int = 20) -> list:
+    """A social worker's open demands (their territory's), overdue first, then by deadline."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from core.scoping import scope_queryset
+
+    from .models import Demand
+
+    today = today or timezone.localdate()
+    qs = (
+        scope_queryset(Demand.objects.filter(state__in=Demand.OPEN_STATES), user)
+        .select_related("enterprise", "building", "category")
+        .annotate(
+            _overdue=Case(
+                When(deadline__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("_overdue", "deadline", "id")
+    )
+    return list(qs[:limit])
