@@ -94,7 +94,7 @@ def seed_demands(*, today: datetime.date, upsert, counter: dict) -> None:
             now=start,
         )
         counter["created"] += 1
-        _bring(demand, state, root=root, raiser=employee, seat=seat, start=start, today=today)
+        _bring(demand, state, root=root, raiser=demand.submitter, seat=seat, start=start, today=today)
 
 
 def _bring(demand, state, *, root, raiser, seat, start, today) -> None:
