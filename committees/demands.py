@@ -27,7 +27,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.errors import DomainError
 from core.scoping import in_scope, is_active_user
@@ -211,15 +210,15 @@ def _text(value: str, *, max_length: int | None = None) -> str:
 
 
 ACTION_LABELS = {
-    "accept": pgettext_lazy("诉求操作", "受理"),
-    "decline": pgettext_lazy("诉求操作", "不予受理"),
-    "assign": pgettext_lazy("诉求操作", "交办"),
-    "start": pgettext_lazy("诉求操作", "开始办理"),
-    "add_note": pgettext_lazy("诉求操作", "记录进展"),
-    "resolve": pgettext_lazy("诉求操作", "办结"),
-    "confirm": pgettext_lazy("诉求操作", "确认办结"),
-    "reopen": pgettext_lazy("诉求操作", "重新打开"),
-    "rate": pgettext_lazy("诉求操作", "评价"),
+    "accept": _("受理"),
+    "decline": _("退回诉求"),
+    "assign": _("交办"),
+    "start": _("开始办理"),
+    "add_note": _("记录进展"),
+    "resolve": _("办结"),
+    "confirm": _("确认办结"),
+    "reopen": _("重新打开"),
+    "rate": _("评价诉求"),
 }
 
 
