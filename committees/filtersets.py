@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import MultipleChoiceFilter
 
-from core.filters import BooleanFilter, FilterSet, IdInFilter, date_range, district_filter, street_filter
+from core.filters import (
+    BooleanFilter,
+    FilterSet,
+    IdFilter,
+    IdInFilter,
+    IdListField,
+    date_range,
+    district_filter,
+    street_filter,
+)
 
 from .models import BuildingCommittee, CommitteeSeat, Demand, Visit
 
@@ -61,11 +71,15 @@ class BuildingCommitteeFilterSet(FilterSet):
         return self._has_current(queryset, CommitteeSeat.Role.FIRST_SECRETARY, value)
 
 
-class CategoryIdInFilter(IdInFilter):
-    """Demand categories are the city's list, not territorial: any id may be asked for."""
+class CategoryIdInFilter(django_filters.BaseInFilter, IdFilter):
+    """Demand categories are the city's list, not territorial records: any id may be asked for."""
 
-    def ids_in_scope(self, ids):
-        return ids
+    base_field_class = IdListField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("lookup_expr", "in")
+        kwargs.setdefault("help_text", kwargs.get("label"))
+        super().__init__(*args, **kwargs)
 
 
 class DemandFilterSet(FilterSet):

@@ -434,6 +434,7 @@ OTHER_ROUTES = {
     "space-reservation-cancel": (lambda w: [w.records("reservation")["a"].pk], "post", False),
     "stats-coverage": (lambda w: [], "get", True),
     "stats-activity": (lambda w: [], "get", True),
+    "stats-demands": (lambda w: [], "get", True),
     "schema": (lambda w: [], "get", None),
     "docs": (lambda w: [], "get", None),
     "docs-redoc": (lambda w: [], "get", None),

@@ -53,7 +53,7 @@ BUDGET = {
     "api:demand-list": 4,
     "api:visit-list": 4,
 }
-STATS_BUDGET = {"api:stats-coverage": 8, "api:stats-activity": 5, "api:stats-demands": 7}
+STATS_BUDGET = {"api:stats-coverage": 8, "api:stats-activity": 5, "api:stats-demands": 8}
 
 
 def populate(street, n: int = 8) -> None:

@@ -133,6 +133,12 @@ class DemandSerializer(serializers.ModelSerializer):
     enterprise = RefSerializer(read_only=True)
     category = RefSerializer(read_only=True)
     state_label = ChoiceLabelField("state")
+    handler_kind = serializers.ChoiceField(
+        choices=Demand.HandlerKind.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_("承办方类型；未交办时为空"),
+    )
     handler_kind_label = ChoiceLabelField("handler_kind")
     handler = serializers.SerializerMethodField(help_text=_("承办方：楼委会成员的职务和姓名，或部门名称"))
     is_overdue = serializers.SerializerMethodField(help_text=_("未办结且已过办理时限"))
