@@ -95,7 +95,9 @@ def make_territory(street, tag: str) -> SimpleNamespace:
     demand_step = DemandStepFactory(demand=demand)
     attachment = DemandAttachmentFactory(demand=demand)
     meeting = CommitteeMeetingFactory(committee=committee, topic=f"{tag}楼事会")
-    resolution = MeetingResolutionFactory(meeting=meeting, owner=seat, demand=demand)
+    # (its own owner: the tests delete ``seat``, which a resolution would protect)
+    owner = CommitteeSeatFactory(committee=committee, person_name=f"{tag}物业", role="property_manager")
+    resolution = MeetingResolutionFactory(meeting=meeting, owner=owner, demand=demand)
     return SimpleNamespace(
         meeting=meeting,
         resolution=resolution,
