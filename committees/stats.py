@@ -71,10 +71,13 @@ def demand_rows(
         qs = qs.filter(building__street__district_id__in=district_ids)
     if street_ids:
         qs = qs.filter(building__street_id__in=street_ids)
-    if date_from:
-        qs = qs.filter(submitted_at__gte=local_day_start(date_from))
-    if date_to:
-        qs = qs.filter(submitted_at__lte=local_day_end(date_to))
+    # 0001-01-01 and 9999-12-31 are open bounds (None), never an overflow.
+    start = local_day_start(date_from) if date_from else None
+    end = local_day_end(date_to) if date_to else None
+    if start is not None:
+        qs = qs.filter(submitted_at__gte=start)
+    if end is not None:
+        qs = qs.filter(submitted_at__lt=end)  # the first instant after the day
     return qs
 
 
