@@ -175,7 +175,15 @@ def overdue_q(today: datetime.date | None = None) -> Q:
     return Q(state__in=Demand.OPEN_STATES, deadline__lt=today)
 
 
+def close_silent_demands(*, today: datetime.date | None = None) -> int:
+    """The beat's scan that closes resolved demands whose confirmation window passed in silence."""
+    from .demands import auto_close_demands
+
+    return auto_close_demands()
+
+
 def register() -> None:
     for kind in (DeadlineSoonKind(), OverdueKind(), EscalatedKind()):
         registry.register(kind)
     registry.register_scan("demand_deadlines", enqueue_demand_notices)
+    registry.register_scan("demand_auto_close", close_silent_demands)

@@ -143,3 +143,15 @@ def test_two_workers_scanning_and_sending_at_once_write_and_send_each_notice_onc
     assert set(Outbox.objects.filter(kind__in=[OVERDUE, ESCALATED]).values_list("status", flat=True)) == {
         Outbox.Status.SENT
     }
+
+
+@pytest.mark.django_db
+def test_the_beat_runs_the_deadline_scan_and_closes_silent_demands():
+    w = _world()
+    d.start_demand(user=w["root"], demand=w["demand"], now=SUBMITTED_AT)
+    d.resolve_demand(user=w["root"], demand=w["demand"], resolution="已修复", now=SUBMITTED_AT)
+    scans = registry.scans()
+    assert scans["demand_deadlines"] is enqueue_demand_notices
+    assert scans["demand_auto_close"]() == 1  # resolved in September: the window is long past
+    w["demand"].refresh_from_db()
+    assert w["demand"].state == Demand.State.CLOSED
