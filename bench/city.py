@@ -73,6 +73,9 @@ SCENARIO_KEYS = [
     "coverage",
     "activity",
     "admin_members",
+    "demands",
+    "demand_stats",
+    "admin_demands",
     "coverage_city",
     "activity_city",
 ]
@@ -442,6 +445,17 @@ def scenarios(fx: dict, employee: str, social_worker: str) -> list[Scenario]:
             "admin_members",
             "admin member list (social worker)",
             "/admin/members/partymember/",
+            {"Cookie": social_worker, "Accept": "text/html"},
+        ),
+        # The committee's work (issue 16): the demand list and figures, the admin's demand list.
+        Scenario("demands", "GET /api/v1/demands/ (district key)", "/api/v1/demands/", token),
+        Scenario(
+            "demand_stats", "GET /api/v1/stats/demands/ (district key)", "/api/v1/stats/demands/", token
+        ),
+        Scenario(
+            "admin_demands",
+            "admin demand list (social worker)",
+            "/admin/committees/demand/",
             {"Cookie": social_worker, "Accept": "text/html"},
         ),
         # With --citywide: the statistics for the whole city (the superuser's key), the heaviest.

@@ -4,22 +4,41 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from core.adminkit import (
     DistrictListFilter,
+    ReadOnlyInlineMixin,
     ScopedAdmin,
     ScopedStackedInline,
+    ScopedTabularInline,
     SpreadsheetAdminMixin,
     StreetListFilter,
+    mask_value,
     masked_column,
+    note_form_response,
     related_column,
 )
+from core.scoping import has_staff_scope
 
-from .models import BuildingCommittee, CommitteeSeat
+from . import demands
+from .models import (
+    BuildingCommittee,
+    CommitteeMeeting,
+    CommitteeSeat,
+    Demand,
+    DemandAttachment,
+    DemandCategory,
+    DemandStep,
+    EnterpriseContact,
+    MeetingResolution,
+    Visit,
+)
 from .selectors import with_chief_and_seat_count
 
 TERM_WARNING_DAYS = 90
@@ -134,3 +153,383 @@ class CommitteeSeatAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     search_fields = ("person_name", "affiliation", "committee__building__name", "=phone")
     autocomplete_fields = ("committee", "member")
     date_hierarchy = "starts_on"
+
+
+# --- The committee's work: categories, contacts, visits, demands ---------------------------------
+
+
+@admin.register(DemandCategory)
+class DemandCategoryAdmin(ScopedAdmin):
+    """The city's list of demand categories: every staff user reads it (to choose one), superusers edit."""
+
+    list_display = ("name", "handling_level", "deadline_days", "is_risk_signal", "is_active", "position")
+    search_fields = ("name",)
+    ordering = ("position", "name")
+
+    def scope_filter(self, request, queryset):
+        return queryset if has_staff_scope(request.user) else queryset.none()
+
+
+@admin.register(EnterpriseContact)
+class EnterpriseContactAdmin(ScopedAdmin):
+    list_display = ("enterprise", related_column("enterprise__building", _("楼宇")), "user", "created_at")
+    list_select_related = ("enterprise__building__street", "user")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("enterprise__name", "user__username")
+    autocomplete_fields = ("enterprise", "user")
+
+
+class VisitDemandInline(ReadOnlyInlineMixin, ScopedTabularInline):
+    """The demands raised during the visit (raised from the demand list's "add", with this visit)."""
+
+    model = Demand
+    fields = ("title", "category", "state", "deadline")
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("category")
+
+
+@admin.register(Visit)
+class VisitAdmin(ScopedAdmin):
+    list_display = (
+        "enterprise",
+        related_column("enterprise__building", _("楼宇")),
+        related_column("enterprise__building__street", _("街道")),
+        "visited_on",
+        "visited_by",
+        "met_with",
+    )
+    list_select_related = ("enterprise__building__street", "visited_by")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("enterprise__name", "topics", "met_with")
+    autocomplete_fields = ("enterprise",)
+    date_hierarchy = "visited_on"
+    fields = ("enterprise", "visited_on", "companions", "met_with", "topics")
+    inlines = (VisitDemandInline,)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.visited_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class DemandStepInline(ReadOnlyInlineMixin, ScopedTabularInline):
+    model = DemandStep
+    fields = ("at", "actor", "from_state", "to_state", "note")
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class DemandAttachmentInline(ReadOnlyInlineMixin, ScopedTabularInline):
+    model = DemandAttachment
+    fields = ("original_name", "content_type", "size", "uploaded_at")
+    show_change_link = False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("超期")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("已超期")), ("no", _("未超期"))]
+
+    def queryset(self, request, queryset):
+        overdue = Q(state__in=Demand.OPEN_STATES, deadline__lt=timezone.localdate())
+        if self.value() == "yes":
+            return queryset.filter(overdue)
+        if self.value() == "no":
+            return queryset.exclude(overdue)
+        return queryset
+
+
+class DemandAddForm(forms.ModelForm):
+    """Raising a demand on an enterprise's behalf (e.g. during a visit): the rest is the write side's."""
+
+    class Meta:
+        model = Demand
+        fields = ("enterprise", "visit", "category", "title", "description")
+
+
+@admin.register(Demand)
+class DemandAdmin(ScopedAdmin):
+    list_display = (
+        "__str__",
+        "enterprise",
+        "building",
+        related_column("building__street", _("街道")),
+        "category",
+        "state",
+        "deadline",
+        "submitter_name",
+        "submitter_phone",
+        "submitted_at",
+        "rating",
+    )
+    list_select_related = ("enterprise", "building__street", "category", "submitter")
+    list_filter = ("state", "category", OverdueFilter, StreetListFilter, DistrictListFilter)
+    search_fields = ("title", "enterprise__name", "building__name")
+    autocomplete_fields = ("enterprise", "visit", "category")
+    date_hierarchy = "submitted_at"
+    readonly_fields = (
+        "building",
+        "enterprise",
+        "submitter",
+        "visit",
+        "category",
+        "title",
+        "description",
+        "state",
+        "handler_kind",
+        "handler_seat",
+        "handler_department",
+        "deadline",
+        "resolution",
+        "resolved_at",
+        "confirm_by",
+        "decline_reason",
+        "closed_at",
+        "rating",
+        "rating_comment",
+        "submitted_at",
+    )
+    inlines = (DemandStepInline, DemandAttachmentInline)
+    actions = (
+        "accept_demands",
+        "decline_demands",
+        "assign_to_property",
+        "assign_to_street",
+        "assign_to_district",
+        "start_demands",
+        "note_demands",
+        "resolve_demands",
+    )
+
+    @admin.display(description=_("提出人"), ordering="submitter__username")
+    def submitter_name(self, obj) -> str:
+        user = obj.submitter
+        return user.get_full_name() or user.username
+
+    @admin.display(description=_("提出人电话"))
+    def submitter_phone(self, obj) -> str:
+        return mask_value("phone", obj.submitter.phone)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DemandAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return list(DemandAddForm._meta.fields) if obj is None else list(self.readonly_fields)
+
+    def get_inlines(self, request, obj):
+        return () if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # nothing is edited on the change page
+        data = form.cleaned_data
+        created = demands.submit_demand(
+            user=request.user,
+            enterprise=data["enterprise"],
+            category=data["category"],
+            title=data["title"],
+            description=data["description"],
+            visit=data.get("visit"),
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        self.ensure_in_scope(request, obj)
+
+    def save_related(self, request, form, formsets, change):
+        return None
+
+    def _run(self, request, queryset, func, done: str):
+        self.run_domain_action(request, queryset, func, done_message=done)
+
+    @admin.action(description=_("受理所选诉求"), permissions=["change"])
+    def accept_demands(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o: demands.accept_demand(user=request.user, demand=o),
+            _t("已受理 %(count)d 条诉求。"),
+        )
+
+    def _with_note(self, request, queryset, *, action, title, label, func, done):
+        page = note_form_response(self, request, queryset, action=action, title=title, label=label)
+        if page is not None:
+            return page
+        note = request.POST.get("note", "")
+        self._run(request, queryset, lambda o: func(o, note), done)
+        return None
+
+    @admin.action(description=_("不予受理所选诉求"), permissions=["change"])
+    def decline_demands(self, request, queryset):
+        return self._with_note(
+            request,
+            queryset,
+            action="decline_demands",
+            title=_t("不予受理"),
+            label=_t("理由（提出人可见）"),
+            func=lambda o, note: demands.decline_demand(user=request.user, demand=o, reason=note),
+            done=_t("已不予受理 %(count)d 条诉求。"),
+        )
+
+    def _assign(self, request, queryset, kind, action, title, label):
+        return self._with_note(
+            request,
+            queryset,
+            action=action,
+            title=title,
+            label=label,
+            func=lambda o, note: demands.assign_demand(
+                user=request.user, demand=o, handler_kind=kind, department=note
+            ),
+            done=_t("已交办 %(count)d 条诉求。"),
+        )
+
+    @admin.action(description=_("交办物业"), permissions=["change"])
+    def assign_to_property(self, request, queryset):
+        return self._assign(
+            request,
+            queryset,
+            Demand.HandlerKind.PROPERTY,
+            "assign_to_property",
+            _t("交办物业"),
+            _t("物业名称"),
+        )
+
+    @admin.action(description=_("交办街道部门"), permissions=["change"])
+    def assign_to_street(self, request, queryset):
+        return self._assign(
+            request,
+            queryset,
+            Demand.HandlerKind.STREET,
+            "assign_to_street",
+            _t("交办街道部门"),
+            _t("部门名称"),
+        )
+
+    @admin.action(description=_("交办区级部门"), permissions=["change"])
+    def assign_to_district(self, request, queryset):
+        return self._assign(
+            request,
+            queryset,
+            Demand.HandlerKind.DISTRICT,
+            "assign_to_district",
+            _t("交办区级部门"),
+            _t("部门名称"),
+        )
+
+    @admin.action(description=_("开始办理所选诉求"), permissions=["change"])
+    def start_demands(self, request, queryset):
+        self._run(
+            request,
+            queryset,
+            lambda o: demands.start_demand(user=request.user, demand=o),
+            _t("已开始办理 %(count)d 条诉求。"),
+        )
+
+    @admin.action(description=_("记录进展"), permissions=["change"])
+    def note_demands(self, request, queryset):
+        return self._with_note(
+            request,
+            queryset,
+            action="note_demands",
+            title=_t("记录进展"),
+            label=_t("进展说明"),
+            func=lambda o, note: demands.add_note(user=request.user, demand=o, note=note),
+            done=_t("已为 %(count)d 条诉求记录进展。"),
+        )
+
+    @admin.action(description=_("办结所选诉求"), permissions=["change"])
+    def resolve_demands(self, request, queryset):
+        return self._with_note(
+            request,
+            queryset,
+            action="resolve_demands",
+            title=_t("办结"),
+            label=_t("办理结果（提出人可见）"),
+            func=lambda o, note: demands.resolve_demand(user=request.user, demand=o, resolution=note),
+            done=_t("已办结 %(count)d 条诉求。"),
+        )
+
+
+class TimelineReadOnlyAdmin(ScopedAdmin):
+    """Rows the write side writes (committees/demands.py): listed, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in (self.exclude or ())]
+
+
+@admin.register(DemandStep)
+class DemandStepAdmin(TimelineReadOnlyAdmin):
+    list_display = ("demand", "at", "actor", "from_state", "to_state", "note")
+    list_select_related = ("demand", "actor")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("demand__title", "note")
+    date_hierarchy = "at"
+
+
+@admin.register(DemandAttachment)
+class DemandAttachmentAdmin(TimelineReadOnlyAdmin):
+    list_display = ("original_name", "demand", "content_type", "size", "uploaded_by", "uploaded_at")
+    list_select_related = ("demand", "uploaded_by")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("original_name", "demand__title")
+    exclude = ("file",)
+
+
+class MeetingResolutionInline(ScopedTabularInline):
+    model = MeetingResolution
+    fields = ("text", "demand", "owner", "due_on", "done_on")
+    autocomplete_fields = ("demand", "owner")
+    extra = 1
+    show_change_link = False
+
+
+@admin.register(CommitteeMeeting)
+class CommitteeMeetingAdmin(ScopedAdmin):
+    list_display = ("topic", "committee", related_column("committee__building__street", _("街道")), "held_on")
+    list_select_related = ("committee__building__street",)
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("topic", "committee__building__name")
+    autocomplete_fields = ("committee", "attendees", "agenda")
+    date_hierarchy = "held_on"
+    fields = ("committee", "held_on", "topic", "attendees", "agenda", "minutes")
+    inlines = (MeetingResolutionInline,)
+    history_includes = (MeetingResolution,)
+
+    def save_formset(self, request, form, formset, change):
+        from .meetings import put_resolution_on_timeline
+
+        new = [f.instance for f in formset.forms if f.instance.pk is None and f.has_changed()]
+        super().save_formset(request, form, formset, change)
+        for obj in new:
+            if isinstance(obj, MeetingResolution) and obj.pk:
+                put_resolution_on_timeline(resolution=obj, user=request.user)
+
+
+@admin.register(MeetingResolution)
+class MeetingResolutionAdmin(ScopedAdmin):
+    list_display = ("__str__", "meeting", "demand", "owner", "due_on", "done_on")
+    list_select_related = ("meeting__committee__building", "demand", "owner")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("text", "meeting__topic")
+    autocomplete_fields = ("meeting", "demand", "owner")
+    date_hierarchy = "due_on"

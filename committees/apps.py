@@ -17,6 +17,9 @@ class CommitteesConfig(AppConfig):
         from .notifications import register
 
         register()
+        from . import demand_notifications
+
+        demand_notifications.register()
 
         # Spreadsheet import/export of committee seats (core.spreadsheets.registry).
         from . import resources  # noqa: F401

@@ -49,3 +49,100 @@ def with_chief_and_seat_count(qs: QuerySet[BuildingCommittee]) -> QuerySet[Build
         _chief=Subquery(chief.order_by("-starts_on").values("person_name")[:1]),
         _seat_count=Count("seats", filter=current, distinct=True),
     )
+
+
+# --- demands ---------------------------------------------------------------------------------------
+
+
+def demand_visibility_q(user, *, today: datetime.date | None = None) -> Q:
+    """The demands ``user`` may see: their own, their enterprise's (as its contact), their building's
+    (as a current seat holder of its committee, by linked account), and their territory's (staff)."""
+    from core.scoping import has_staff_scope, is_active_user, scope_q
+
+    from .models import Demand, EnterpriseContact
+
+    if not is_active_user(user):
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()  # (an empty Q would vanish from the OR below)
+    q = Q(submitter=user) | Q(
+        enterprise_id__in=EnterpriseContact.objects.filter(user=user).values("enterprise_id")
+    )
+    if user.party_member_id:
+        seats = CommitteeSeat.objects.filter(member_id=user.party_member_id).filter(
+            current_seat_q(today=today)
+        )
+        q |= Q(building_id__in=seats.values("committee__building_id"))
+    if user.is_staff and has_staff_scope(user):
+        q |= scope_q(Demand, user)
+    return q
+
+
+def visible_demands(user) -> QuerySet:
+    from .models import Demand
+
+    return Demand.objects.filter(demand_visibility_q(user)).select_related(
+        "enterprise", "building", "category", "submitter"
+    )
+
+
+def demand_detail(*, user, pk: int):
+    """One visible demand with its timeline and attachments, or None."""
+    from .models import DemandAttachment, DemandStep
+
+    return (
+        visible_demands(user)
+        .prefetch_related(
+            Prefetch("steps", queryset=DemandStep.objects.select_related("actor").order_by("at", "id")),
+            Prefetch("attachments", queryset=DemandAttachment.objects.order_by("id")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def demand_api_list(*, user) -> QuerySet:
+    """The territory's demands for the API and its CSV (district staff, social workers, superusers)."""
+    from core.scoping import scope_queryset
+
+    from .models import Demand
+
+    return scope_queryset(
+        Demand.objects.select_related("building__street", "enterprise", "category", "handler_seat"),
+        user,
+    )
+
+
+def visit_list(*, user) -> QuerySet:
+    from core.scoping import scope_queryset
+
+    from .models import Visit
+
+    return scope_queryset(
+        Visit.objects.select_related("enterprise__building__street", "visited_by").annotate(
+            _demand_count=Count("demands")
+        ),
+        user,
+    )
+
+
+def open_demands_for_worker(*, user, today: datetime.date | None = None, limit: int = 20) -> list:
+    """A social worker's open demands (their territory's), overdue first, then by deadline."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from core.scoping import scope_queryset
+
+    from .models import Demand
+
+    today = today or timezone.localdate()
+    qs = (
+        scope_queryset(Demand.objects.filter(state__in=Demand.OPEN_STATES), user)
+        .select_related("enterprise", "building", "category")
+        .annotate(
+            _overdue=Case(
+                When(deadline__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("_overdue", "deadline", "id")
+    )
+    return list(qs[:limit])

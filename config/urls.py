@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("accounts/", include("members.urls")),
     path("notifications/", include("core.notifications.urls")),
+    path("demands/", include("committees.urls")),
     path("", include("services.urls")),
 ]
 # The benchmark's baseline view; absent (404) unless PORTAL_BENCH=1 (core/bench.py).

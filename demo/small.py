@@ -43,7 +43,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from buildings.models import Building, District, Enterprise, Street
-from committees.models import BuildingCommittee, CommitteeSeat
+from committees.models import BuildingCommittee, CommitteeSeat, Demand, Visit
 from demo.data import (
     DEMO_DISTRICT_CODES,
     DISTRICTS,
@@ -899,6 +899,10 @@ class _DemoSeeder:
         self.bookings()
         self.counters()
         self.transfers()
+        self.out("演示数据：企业诉求和走访……")
+        from demo.demands import seed_demands
+
+        seed_demands(today=self.today, upsert=self.upsert, counter=self.counter)
         return logins
 
 
@@ -919,6 +923,8 @@ def demo_counts() -> dict[str, int]:
         "events": Event.objects.count(),
         "bookings": Booking.objects.count(),
         "transfers": MemberTransfer.objects.count(),
+        "demands": Demand.objects.count(),
+        "visits": Visit.objects.count(),
     }
 
 

@@ -47,6 +47,17 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "committees.buildingcommittee": KEEP,
     # A seat entered by mistake is removed from the committee's page.
     "committees.committeeseat": (*KEEP, "delete"),
+    # The committee's work (committees/demands.py): categories are the city's data (superusers keep
+    # them); visits and demands raised during them; a demand's transitions go through the write
+    # functions, its timeline and attachments are written by them.
+    "committees.demandcategory": VIEW,
+    "committees.enterprisecontact": (*KEEP, "delete"),
+    "committees.visit": KEEP,
+    "committees.demand": KEEP,
+    "committees.demandstep": VIEW,
+    "committees.demandattachment": ("add", "view"),
+    "committees.committeemeeting": KEEP,
+    "committees.meetingresolution": KEEP,
     "services.servicestation": KEEP,
     "services.space": KEEP,
     "services.event": KEEP,

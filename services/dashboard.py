@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from buildings.models import District, Street
+from committees.selectors import open_demands_for_worker
+from committees.stats import demand_stats
 from core.scoping import has_staff_scope, scope_queryset
 from services import stats
 from services.models import Event
@@ -122,7 +124,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         date_from=params["date_from"],
         date_to=params["date_to"],
     )
+    demands = demand_stats(
+        user=user,
+        district_ids=[params["district"].pk] if params["district"] else None,
+        street_ids=[params["street"].pk] if params["street"] else None,
+        date_from=params["date_from"],
+        date_to=params["date_to"],
+    )
     context.update(
+        demands=demands,
+        my_open_demands=open_demands_for_worker(user=user),
+        today=timezone.localdate(),
         form=form,
         coverage=coverage,
         activity=activity,

@@ -11,7 +11,17 @@ from django.urls import reverse
 
 from services.models import Event
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
-from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
+from tests.committees.factories import (
+    BuildingCommitteeFactory,
+    CommitteeMeetingFactory,
+    CommitteeSeatFactory,
+    DemandAttachmentFactory,
+    DemandFactory,
+    DemandStepFactory,
+    EnterpriseContactFactory,
+    MeetingResolutionFactory,
+    VisitFactory,
+)
 from tests.members.factories import (
     MemberLinkRequestFactory,
     MemberTransferFactory,
@@ -71,7 +81,31 @@ def make_territory(street, tag: str) -> SimpleNamespace:
         ends_at=event.starts_at + datetime.timedelta(days=3, hours=2),
     )
     link_request = MemberLinkRequestFactory(user=employee, member=member)
+    contact = EnterpriseContactFactory(
+        enterprise=enterprise,
+        user=UserFactory(
+            username=f"{tag}_contact",
+            email=f"contact{street.pk}@example.com",
+            building=building,
+            enterprise=enterprise,
+        ),
+    )
+    visit = VisitFactory(enterprise=enterprise, topics=f"{tag}走访")
+    demand = DemandFactory(enterprise=enterprise, submitter=employee, title=f"{tag}诉求")
+    demand_step = DemandStepFactory(demand=demand)
+    attachment = DemandAttachmentFactory(demand=demand)
+    meeting = CommitteeMeetingFactory(committee=committee, topic=f"{tag}楼事会")
+    # (its own owner: the tests delete ``seat``, which a resolution would protect)
+    owner = CommitteeSeatFactory(committee=committee, person_name=f"{tag}物业", role="property_manager")
+    resolution = MeetingResolutionFactory(meeting=meeting, owner=owner, demand=demand)
     return SimpleNamespace(
+        meeting=meeting,
+        resolution=resolution,
+        contact=contact,
+        visit=visit,
+        demand=demand,
+        demand_step=demand_step,
+        attachment=attachment,
         street=street,
         building=building,
         enterprise=enterprise,
@@ -110,6 +144,13 @@ SCOPED_RECORDS = [
     ("event", "services_event"),
     ("booking", "services_booking"),
     ("reservation", "services_spacereservation"),
+    ("contact", "committees_enterprisecontact"),
+    ("visit", "committees_visit"),
+    ("demand", "committees_demand"),
+    ("demand_step", "committees_demandstep"),
+    ("attachment", "committees_demandattachment"),
+    ("meeting", "committees_committeemeeting"),
+    ("resolution", "committees_meetingresolution"),
 ]
 
 

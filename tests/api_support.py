@@ -18,7 +18,12 @@ from members.groups import DISTRICT_STAFF, SOCIAL_WORKER
 from members.tokens import issue_token
 from services.models import Event
 from tests.buildings.factories import BuildingFactory, DistrictFactory, EnterpriseFactory, StreetFactory
-from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
+from tests.committees.factories import (
+    BuildingCommitteeFactory,
+    CommitteeSeatFactory,
+    DemandFactory,
+    VisitFactory,
+)
 from tests.members.factories import (
     PartyMemberFactory,
     PartyOrganizationFactory,
@@ -52,6 +57,8 @@ class Patch:
     booking: object
     counselling_booking: object
     reservation: object
+    demand: object
+    visit: object
 
 
 @dataclasses.dataclass
@@ -120,6 +127,8 @@ def _patch(street, n: int, booker) -> Patch:
         booking=booking,
         counselling_booking=counselling_booking,
         reservation=reservation,
+        demand=DemandFactory(enterprise=enterprise),
+        visit=VisitFactory(enterprise=enterprise),
     )
 
 

@@ -112,7 +112,7 @@ def test_csv_defuses_spreadsheet_formulas(world):
     assert row["property_company"].startswith("'=")
 
 
-@pytest.mark.parametrize("name", ["stats-coverage", "stats-activity"])
+@pytest.mark.parametrize("name", ["stats-coverage", "stats-activity", "stats-demands"])
 def test_statistics_as_csv(world, name):
     response = client_for(world, "token_a").get(reverse(f"api:{name}"), {"format": "csv"})
     rows = read_csv(response)

@@ -36,6 +36,9 @@ RESOURCES = {
     "counselling-booking": ("booking", lambda w: w.records("counselling_booking"), set()),
     # An employee sees the reservations they asked for or their organization's (none in the world).
     "space-reservation": ("space-reservation", lambda w: w.records("reservation"), set()),
+    # The committee's work: for staff and district keys only (employees use the portal's pages).
+    "demand": ("demand", lambda w: w.records("demand"), None),
+    "visit": ("visit", lambda w: w.records("visit"), None),
 }
 
 
@@ -120,7 +123,7 @@ def test_view_confidential_permission_shows_counselling_bookings(world):
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("name", ["stats-coverage", "stats-activity"])
+@pytest.mark.parametrize("name", ["stats-coverage", "stats-activity", "stats-demands"])
 def test_statistics(world, actor, name):
     response = client_for(world, actor).get(reverse(f"api:{name}"))
     expected = {"anonymous": 401, "employee": 403}.get(actor, 200)
@@ -135,6 +138,12 @@ def test_statistics(world, actor, name):
         assert data["total"]["buildings"] == len(visible)
         districts = {row["id"] for row in data["districts"]}
         assert world.district_b.pk in districts if "b" in visible else world.district_b.pk not in districts
+    elif name == "stats-demands":
+        # One submitted demand per street.
+        assert {row["id"] for row in data["streets"]} == {
+            getattr(world, k).street.pk for k in TERRITORY[actor]
+        }
+        assert data["total"]["received"] == len(TERRITORY[actor])
     else:
         # One published party class and one counselling slot per street, three days ahead.
         assert data["total"]["events"] == 2 * len(TERRITORY[actor])
@@ -425,6 +434,7 @@ OTHER_ROUTES = {
     "space-reservation-cancel": (lambda w: [w.records("reservation")["a"].pk], "post", False),
     "stats-coverage": (lambda w: [], "get", True),
     "stats-activity": (lambda w: [], "get", True),
+    "stats-demands": (lambda w: [], "get", True),
     "schema": (lambda w: [], "get", None),
     "docs": (lambda w: [], "get", None),
     "docs-redoc": (lambda w: [], "get", None),

@@ -18,7 +18,12 @@ from rest_framework.test import APIClient
 from services.models import Event
 from tests.api_support import build_world
 from tests.buildings.factories import BuildingFactory, EnterpriseFactory
-from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
+from tests.committees.factories import (
+    BuildingCommitteeFactory,
+    CommitteeSeatFactory,
+    DemandFactory,
+    VisitFactory,
+)
 from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory
 from tests.services.factories import (
     BookingFactory,
@@ -45,8 +50,10 @@ BUDGET = {
     "api:event-list": 4,
     "api:booking-list": 6,
     "api:space-reservation-list": 4,
+    "api:demand-list": 4,
+    "api:visit-list": 4,
 }
-STATS_BUDGET = {"api:stats-coverage": 8, "api:stats-activity": 5}
+STATS_BUDGET = {"api:stats-coverage": 8, "api:stats-activity": 5, "api:stats-demands": 8}
 
 
 def populate(street, n: int = 8) -> None:
@@ -69,6 +76,8 @@ def populate(street, n: int = 8) -> None:
         BookingFactory(event=event)
         BookingFactory(event=event, status="waitlisted")
         SpaceReservationFactory(space=space, organization=organization)
+        visit = VisitFactory(enterprise=enterprise)
+        DemandFactory(enterprise=enterprise, visit=visit)
 
 
 @pytest.fixture

@@ -65,6 +65,8 @@ REAL_IDS = {
     "events": lambda w: w.a.event.pk,
     "bookings": lambda w: w.employee_booking.pk,
     "space-reservations": lambda w: w.a.reservation.pk,
+    "demands": lambda w: w.a.demand.pk,
+    "visits": lambda w: w.a.visit.pk,
 }
 # What employees may read (the rest answers them 403 before any parameter is looked at).
 EMPLOYEE_RESOURCES = {"stations", "spaces", "events", "bookings"}

@@ -254,6 +254,81 @@ def _():
     )
 
 
+def _demand(**fields):
+    from tests.committees.factories import DemandFactory
+
+    return DemandFactory(**fields)
+
+
+@violates("committees_demandcategory_deadline_days_range")
+def _():
+    from tests.committees.factories import DemandCategoryFactory
+
+    DemandCategoryFactory(deadline_days=0)
+
+
+@violates("committees_enterprisecontact_unique")
+def _():
+    from tests.committees.factories import EnterpriseContactFactory
+
+    contact = EnterpriseContactFactory()
+    EnterpriseContactFactory(enterprise=contact.enterprise, user=contact.user)
+
+
+@violates("committees_demand_state_valid")
+def _():
+    _demand(state="lost")
+
+
+@violates("committees_demand_declined_has_reason")
+def _():
+    _demand(state="declined", decline_reason="")
+
+
+@violates("committees_demand_resolved_has_resolution")
+def _():
+    _demand(state="resolved", resolution="", resolved_at=timezone.now(), confirm_by=timezone.now())
+
+
+@violates("committees_demand_resolved_has_window")
+def _():
+    _demand(state="resolved", resolution="修好了", resolved_at=timezone.now(), confirm_by=None)
+
+
+@violates("committees_demand_closed_at_when_closed")
+def _():
+    _demand(state="submitted", closed_at=timezone.now())
+
+
+@violates("committees_demand_rating_when_closed")
+def _():
+    _demand(
+        state="resolved", resolution="修好了", resolved_at=timezone.now(), confirm_by=timezone.now(), rating=5
+    )
+
+
+@violates("committees_demand_assigned_has_handler")
+def _():
+    _demand(state="assigned", handler_kind="")
+
+
+@violates("committees_demand_seat_iff_seat_handler")
+def _():
+    _demand(state="submitted", handler_kind="seat", handler_seat=None)
+
+
+@violates("committees_demand_department_named")
+def _():
+    _demand(state="assigned", handler_kind="street", handler_department="")
+
+
+@violates("committees_demandattachment_allowed_type")
+def _():
+    from tests.committees.factories import DemandAttachmentFactory
+
+    DemandAttachmentFactory(content_type="text/html")
+
+
 # --- services: stations and spaces --------------------------------------------------------------
 
 

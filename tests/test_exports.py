@@ -127,6 +127,19 @@ def world():
         ]
     )
     ImportJobFactory()  # the import log exports too
+    # The committee's work: one row of each kind (demands and visits are in build_world()).
+    from tests.committees.factories import (
+        CommitteeMeetingFactory,
+        DemandAttachmentFactory,
+        DemandStepFactory,
+        EnterpriseContactFactory,
+        MeetingResolutionFactory,
+    )
+
+    EnterpriseContactFactory(enterprise=w.a.enterprise)
+    DemandStepFactory(demand=w.a.demand)
+    DemandAttachmentFactory(demand=w.a.demand)
+    MeetingResolutionFactory(meeting=CommitteeMeetingFactory(committee=w.a.committee), demand=w.a.demand)
     fields = make_everything_hostile()
     return w, fields
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from committees.models import BuildingCommittee, CommitteeSeat
+from committees.models import BuildingCommittee, CommitteeSeat, Demand, Visit
 from core.api import ChoiceLabelField, MaskedField, RefSerializer
 from core.api import examples as ex
 from members.api.serializers import visible_ref
@@ -71,3 +71,166 @@ class BuildingCommitteeSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+DEMAND_EXAMPLE = {
+    "id": 301,
+    "title": "3号电梯频繁停运",
+    "description": "早高峰3号电梯每天停运，员工上班排队半小时。",
+    "state": "in_progress",
+    "state_label": "办理中",
+    "building": {"id": 21, "name": "静安国际中心"},
+    "street": ex.STREET_REF,
+    "enterprise": {"id": 58, "name": "上海云启信息科技有限公司"},
+    "category": {"id": 1, "name": "物业设施"},
+    "handler_kind": "seat",
+    "handler_kind_label": "楼委会成员",
+    "handler": "物业负责人 王建国",
+    "deadline": "2026-10-12",
+    "is_overdue": False,
+    "submitted_at": "2026-09-29T10:15:00+08:00",
+    "resolution": "",
+    "resolved_at": None,
+    "decline_reason": "",
+    "closed_at": None,
+    "rating": None,
+    "rating_comment": "",
+    "raised_during_visit": False,
+}
+VISIT_EXAMPLE = {
+    "id": 77,
+    "enterprise": {"id": 58, "name": "上海云启信息科技有限公司"},
+    "building": {"id": 21, "name": "静安国际中心"},
+    "street": ex.STREET_REF,
+    "visited_on": "2026-11-02",
+    "visited_by": "李社工",
+    "companions": "楼长 张明",
+    "met_with": "人事经理",
+    "topics": "了解人才落户和员工通勤需求",
+    "demand_count": 1,
+}
+FIGURES_EXAMPLE = {
+    "received": 12,
+    "resolved": 9,
+    "resolution_rate": 75.0,
+    "median_days_to_resolve": 4.5,
+    "overdue_now": 1,
+    "average_rating": 4.6,
+}
+DEMAND_STATS_EXAMPLE = {
+    "total": FIGURES_EXAMPLE,
+    "streets": [{"id": 4, "name": "南京西路街道", **FIGURES_EXAMPLE}],
+    "categories": [{"id": 1, "name": "物业设施", **FIGURES_EXAMPLE}],
+}
+
+
+@extend_schema_serializer(examples=[ex.response_example("企业诉求", DEMAND_EXAMPLE)])
+class DemandSerializer(serializers.ModelSerializer):
+    """A demand as the district reads it; the person who raised it is not named."""
+
+    building = RefSerializer(read_only=True)
+    street = RefSerializer(source="building.street", read_only=True)
+    enterprise = RefSerializer(read_only=True)
+    category = RefSerializer(read_only=True)
+    state_label = ChoiceLabelField("state")
+    handler_kind = serializers.ChoiceField(
+        choices=Demand.HandlerKind.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=_("承办方类型；未交办时为空"),
+    )
+    handler_kind_label = ChoiceLabelField("handler_kind")
+    handler = serializers.SerializerMethodField(help_text=_("承办方：楼委会成员的职务和姓名，或部门名称"))
+    is_overdue = serializers.SerializerMethodField(help_text=_("未办结且已过办理时限"))
+    raised_during_visit = serializers.SerializerMethodField(help_text=_("走访中代为提出"))
+
+    class Meta:
+        model = Demand
+        fields = [
+            "id",
+            "title",
+            "description",
+            "state",
+            "state_label",
+            "building",
+            "street",
+            "enterprise",
+            "category",
+            "handler_kind",
+            "handler_kind_label",
+            "handler",
+            "deadline",
+            "is_overdue",
+            "submitted_at",
+            "resolution",
+            "resolved_at",
+            "decline_reason",
+            "closed_at",
+            "rating",
+            "rating_comment",
+            "raised_during_visit",
+        ]
+        read_only_fields = fields
+
+    def get_handler(self, obj) -> str:
+        if obj.handler_seat_id:
+            return str(obj.handler_seat)
+        return obj.handler_department
+
+    def get_is_overdue(self, obj) -> bool:
+        today = self.context.setdefault("today", timezone.localdate())
+        return obj.state in Demand.OPEN_STATES and obj.deadline < today
+
+    def get_raised_during_visit(self, obj) -> bool:
+        return obj.visit_id is not None
+
+
+@extend_schema_serializer(examples=[ex.response_example("企业走访", VISIT_EXAMPLE)])
+class VisitSerializer(serializers.ModelSerializer):
+    enterprise = RefSerializer(read_only=True)
+    building = RefSerializer(source="enterprise.building", read_only=True)
+    street = RefSerializer(source="enterprise.building.street", read_only=True)
+    visited_by = serializers.SerializerMethodField(help_text=_("走访人姓名"))
+    demand_count = serializers.IntegerField(
+        source="_demand_count", read_only=True, help_text=_("走访中提出的诉求数")
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "enterprise",
+            "building",
+            "street",
+            "visited_on",
+            "visited_by",
+            "companions",
+            "met_with",
+            "topics",
+            "demand_count",
+        ]
+        read_only_fields = fields
+
+    def get_visited_by(self, obj) -> str:
+        return obj.visited_by.get_full_name() or obj.visited_by.username
+
+
+class DemandFiguresSerializer(serializers.Serializer):
+    received = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    resolution_rate = serializers.FloatField(allow_null=True, help_text=_("已办结 ÷ 收到，百分比"))
+    median_days_to_resolve = serializers.FloatField(allow_null=True, help_text=_("提交到办结的天数中位数"))
+    overdue_now = serializers.IntegerField()
+    average_rating = serializers.FloatField(allow_null=True)
+
+
+class DemandFiguresRowSerializer(DemandFiguresSerializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+@extend_schema_serializer(examples=[ex.response_example("诉求统计", DEMAND_STATS_EXAMPLE)])
+class DemandStatsSerializer(serializers.Serializer):
+    total = DemandFiguresSerializer()
+    streets = DemandFiguresRowSerializer(many=True)
+    categories = DemandFiguresRowSerializer(many=True)

@@ -1,10 +1,13 @@
 """API routes for building committees (included by config/api_urls.py)."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import BuildingCommitteeViewSet
+from .views import BuildingCommitteeViewSet, DemandStatsView, DemandViewSet, VisitViewSet
 
 router = SimpleRouter()
 router.register("committees", BuildingCommitteeViewSet, basename="committee")
+router.register("demands", DemandViewSet, basename="demand")
+router.register("visits", VisitViewSet, basename="visit")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("stats/demands/", DemandStatsView.as_view(), name="stats-demands")]

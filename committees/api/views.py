@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from committees.filtersets import BuildingCommitteeFilterSet
-from committees.models import BuildingCommittee
-from committees.selectors import committee_list
-from core.api import ApiViewSetMixin
+from committees.filtersets import BuildingCommitteeFilterSet, DemandFilterSet, VisitFilterSet
+from committees.models import BuildingCommittee, Demand, Visit
+from committees.selectors import committee_list, demand_api_list, visit_list
+from committees.stats import demand_stats
+from core.api import ApiViewSetMixin, HasTerritory
 
-from .serializers import BuildingCommitteeSerializer
+from .serializers import BuildingCommitteeSerializer, DemandSerializer, DemandStatsSerializer, VisitSerializer
+
+
+class IdListField(serializers.CharField):
+    """``4,5,6`` → ``[4, 5, 6]`` (at most 100 ids), as the other statistics take them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if len(parts) > 100:
+            raise serializers.ValidationError(_("一次最多筛选 100 个编号。"))
+        try:
+            ids = [int(p) for p in parts]
+        except ValueError:
+            raise serializers.ValidationError(_("请输入以逗号分隔的编号。")) from None
+        if any(i < 1 or i > 2**63 - 1 for i in ids):
+            raise serializers.ValidationError(_("编号必须是正整数。"))
+        return ids
 
 
 @extend_schema_view(
@@ -31,3 +57,93 @@ class BuildingCommitteeViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return committee_list(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("企业诉求列表"),
+        description=_("本人管辖范围内的企业诉求（不含提出人信息）。?format=csv 导出。"),
+    ),
+    retrieve=extend_schema(summary=_("企业诉求详情")),
+)
+class DemandViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Demand.objects.none()
+    serializer_class = DemandSerializer
+    filterset_class = DemandFilterSet
+    search_fields = ["title", "enterprise__name", "building__name"]
+    ordering_fields = ["id", "submitted_at", "deadline", "state"]
+    ordering = ["-submitted_at", "-id"]
+
+    def get_queryset(self):
+        return demand_api_list(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("企业走访列表"), description=_("本人管辖范围内的企业走访。?format=csv 导出。")
+    ),
+    retrieve=extend_schema(summary=_("企业走访详情")),
+)
+class VisitViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Visit.objects.none()
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilterSet
+    search_fields = ["enterprise__name", "topics"]
+    ordering_fields = ["id", "visited_on"]
+    ordering = ["-visited_on", "-id"]
+
+    def get_queryset(self):
+        return visit_list(user=self.request.user)
+
+
+class DemandStatsQuerySerializer(serializers.Serializer):
+    district = IdListField(required=False)
+    street = IdListField(required=False)
+    date_from = serializers.DateField(required=False)
+    date_to = serializers.DateField(required=False)
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": _("结束日期不能早于开始日期。")})
+        return attrs
+
+
+class DemandStatsView(APIView):
+    permission_classes = [permissions.IsAuthenticated, HasTerritory]
+
+    @extend_schema(
+        summary=_("企业诉求统计"),
+        description=_(
+            "本人管辖范围内（按提交日期筛选）的合计、各街道、各类别：收到、已办结（含已关闭）、办结率、"
+            "办结天数中位数（自然日）、当前超期、平均评分。?format=csv 每个街道、类别一行。"
+        ),
+        parameters=[
+            OpenApiParameter("district", str, description=_("区编号，可多个，逗号分隔")),
+            OpenApiParameter("street", str, description=_("街道编号，可多个，逗号分隔")),
+            OpenApiParameter("date_from", OpenApiTypes.DATE, description=_("提交日期从（含）")),
+            OpenApiParameter("date_to", OpenApiTypes.DATE, description=_("提交日期到（含）")),
+        ],
+        responses={200: DemandStatsSerializer},
+    )
+    def get(self, request):
+        given = QueryDict(mutable=True)
+        for key in request.query_params:
+            values = [v for v in request.query_params.getlist(key) if v != ""]
+            if values:
+                given.setlist(key, values)
+        query = DemandStatsQuerySerializer(data=given)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        data = demand_stats(
+            user=request.user,
+            district_ids=params.get("district"),
+            street_ids=params.get("street"),
+            date_from=params.get("date_from"),
+            date_to=params.get("date_to"),
+        )
+        if getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv":
+            rows = [{"level": "total", "id": None, "name": "", **data["total"]}]
+            rows += [{"level": "street", **row} for row in data["streets"]]
+            rows += [{"level": "category", **row} for row in data["categories"]]
+            return Response(rows, headers={"Content-Disposition": 'attachment; filename="demands.csv"'})
+        return Response(data)

@@ -26,3 +26,8 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+
+# Demand attachments written by tests go to a temporary directory, not var/.
+import tempfile as _tempfile  # noqa: E402
+
+PRIVATE_MEDIA_ROOT = Path(_tempfile.mkdtemp(prefix="portal-private-"))  # noqa: F405

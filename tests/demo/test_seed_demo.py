@@ -289,6 +289,23 @@ class TestDemoData:
             first_waiting = event.bookings.filter(status="waitlisted").order_by("created_at", "id").first()
             assert (last_seat.created_at, last_seat.pk) < (first_waiting.created_at, first_waiting.pk)
 
+    def test_demands_in_every_state_some_overdue_with_real_timelines(self):
+        from committees.models import Demand, DemandStep
+
+        states = set(Demand.objects.values_list("state", flat=True))
+        assert states == set(Demand.State.values)
+        assert (
+            Demand.objects.filter(state__in=Demand.OPEN_STATES, deadline__lt=timezone.localdate()).count()
+            >= 2
+        )
+        closed = Demand.objects.get(state=Demand.State.CLOSED)
+        assert closed.rating == 5
+        assert list(
+            DemandStep.objects.filter(demand=closed)
+            .exclude(to_state=F("from_state"))
+            .values_list("to_state", flat=True)
+        ) == ["submitted", "accepted", "assigned", "in_progress", "resolved", "closed"]
+
     def test_seeding_records_history_with_its_context(self):
         MemberEvent = apps.get_model("members", "PartyMemberEvent")
         event = MemberEvent.objects.filter(pgh_label="insert").first()

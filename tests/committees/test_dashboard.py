@@ -1,0 +1,40 @@
+"""The admin dashboard's demand figures and a social worker's open demands, overdue first."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.buildings.factories import EnterpriseFactory, StreetFactory
+from tests.committees.factories import DemandFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_social_worker_sees_the_streets_open_demands_overdue_first(social_worker, street_a):
+    today = timezone.localdate()
+    enterprise = EnterpriseFactory(building__street=street_a)
+    due_later = DemandFactory(
+        enterprise=enterprise, title="下周到期", deadline=today + datetime.timedelta(days=5)
+    )
+    overdue = DemandFactory(
+        enterprise=enterprise, title="早已超期", deadline=today - datetime.timedelta(days=3)
+    )
+    DemandFactory(
+        enterprise=EnterpriseFactory(building__street=StreetFactory()),
+        title="别的街道",
+        deadline=today - datetime.timedelta(days=9),
+    )
+    client = Client()
+    client.force_login(social_worker)
+    response = client.get(reverse("admin_dashboard"))
+    assert response.status_code == 200
+    assert [d.pk for d in response.context["my_open_demands"]] == [overdue.pk, due_later.pk]
+    figures = response.context["demands"]["total"]
+    assert (figures["received"], figures["overdue_now"]) == (2, 1)
+    page = response.content.decode()
+    assert "早已超期" in page and "别的街道" not in page

@@ -1,0 +1,363 @@
+"""committees/demands.py: every transition × every role (allowed, or refused with nothing changed),
+every transition from every state it does not start from, the text rules, the confirmation window,
+auto-close, and deadlines in official working days."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from django.forms.models import model_to_dict
+
+from committees import demands as d
+from committees.models import CommitteeSeat, Demand, DemandStep
+from core import workdays
+from tests.buildings.factories import EnterpriseFactory
+from tests.committees.factories import (
+    BuildingCommitteeFactory,
+    CommitteeSeatFactory,
+    DemandCategoryFactory,
+    EnterpriseContactFactory,
+)
+from tests.members.factories import PartyMemberFactory, StaffUserFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime.datetime(2026, 11, 2, 10, 0, tzinfo=SH)  # a Monday
+S = Demand.State
+
+
+def _seat_holder(committee, role, username):
+    member = PartyMemberFactory()
+    CommitteeSeatFactory(committee=committee, role=role, member=member, starts_on=datetime.date(2024, 6, 1))
+    user = UserFactory(username=username, party_member=member)
+    return user
+
+
+@pytest.fixture
+def world(street_a, street_b, district_a, social_worker, district_staff, superuser):
+    enterprise = EnterpriseFactory(building__street=street_a)
+    building = enterprise.building
+    committee = BuildingCommitteeFactory(building=building)
+    handler_member = PartyMemberFactory()
+    handler_seat = CommitteeSeatFactory(
+        committee=committee, role=CommitteeSeat.Role.PROPERTY_MANAGER, member=handler_member
+    )
+    other_worker = StaffUserFactory(username="other_worker", streets=[street_b])
+    other_worker.groups.add(Group.objects.get(name="街道社工"))
+    users = {
+        "submitter": UserFactory(username="submitter", enterprise=enterprise, building=building),
+        "contact": EnterpriseContactFactory(enterprise=enterprise).user,
+        "colleague": UserFactory(username="colleague", enterprise=enterprise, building=building),
+        "chief": _seat_holder(committee, CommitteeSeat.Role.BUILDING_CHIEF, "chief"),
+        "first_secretary": _seat_holder(committee, CommitteeSeat.Role.FIRST_SECRETARY, "first_secretary"),
+        "seat_member": _seat_holder(committee, CommitteeSeat.Role.MEMBER, "seat_member"),
+        "handler": UserFactory(username="handler", party_member=handler_member),
+        "social_worker": social_worker,
+        "other_worker": other_worker,
+        "district_staff": district_staff,
+        "superuser": superuser,
+        "stranger": UserFactory(username="stranger"),
+    }
+    category = DemandCategoryFactory(name="物业设施", deadline_days=5)
+    return {"enterprise": enterprise, "seat": handler_seat, "category": category, "users": users}
+
+
+#: Which role may make which transition — written out by hand, not derived from the module.
+MANAGING = {"accept", "decline", "assign", "start", "add_note", "resolve"}
+HANDLING = {"start", "add_note", "resolve"}
+RAISING = {"confirm", "reopen", "rate"}
+ALLOWED = {
+    "submitter": RAISING,
+    "contact": RAISING,
+    "colleague": set(),
+    "chief": MANAGING,
+    "first_secretary": MANAGING,
+    "seat_member": set(),
+    "handler": HANDLING,
+    "social_worker": MANAGING,
+    "other_worker": set(),
+    "district_staff": set(),
+    "superuser": MANAGING,
+    "stranger": set(),
+}
+
+#: A state each transition starts from, and the state it leaves.
+FROM_TO = {
+    "accept": (S.SUBMITTED, S.ACCEPTED),
+    "decline": (S.SUBMITTED, S.DECLINED),
+    "assign": (S.ACCEPTED, S.ASSIGNED),
+    "start": (S.ASSIGNED, S.IN_PROGRESS),
+    "add_note": (S.IN_PROGRESS, S.IN_PROGRESS),
+    "resolve": (S.IN_PROGRESS, S.RESOLVED),
+    "confirm": (S.RESOLVED, S.CLOSED),
+    "reopen": (S.RESOLVED, S.REOPENED),
+    "rate": (S.CLOSED, S.CLOSED),
+}
+
+
+def _submit(world, *, now=NOW):
+    return d.submit_demand(
+        user=world["users"]["submitter"],
+        enterprise=world["enterprise"],
+        category=world["category"],
+        title="电梯故障",
+        description="3号电梯每天停运。",
+        now=now,
+    )
+
+
+def _bring_to(world, state, *, now=NOW):
+    """A demand in ``state``, moved there by the write functions (a superuser and the submitter)."""
+    root, submitter = world["users"]["superuser"], world["users"]["submitter"]
+    demand = _submit(world, now=now)
+    if state == S.SUBMITTED:
+        return demand
+    if state == S.DECLINED:
+        return d.decline_demand(user=root, demand=demand, reason="不属于受理范围", now=now)
+    d.accept_demand(user=root, demand=demand, now=now)
+    if state == S.ACCEPTED:
+        return Demand.objects.get(pk=demand.pk)
+    d.assign_demand(user=root, demand=demand, handler_kind="seat", seat=world["seat"], now=now)
+    if state == S.ASSIGNED:
+        return Demand.objects.get(pk=demand.pk)
+    d.start_demand(user=root, demand=demand, now=now)
+    if state == S.IN_PROGRESS:
+        return Demand.objects.get(pk=demand.pk)
+    d.resolve_demand(user=root, demand=demand, resolution="已维修", now=now)
+    if state == S.RESOLVED:
+        return Demand.objects.get(pk=demand.pk)
+    if state == S.REOPENED:
+        return d.reopen_demand(user=submitter, demand=demand, reason="又坏了", now=now)
+    d.confirm_demand(user=submitter, demand=demand, now=now)
+    return Demand.objects.get(pk=demand.pk)
+
+
+def _call(name, *, user, demand, world, now=NOW):
+    later = now + datetime.timedelta(hours=1)
+    kwargs = {"user": user, "demand": demand, "now": later}
+    extra = {
+        "decline": {"reason": "不属于受理范围"},
+        "assign": {"handler_kind": "seat", "seat": world["seat"]},
+        "add_note": {"note": "已联系物业"},
+        "resolve": {"resolution": "已更换部件"},
+        "reopen": {"reason": "仍未解决"},
+        "rate": {"rating": 4, "comment": "及时"},
+    }.get(name, {})
+    func = {
+        "accept": d.accept_demand,
+        "decline": d.decline_demand,
+        "assign": d.assign_demand,
+        "start": d.start_demand,
+        "add_note": d.add_note,
+        "resolve": d.resolve_demand,
+        "confirm": d.confirm_demand,
+        "reopen": d.reopen_demand,
+        "rate": d.rate_demand,
+    }[name]
+    return func(**kwargs, **extra)
+
+
+def _snapshot(demand):
+    demand = Demand.objects.get(pk=demand.pk)
+    return model_to_dict(demand), DemandStep.objects.filter(demand=demand).count()
+
+
+def test_the_table_covers_every_write_function():
+    assert set(d.TRANSITIONS) == set(FROM_TO)
+
+
+@pytest.mark.parametrize("role", sorted(ALLOWED))
+@pytest.mark.parametrize("name", sorted(FROM_TO))
+def test_every_transition_for_every_role(world, name, role):
+    source, target = FROM_TO[name]
+    demand = _bring_to(world, source)
+    before, steps = _snapshot(demand)
+    user = world["users"][role]
+    if name in ALLOWED[role]:
+        _call(name, user=user, demand=demand, world=world)
+        demand.refresh_from_db()
+        assert demand.state == target
+        step = DemandStep.objects.filter(demand=demand).latest("at", "id")
+        assert step.actor == user and step.from_state == source and step.to_state == target
+        assert DemandStep.objects.filter(demand=demand).count() == steps + 1
+    else:
+        with pytest.raises(d.DemandError) as refused:
+            _call(name, user=user, demand=demand, world=world)
+        assert refused.value.code == "not_allowed"
+        assert _snapshot(demand) == (before, steps)
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [
+        (name, state)
+        for name in sorted(FROM_TO)
+        for state in S.values
+        if state not in d.TRANSITIONS[name].sources
+    ],
+)
+def test_every_transition_from_a_state_it_does_not_leave_is_refused(world, name, state):
+    demand = _bring_to(world, state)
+    before, steps = _snapshot(demand)
+    role = "submitter" if name in RAISING else "social_worker"
+    with pytest.raises(d.DemandError) as refused:
+        _call(name, user=world["users"][role], demand=demand, world=world)
+    assert refused.value.code == "bad_state"
+    assert str(S(state).label) in str(refused.value)
+    assert _snapshot(demand) == (before, steps)
+
+
+def test_allowed_actions_match_the_table(world):
+    demand = _bring_to(world, S.IN_PROGRESS)
+    assert d.allowed_actions(world["users"]["handler"], demand, now=NOW) == ["add_note", "resolve"]
+    assert d.allowed_actions(world["users"]["submitter"], demand, now=NOW) == []
+    assert set(d.allowed_actions(world["users"]["chief"], demand, now=NOW)) == {
+        "assign",
+        "add_note",
+        "resolve",
+    }
+
+
+def test_submit_by_employee_contact_or_street_staff_only(world):
+    users = world["users"]
+    for role in ("submitter", "colleague", "contact", "social_worker", "superuser"):
+        demand = d.submit_demand(
+            user=users[role],
+            enterprise=world["enterprise"],
+            category=world["category"],
+            title="t",
+            description="x",
+            now=NOW,
+        )
+        assert demand.state == S.SUBMITTED and demand.building == world["enterprise"].building
+    for role in ("stranger", "other_worker", "district_staff", "chief"):
+        with pytest.raises(d.DemandError):
+            d.submit_demand(
+                user=users[role],
+                enterprise=world["enterprise"],
+                category=world["category"],
+                title="t",
+                description="x",
+                now=NOW,
+            )
+
+
+def test_decline_needs_a_reason_resolve_a_resolution(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.SUBMITTED)
+    with pytest.raises(d.DemandError) as refused:
+        d.decline_demand(user=root, demand=demand, reason="  ", now=NOW)
+    assert refused.value.code == "reason_required"
+    demand = _bring_to(world, S.IN_PROGRESS)
+    with pytest.raises(d.DemandError) as refused:
+        d.resolve_demand(user=root, demand=demand, resolution="", now=NOW)
+    assert refused.value.code == "resolution_required"
+    assert Demand.objects.get(pk=demand.pk).state == S.IN_PROGRESS
+
+
+def test_assign_to_a_seat_of_another_building_or_without_a_department_is_refused(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.ACCEPTED)
+    for kwargs in (
+        {"handler_kind": "seat", "seat": CommitteeSeatFactory()},
+        {"handler_kind": "seat", "seat": None},
+        {"handler_kind": "street", "department": ""},
+        {"handler_kind": "nobody"},
+    ):
+        with pytest.raises(d.DemandError) as refused:
+            d.assign_demand(user=root, demand=demand, now=NOW, **kwargs)
+        assert refused.value.code == "bad_handler"
+    d.assign_demand(user=root, demand=demand, handler_kind="street", department="街道营商办", now=NOW)
+    demand.refresh_from_db()
+    assert (demand.handler_kind, demand.handler_seat, demand.handler_department) == (
+        "street",
+        None,
+        "街道营商办",
+    )
+
+
+def test_reopen_only_within_the_window_then_silence_closes(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.RESOLVED)
+    assert demand.confirm_by == NOW + datetime.timedelta(days=7)
+    edge = demand.confirm_by
+    with pytest.raises(d.DemandError) as refused:
+        d.reopen_demand(user=submitter, demand=demand, reason="没修好", now=edge)
+    assert refused.value.code == "window_closed"
+    assert d.auto_close_demands(now=edge - datetime.timedelta(microseconds=1)) == 0
+    d.reopen_demand(
+        user=submitter, demand=demand, reason="没修好", now=edge - datetime.timedelta(microseconds=1)
+    )
+    assert Demand.objects.get(pk=demand.pk).state == S.REOPENED
+
+    other = _bring_to(world, S.RESOLVED)
+    assert d.auto_close_demands(now=edge) == 1
+    other.refresh_from_db()
+    assert other.state == S.CLOSED and other.closed_at == edge
+    assert DemandStep.objects.filter(demand=other, to_state=S.CLOSED, actor=None).count() == 1
+    assert d.auto_close_demands(now=edge + datetime.timedelta(days=1)) == 0
+
+
+def test_rating_once_and_between_one_and_five(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.CLOSED)
+    for bad in (0, 6, "5", True):
+        with pytest.raises(d.DemandError) as refused:
+            d.rate_demand(user=submitter, demand=demand, rating=bad, now=NOW)
+        assert refused.value.code == "bad_rating"
+    d.rate_demand(user=submitter, demand=demand, rating=5, comment="很满意", now=NOW)
+    with pytest.raises(d.DemandError) as refused:
+        d.rate_demand(user=world["users"]["contact"], demand=demand, rating=1, now=NOW)
+    assert refused.value.code == "already_rated"
+    demand.refresh_from_db()
+    assert (demand.rating, demand.rating_comment) == (5, "很满意")
+
+
+def test_a_former_building_chief_has_no_say(world):
+    chief = world["users"]["chief"]
+    CommitteeSeat.objects.filter(member=chief.party_member).update(ends_on=datetime.date(2026, 10, 1))
+    demand = _bring_to(world, S.SUBMITTED)
+    with pytest.raises(d.DemandError):
+        d.accept_demand(user=chief, demand=demand, now=NOW)
+
+
+# --- working days ---------------------------------------------------------------------------------
+
+
+def test_deadline_skips_the_national_day_holiday():
+    # 2026: 1–7 October off; Saturday 10 October an adjusted working day.
+    start = datetime.date(2026, 9, 30)  # Wednesday
+    assert workdays.add_workdays(start, 1) == datetime.date(2026, 10, 8)
+    assert workdays.add_workdays(start, 2) == datetime.date(2026, 10, 9)
+    assert workdays.add_workdays(start, 3) == datetime.date(2026, 10, 10)  # the working Saturday
+    assert workdays.add_workdays(start, 4) == datetime.date(2026, 10, 12)
+
+
+def test_an_adjusted_working_sunday_counts():
+    # Sunday 20 September 2026 is a working day (for the Mid-Autumn / National Day bridge).
+    assert workdays.is_workday(datetime.date(2026, 9, 20))
+    assert workdays.add_workdays(datetime.date(2026, 9, 18), 1) == datetime.date(2026, 9, 20)
+
+
+def test_demand_deadline_counts_working_days_in_shanghai(world):
+    category = world["category"]  # five working days
+    late_evening = datetime.datetime(2026, 9, 29, 23, 30, tzinfo=SH)  # Tuesday
+    demand = _submit(world, now=late_evening)
+    # 30 Sep, 8, 9, 10 (Saturday, working), 12 October
+    assert demand.deadline == datetime.date(2026, 10, 12)
+    assert category.deadline_days == 5
+
+
+def test_an_unknown_year_counts_weekdays_and_warns(caplog):
+    workdays._warned_years.discard(2099)
+    with caplog.at_level(logging.WARNING, logger="core.workdays"):
+        assert workdays.add_workdays(datetime.date(2099, 1, 2), 1) == datetime.date(2099, 1, 5)  # Fri → Mon
+        workdays.add_workdays(datetime.date(2099, 3, 2), 3)
+    assert [r.getMessage() for r in caplog.records].count(
+        "chinese-calendar has no schedule for 2099: counting Monday to Friday as working days"
+    ) == 1
