@@ -469,7 +469,9 @@ class StaffScopeUserChangeForm(UserChangeForm):
 
     def clean(self):
         cleaned = super().clean()
-        has_scope = bool(cleaned.get("streets")) or bool(cleaned.get("district"))
+        has_scope = (
+            bool(cleaned.get("streets")) or bool(cleaned.get("district")) or bool(cleaned.get("partner"))
+        )
         if has_scope and "is_staff" in self.fields and not cleaned.get("is_staff"):
             self.add_error(
                 "is_staff", _t("设置了负责街道或所属区的用户须勾选“工作人员状态”，才能登录管理后台。")
@@ -507,7 +509,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         DistrictListFilter,
     )
     search_fields = ("username", "first_name", "last_name", "email", "=phone")
-    autocomplete_fields = ("building", "enterprise", "party_member", "district", "streets", "groups")
+    autocomplete_fields = (
+        "building",
+        "enterprise",
+        "party_member",
+        "district",
+        "streets",
+        "partner",
+        "groups",
+    )
     filter_horizontal = ("user_permissions",)
     ordering = ("username",)
     fieldsets = (
@@ -519,12 +529,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                 "description": CONTACT_FIELDS_NOTE,
             },
         ),
-        (_("工作单位"), {"fields": ("building", "enterprise", "party_member")}),
+        (_("工作单位"), {"fields": ("person_type", "building", "enterprise", "platform", "party_member")}),
         (
             _("工作人员范围"),
             {
-                "fields": ("streets", "district"),
-                "description": _("街道社工填写负责街道；区级工作人员填写所属区。须同时勾选“工作人员状态”。"),
+                "fields": ("streets", "district", "partner"),
+                "description": _(
+                    "街道社工填写负责街道；区级工作人员填写所属区；共建单位工作人员填写所属共建单位。"
+                    "须同时勾选“工作人员状态”。"
+                ),
             },
         ),
         (

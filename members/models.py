@@ -331,6 +331,11 @@ class User(AbstractUser):
     street_path = "building__street"
     district_path = "building__street__district"
 
+    class PersonType(models.TextChoices):
+        EMPLOYEE = "employee", _("楼宇白领")
+        RIDER = "rider", _("外卖骑手")
+        RESIDENT = "resident", _("社区居民")
+
     phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[validate_mobile])
     building = models.ForeignKey(
         "buildings.Building",
@@ -372,6 +377,24 @@ class User(AbstractUser):
         related_name="staff",
         verbose_name=_("所属区"),
         help_text=_("区级工作人员：只能查看和修改本区的数据。"),
+    )
+    partner = models.ForeignKey(
+        "buildings.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("所属共建单位"),
+        help_text=_("共建单位工作人员：只能查看本单位的场所、结对和报到党员。"),
+    )
+    person_type = models.CharField(
+        _("身份"), max_length=20, choices=PersonType.choices, default=PersonType.EMPLOYEE
+    )
+    platform = models.CharField(
+        _("所属平台或站点"),
+        max_length=100,
+        blank=True,
+        help_text=_("外卖骑手填写所属平台或配送站点，如“饿了么·长寿路站”。"),
     )
     language = models.CharField(
         _("语言"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
