@@ -450,6 +450,8 @@ class User(AbstractUser):
         super().clean()
         if self.enterprise_id and self.building_id and self.enterprise.building_id != self.building_id:
             raise ValidationError({"enterprise": _("工作单位不在所选楼宇中。")})
+        if self.person_type == self.PersonType.RIDER and not self.platform.strip():
+            raise ValidationError({"platform": _("外卖骑手请填写所属平台或站点。")})
 
 
 class MemberLinkRequest(models.Model):

@@ -71,8 +71,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 phone=data["phone"],
                 password=data["password1"],
-                building=data["building"],
+                building=data.get("building"),
                 enterprise=data.get("enterprise"),
+                person_type=data["person_type"],
+                platform=data.get("platform", ""),
                 language=(
                     request.LANGUAGE_CODE if request.LANGUAGE_CODE in dict(settings.LANGUAGES) else "zh-hans"
                 ),

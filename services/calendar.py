@@ -27,10 +27,9 @@ def _utc(value: datetime.datetime) -> datetime.datetime:
 def event_location(event: Event) -> str:
     space = event.space
     station = space.station
-    building = station.building
     return _("%(building)s（%(address)s）%(floor)s层 %(station)s · %(space)s") % {
-        "building": building.name,
-        "address": building.address,
+        "building": station.owner_name,
+        "address": station.address,
         "floor": station.floor,
         "station": station.name,
         "space": space.name,

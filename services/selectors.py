@@ -30,7 +30,8 @@ from core.scoping import can_view_confidential, has_full_scope, has_staff_scope,
 
 from .models import Booking, Event, ServiceStation, Space, SpaceReservation
 
-PLACE_RELATED = ("space__station__building__street",)
+# A station belongs to a building or a partner: both are joined (one of them is null).
+PLACE_RELATED = ("space__station__street", "space__station__building", "space__station__partner")
 
 
 def event_queryset() -> QuerySet[Event]:
@@ -157,7 +158,7 @@ def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None)
     now = now or timezone.now()
     qs = (
         Booking.objects.filter(user=user)
-        .select_related("event__space__station__building")
+        .select_related("event__space__station__building", "event__space__station__partner")
         .annotate(queue_position=waitlist_position_expression())
     )
     if past:
@@ -174,7 +175,12 @@ def user_booking(*, user, pk: int) -> Booking | None:
     """One of the person's own bookings; other people's are invisible (None)."""
     return (
         Booking.objects.filter(user=user, pk=pk)
-        .select_related("event__space__station__building__street", "event__organizer")
+        .select_related(
+            "event__space__station__street",
+            "event__space__station__building",
+            "event__space__station__partner",
+            "event__organizer",
+        )
         .annotate(queue_position=waitlist_position_expression())
         .first()
     )
@@ -186,7 +192,7 @@ def feed_bookings(*, user, now: datetime.datetime | None = None, days_back: int 
     return (
         Booking.objects.filter(user=user, event__ends_at__gt=now - datetime.timedelta(days=days_back))
         .exclude(status=Booking.Status.CANCELLED)
-        .select_related("event__space__station__building")
+        .select_related("event__space__station__building", "event__space__station__partner")
         .order_by("event__starts_at", "id")
     )
 
@@ -200,18 +206,24 @@ def checkin_event_choices(*, user, now: datetime.datetime | None = None) -> Quer
         status=Event.Status.PUBLISHED,
         ends_at__gt=now - datetime.timedelta(hours=6),
         starts_at__lt=end,
-    ).select_related("space__station__building")
+    ).select_related("space__station__building", "space__station__partner")
     return scope_queryset(qs, user).order_by("starts_at", "id")
 
 
 def station_list() -> QuerySet[ServiceStation]:
     """Open stations with their building and number of spaces, by street and building."""
-    qs = ServiceStation.objects.filter(is_active=True).select_related("building__street__district")
-    return qs.annotate(space_count=Count("spaces")).order_by("building__street_id", "building__name", "name")
+    qs = ServiceStation.objects.filter(is_active=True).select_related(
+        "street__district", "building", "partner"
+    )
+    return qs.annotate(space_count=Count("spaces")).order_by(
+        "street_id", "building__name", "partner__name", "name"
+    )
 
 
 def station_detail(*, pk: int) -> ServiceStation | None:
-    return ServiceStation.objects.select_related("building__street__district").filter(pk=pk).first()
+    return (
+        ServiceStation.objects.select_related("street__district", "building", "partner").filter(pk=pk).first()
+    )
 
 
 @dataclass
@@ -285,7 +297,7 @@ def user_reservation_list(*, user) -> QuerySet[SpaceReservation]:
     """The reservations the person asked for (the portal's "my reservations")."""
     return (
         SpaceReservation.objects.filter(requested_by=user)
-        .select_related("space__station__building", "organization")
+        .select_related("space__station__building", "space__station__partner", "organization")
         .order_by("-starts_at", "-id")
     )
 
@@ -299,7 +311,10 @@ def reservation_list(*, user) -> QuerySet[SpaceReservation]:
     if has_staff_scope(user):
         visible |= Q(pk__in=scope_queryset(SpaceReservation.objects.all(), user).values("pk"))
     return SpaceReservation.objects.filter(visible).select_related(
-        "space__station__building__street__district", "organization__street"
+        "space__station__street__district",
+        "space__station__building",
+        "space__station__partner",
+        "organization__street",
     )
 
 
@@ -323,6 +338,37 @@ def booking_list(*, user) -> QuerySet[Booking]:
             visible |= Q(event__in=events.values("pk"))
     return (
         Booking.objects.filter(visible)
-        .select_related("event__space__station__building__street__district", "user")
+        .select_related(
+            "event__space__station__street__district",
+            "event__space__station__building",
+            "event__space__station__partner",
+            "user",
+        )
         .annotate(waitlist_position=waitlist_position_expression())
     )
+
+
+def volunteer_record(*, user) -> tuple[list[dict], list]:
+    """A person's own volunteer record: hours per year (latest first) and the records behind them.
+
+    Only ever the person's own rows (``user``); there is no read of anyone else's figures, and
+    nothing ranks people. Two queries.
+    """
+    from django.db.models import Sum
+    from django.db.models.functions import ExtractYear
+
+    from .models import VolunteerHours
+
+    mine = VolunteerHours.objects.filter(user=user)
+    years = list(
+        mine.annotate(year=ExtractYear("earned_at", tzinfo=timezone.get_current_timezone()))
+        .values("year")
+        .annotate(hours=Sum("hours"), shifts=Count("id"))
+        .order_by("-year")
+    )
+    rows = list(
+        mine.select_related(
+            "event__project", "event__space__station__building", "event__space__station__partner"
+        ).order_by("-earned_at", "-id")
+    )
+    return years, rows

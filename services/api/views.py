@@ -62,7 +62,7 @@ from .serializers import (
     SpaceSerializer,
 )
 
-PLACE = "space__station__building__street__district"
+PLACE = ("space__station__street__district", "space__station__building", "space__station__partner")
 PUBLIC_EVENT_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 
 
@@ -85,12 +85,12 @@ class ServiceStationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ServiceStationSerializer
     filterset_class = ServiceStationFilterSet
     permission_classes = [permissions.IsAuthenticated]
-    search_fields = ["name", "building__name", "building__address"]
+    search_fields = ["name", "building__name", "building__address", "partner__name", "partner__address"]
     ordering_fields = ["name", "id", "area_m2", "floor"]
-    ordering = ["building_id", "name"]
+    ordering = ["street_id", "building_id", "name"]
 
     def get_queryset(self):
-        qs = ServiceStation.objects.select_related("building__street__district").annotate(
+        qs = ServiceStation.objects.select_related("street__district", "building", "partner").annotate(
             space_count=Count("spaces")
         )
         return _territory_or(qs, self.request.user, Q(is_active=True))
@@ -110,7 +110,9 @@ class SpaceViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["station_id", "name"]
 
     def get_queryset(self):
-        qs = Space.objects.select_related("station__building__street__district")
+        qs = Space.objects.select_related(
+            "station__street__district", "station__building", "station__partner"
+        )
         return _territory_or(qs, self.request.user, Q(station__is_active=True))
 
 
@@ -131,7 +133,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["starts_at", "id"]
 
     def get_queryset(self):
-        qs = Event.objects.select_related(PLACE, "organizer__street")
+        qs = Event.objects.select_related(*PLACE, "organizer__street")
         return _territory_or(qs, self.request.user, Q(status__in=PUBLIC_EVENT_STATUSES))
 
     @extend_schema(
