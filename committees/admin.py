@@ -19,7 +19,7 @@ from core.adminkit import (
     related_column,
 )
 
-from .models import BuildingCommittee, CommitteeSeat
+from .models import Agreement, AgreementCommitment, BuildingCommittee, CommitteeSeat
 from .selectors import with_chief_and_seat_count
 
 TERM_WARNING_DAYS = 90
@@ -127,3 +127,31 @@ class CommitteeSeatAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     search_fields = ("person_name", "affiliation", "committee__building__name", "=phone")
     autocomplete_fields = ("committee", "member")
     date_hierarchy = "starts_on"
+
+
+class AgreementCommitmentInline(ScopedTabularInline):
+    model = AgreementCommitment
+    fields = ("side", "text")
+    extra = 2
+    show_change_link = False
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ScopedAdmin):
+    """共建协议 of the street's partners with its building committees."""
+
+    list_display = (
+        "title",
+        "partner",
+        related_column("partner__street", _("街道")),
+        "starts_on",
+        "ends_on",
+        "status",
+    )
+    list_select_related = ("partner__street__district",)
+    list_filter = ("status", StreetListFilter, DistrictListFilter)
+    search_fields = ("title", "partner__name")
+    autocomplete_fields = ("partner", "committees")
+    date_hierarchy = "starts_on"
+    inlines = (AgreementCommitmentInline,)
+    fields = ("title", "partner", "committees", "starts_on", "ends_on", "status")

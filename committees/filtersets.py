@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.filters import BooleanFilter, FilterSet, IdInFilter, date_range, district_filter, street_filter
 
-from .models import BuildingCommittee, CommitteeSeat
+from .models import Agreement, BuildingCommittee, CommitteeSeat
 
 
 def _current_seat(role: str) -> Exists:
@@ -58,3 +59,15 @@ class BuildingCommitteeFilterSet(FilterSet):
 
     def filter_has_first_secretary(self, queryset, name, value):
         return self._has_current(queryset, CommitteeSeat.Role.FIRST_SECRETARY, value)
+
+
+class AgreementFilterSet(FilterSet):
+    district = district_filter(Agreement)
+    street = street_filter(Agreement)
+    partner = IdInFilter(field_name="partner", label=_("共建单位（编号，可多个）"))
+    status = django_filters.MultipleChoiceFilter(choices=Agreement.Status.choices, label=_("状态"))
+    ends_from, ends_to = date_range("ends_on", label_from=_("结束日期从"), label_to=_("结束日期到"))
+
+    class Meta:
+        model = Agreement
+        fields = ["district", "street", "partner", "status"]

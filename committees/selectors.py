@@ -49,3 +49,14 @@ def with_chief_and_seat_count(qs: QuerySet[BuildingCommittee]) -> QuerySet[Build
         _chief=Subquery(chief.order_by("-starts_on").values("person_name")[:1]),
         _seat_count=Count("seats", filter=current, distinct=True),
     )
+
+
+def agreement_list(*, user):
+    """The territory's co-building agreements, with their partner, committees and commitments."""
+    from .models import Agreement
+
+    qs = Agreement.objects.select_related("partner__street__district").prefetch_related(
+        Prefetch("committees", queryset=BuildingCommittee.objects.select_related("building")),
+        "commitments",
+    )
+    return scope_queryset(qs, user)

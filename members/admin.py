@@ -30,7 +30,7 @@ from core.scoping import scope_queryset
 
 # The API keys' admin registers itself (members/admin_tokens.py).
 from . import admin_tokens  # noqa: F401
-from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
+from .models import HomeRegistration, MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
 
 TERM_WARNING_DAYS = 90
 CONTACT_FIELDS_NOTE = _(
@@ -644,3 +644,33 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         if obj.is_superuser:
             parts.insert(0, _t("全市"))
         return "、".join(parts) or "—"
+
+
+@admin.register(HomeRegistration)
+class HomeRegistrationAdmin(ScopedAdmin):
+    """双报到, read-only: members register themselves in the portal (members/registrations.py).
+
+    A partner's staff see the members registered with them; a street's social workers see
+    those with their street's partners and those of their street's members.
+    """
+
+    list_display = (
+        "member",
+        related_column("member__organization", _("所在党组织")),
+        "partner",
+        "registered_on",
+        "ended_on",
+    )
+    list_select_related = ("member__organization", "partner")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("member__name", "partner__name")
+    date_hierarchy = "registered_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -252,3 +252,22 @@ class ContactChangeForm(NoLabelSuffix, forms.Form):
     @property
     def phone_changed(self) -> bool:
         return self.cleaned_data["phone"].strip() != self.user.phone
+
+
+class HomeRegistrationForm(NoLabelSuffix, forms.Form):
+    """双报到: the community (partner) where the member lives."""
+
+    partner = forms.ModelChoiceField(
+        queryset=None,
+        label=_("居住地社区（共建单位）"),
+        empty_label=_("请选择"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from buildings.models import Partner
+
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.select_related("street").order_by(
+            "street__name", "name"
+        )
+        self.fields["partner"].label_from_instance = lambda p: f"{p.street.name} · {p.name}"

@@ -49,9 +49,12 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "members.membertransfer": KEEP,
     "members.memberlinkrequest": ("change", "view"),
     "members.user": ("change", "view"),
+    "members.homeregistration": VIEW,
     "committees.buildingcommittee": KEEP,
     # A seat entered by mistake is removed from the committee's page.
     "committees.committeeseat": (*KEEP, "delete"),
+    "committees.agreement": KEEP,
+    "committees.agreementcommitment": (*KEEP, "delete"),
     "services.servicestation": KEEP,
     "services.space": KEEP,
     "services.event": KEEP,
@@ -74,6 +77,9 @@ DISTRICT_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
 
 PARTNER_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "buildings.partner": VIEW,
+    "committees.agreement": VIEW,
+    "committees.agreementcommitment": VIEW,
+    "members.homeregistration": VIEW,
     "services.servicestation": VIEW,
     "services.space": VIEW,
     "services.event": KEEP,

@@ -602,3 +602,61 @@ class ApiToken(models.Model):
         from django.utils import timezone
 
         return self.expires_at <= (now or timezone.now())
+
+
+@tracked
+class HomeRegistration(models.Model):
+    """双报到: a party member reports to the community partner where they live.
+
+    One active registration per member at a time (a database constraint); moving ends the
+    current one and starts another, so the rows are the history. Written only by
+    members/registrations.py. The partner's staff see who registered with them
+    (``partner_path``); the social workers of the member's organization see that they did.
+    """
+
+    street_path = "partner__street"
+    district_path = "partner__street__district"
+    partner_path = "partner"
+
+    member = models.ForeignKey(
+        PartyMember, on_delete=models.PROTECT, related_name="home_registrations", verbose_name=_("党员")
+    )
+    partner = models.ForeignKey(
+        "buildings.Partner",
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("报到社区（共建单位）"),
+    )
+    registered_on = models.DateField(_("报到日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("双报到登记")
+        verbose_name_plural = _("双报到登记")
+        ordering = ["-registered_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(ended_on__isnull=True),
+                name="%(app_label)s_%(class)s_one_active_per_member",
+                violation_error_message=_("该党员已在一个社区报到。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("registered_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期不能早于报到日期。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.partner}"
+
+    @classmethod
+    def scope_q_for_streets(cls, street_ids) -> Q:
+        """A street's social workers see registrations with its partners and those of its members."""
+        return Q(partner__street__in=street_ids) | Q(member__organization__street__in=street_ids)
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None

@@ -372,3 +372,38 @@ def volunteer_record(*, user) -> tuple[list[dict], list]:
         ).order_by("-earned_at", "-id")
     )
     return years, rows
+
+
+def partner_registered_members(*, user):
+    """双报到: the members registered with the partner of ``user`` (partner staff), active first,
+    each with the volunteer hours they earned at the partner's places (``hours_here``).
+
+    Only the staff user's own partner; anyone else gets nothing. One query.
+    """
+    from django.db.models import DecimalField, F, Sum
+
+    from members.models import HomeRegistration
+
+    from .models import VolunteerHours
+
+    partner_id = getattr(user, "partner_id", None)
+    if not (user and user.is_authenticated and user.is_active and user.is_staff and partner_id):
+        return HomeRegistration.objects.none()
+    hours = (
+        VolunteerHours.objects.filter(
+            user__party_member=OuterRef("member_id"), event__space__station__partner_id=partner_id
+        )
+        .values("user__party_member")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return (
+        HomeRegistration.objects.filter(partner_id=partner_id)
+        .select_related("member__organization")
+        .annotate(
+            hours_here=Coalesce(
+                Subquery(hours, output_field=DecimalField()), Value(0), output_field=DecimalField()
+            )
+        )
+        .order_by(F("ended_on").desc(nulls_first=True), "member__name", "id")
+    )

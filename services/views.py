@@ -693,3 +693,15 @@ def volunteer_record(request: HttpRequest) -> HttpResponse:
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def partner_members(request: HttpRequest) -> HttpResponse:
+    """双报到 for a partner's staff: the members registered with their partner and the hours
+    they earned at its places. Nobody else has a partner here: 404."""
+    if not (request.user.is_staff and getattr(request.user, "partner_id", None)):
+        raise Http404
+    rows = selectors.partner_registered_members(user=request.user)
+    page = Paginator(rows, BOOKINGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/partner_members.html", {"page": page, "partner": request.user.partner})

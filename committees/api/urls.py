@@ -2,9 +2,10 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .views import BuildingCommitteeViewSet
+from .views import AgreementViewSet, BuildingCommitteeViewSet
 
 router = SimpleRouter()
 router.register("committees", BuildingCommitteeViewSet, basename="committee")
+router.register("agreements", AgreementViewSet, basename="agreement")
 
 urlpatterns = router.urls

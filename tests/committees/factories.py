@@ -4,8 +4,8 @@ import datetime
 
 import factory
 
-from committees.models import BuildingCommittee, CommitteeSeat
-from tests.buildings.factories import BuildingFactory
+from committees.models import Agreement, AgreementCommitment, BuildingCommittee, CommitteeSeat
+from tests.buildings.factories import BuildingFactory, PartnerFactory
 
 
 class BuildingCommitteeFactory(factory.django.DjangoModelFactory):
@@ -28,3 +28,28 @@ class CommitteeSeatFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"137{n:08d}")
     affiliation = "测试物业"
     starts_on = datetime.date(2024, 6, 1)
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agreement
+
+    partner = factory.SubFactory(PartnerFactory)
+    title = factory.Sequence(lambda n: f"“1℃”共建协议{n}")
+    starts_on = datetime.date(2026, 1, 1)
+    ends_on = datetime.date(2027, 12, 31)
+    status = Agreement.Status.ACTIVE
+
+    @factory.post_generation
+    def committees(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.committees.set(extracted)
+
+
+class AgreementCommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementCommitment
+
+    agreement = factory.SubFactory(AgreementFactory)
+    side = AgreementCommitment.Side.COMMUNITY
+    text = "社区食堂向外卖骑手开放"
