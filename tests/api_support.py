@@ -17,8 +17,14 @@ from rest_framework.test import APIClient
 from members.groups import DISTRICT_STAFF, SOCIAL_WORKER
 from members.tokens import issue_token
 from services.models import Event
-from tests.buildings.factories import BuildingFactory, DistrictFactory, EnterpriseFactory, StreetFactory
-from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
+from tests.buildings.factories import (
+    BuildingFactory,
+    DistrictFactory,
+    EnterpriseFactory,
+    PartnerFactory,
+    StreetFactory,
+)
+from tests.committees.factories import AgreementFactory, BuildingCommitteeFactory, CommitteeSeatFactory
 from tests.members.factories import (
     PartyMemberFactory,
     PartyOrganizationFactory,
@@ -52,6 +58,8 @@ class Patch:
     booking: object
     counselling_booking: object
     reservation: object
+    partner: object = None
+    agreement: object = None
 
 
 @dataclasses.dataclass
@@ -105,6 +113,8 @@ def _patch(street, n: int, booker) -> Patch:
     reservation = SpaceReservationFactory(
         space=space, organization=organization, starts_at=event.starts_at + datetime.timedelta(days=5)
     )
+    partner = PartnerFactory(street=street, phone=f"1391234{n:04d}")
+    agreement = AgreementFactory(partner=partner, committees=[committee])
     return Patch(
         street=street,
         building=building,
@@ -120,6 +130,8 @@ def _patch(street, n: int, booker) -> Patch:
         booking=booking,
         counselling_booking=counselling_booking,
         reservation=reservation,
+        partner=partner,
+        agreement=agreement,
     )
 
 

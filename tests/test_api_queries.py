@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from services.models import Event
 from tests.api_support import build_world
-from tests.buildings.factories import BuildingFactory, EnterpriseFactory
-from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory
+from tests.buildings.factories import BuildingFactory, EnterpriseFactory, PartnerFactory
+from tests.committees.factories import AgreementFactory, BuildingCommitteeFactory, CommitteeSeatFactory
 from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory
 from tests.services.factories import (
     BookingFactory,
@@ -26,6 +26,7 @@ from tests.services.factories import (
     ServiceStationFactory,
     SpaceFactory,
     SpaceReservationFactory,
+    VolunteerHoursFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -45,8 +46,15 @@ BUDGET = {
     "api:event-list": 4,
     "api:booking-list": 6,
     "api:space-reservation-list": 4,
+    "api:partner-list": 4,
+    "api:agreement-list": 6,
 }
-STATS_BUDGET = {"api:stats-coverage": 8, "api:stats-activity": 5}
+STATS_BUDGET = {
+    "api:stats-coverage": 8,
+    "api:stats-activity": 5,
+    "api:stats-community": 10,
+    "api:volunteer-hours": 3,
+}
 
 
 def populate(street, n: int = 8) -> None:
@@ -69,6 +77,9 @@ def populate(street, n: int = 8) -> None:
         BookingFactory(event=event)
         BookingFactory(event=event, status="waitlisted")
         SpaceReservationFactory(space=space, organization=organization)
+        partner = PartnerFactory(street=street)
+        AgreementFactory(partner=partner, committees=[committee])
+        VolunteerHoursFactory(booking__event__space__station__partner=partner)
 
 
 @pytest.fixture

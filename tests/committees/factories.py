@@ -33,6 +33,7 @@ class CommitteeSeatFactory(factory.django.DjangoModelFactory):
 class AgreementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Agreement
+        skip_postgeneration_save = True
 
     partner = factory.SubFactory(PartnerFactory)
     title = factory.Sequence(lambda n: f"“1℃”共建协议{n}")

@@ -110,6 +110,6 @@ def test_member_registers_in_the_portal(client):
     member = PartyMemberFactory()
     partner = PartnerFactory()
     client.force_login(UserFactory(party_member=member))
-    response = client.post("/profile/home-registration/", {"partner": partner.pk})
+    response = client.post("/accounts/profile/home-registration/", {"partner": partner.pk})
     assert response.status_code == 302
     assert HomeRegistration.objects.get(member=member).partner == partner
