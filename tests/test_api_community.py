@@ -125,3 +125,16 @@ def test_partner_phone_is_masked_without_the_permission(figures):
     assert [r["phone"] for r in rows] == ["139****5678"]
     root = get(figures["root"], "partner-list").json()["results"]
     assert "13912345678" in {r["phone"] for r in root}
+
+
+def test_dashboard_shows_the_agreements_and_hours(client, figures):
+    client.force_login(figures["a"])
+    response = client.get(reverse("admin_dashboard"))
+    assert response.status_code == 200
+    assert response.context["community"]["active_agreements"] == 1
+    assert response.context["community"]["volunteer_hours"] == Decimal("5.5")
+    assert [(r["label"], r["hours"]) for r in response.context["hours_by_month"]] == [
+        ("2026-11", Decimal("4.0")),
+        ("2026-12", Decimal("1.5")),
+    ]
+    assert 'id="hours-chart"' in response.content.decode()
