@@ -46,7 +46,7 @@ BUDGET = {
     "api:event-list": 4,
     "api:booking-list": 6,
     "api:space-reservation-list": 4,
-    "api:partner-list": 4,
+    "api:partner-list": 6,  # + the personal-data permission check (user and group permissions) for the phone
     "api:agreement-list": 6,
 }
 STATS_BUDGET = {
