@@ -65,6 +65,8 @@ REAL_IDS = {
     "events": lambda w: w.a.event.pk,
     "bookings": lambda w: w.employee_booking.pk,
     "space-reservations": lambda w: w.a.reservation.pk,
+    "partners": lambda w: w.a.partner.pk,
+    "agreements": lambda w: w.a.agreement.pk,
 }
 # What employees may read (the rest answers them 403 before any parameter is looked at).
 EMPLOYEE_RESOURCES = {"stations", "spaces", "events", "bookings"}

@@ -113,6 +113,7 @@ class EnterpriseSerializer(FullCleanMixin, serializers.ModelSerializer):
         return value.strip().upper()
 
 
+@extend_schema_serializer(examples=[ex.response_example("共建单位", ex.PARTNER)])
 class PartnerSerializer(serializers.ModelSerializer):
     """共建单位; the contact phone is masked without members.view_personal_data."""
 

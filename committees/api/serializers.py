@@ -82,6 +82,7 @@ class AgreementCommitmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(examples=[ex.response_example("共建协议", ex.AGREEMENT)])
 class AgreementSerializer(serializers.ModelSerializer):
     """共建协议 with its partner, building committees (by building) and each side's commitments."""
 

@@ -443,9 +443,13 @@ class ActivityView(APIView):
 
 
 class VolunteerHoursQuerySerializer(serializers.Serializer):
-    by = serializers.ChoiceField(choices=list(community.HOURS_GROUPINGS), default="street")
-    date_from = serializers.DateField(required=False)
-    date_to = serializers.DateField(required=False)
+    by = serializers.ChoiceField(
+        choices=list(community.HOURS_GROUPINGS),
+        default="street",
+        help_text=_("按街道、楼宇、共建单位或月份汇总"),
+    )
+    date_from = serializers.DateField(required=False, help_text=_("记入日期从（含，上海时间）"))
+    date_to = serializers.DateField(required=False, help_text=_("记入日期到（含，上海时间）"))
 
 
 class VolunteerHoursRowSerializer(serializers.Serializer):
@@ -469,6 +473,7 @@ class VolunteerHoursView(APIView):
         ),
         parameters=[VolunteerHoursQuerySerializer],
         responses={200: VolunteerHoursRowSerializer(many=True)},
+        examples=[OpenApiExample("按月", response_only=True, value=ex.VOLUNTEER_HOURS[0])],
     )
     def get(self, request):
         query = VolunteerHoursQuerySerializer(data=request.query_params)
@@ -496,6 +501,7 @@ class CommunityView(APIView):
             "本人管辖范围内：履行中的共建协议、双向开放的场所、志愿服务时长、结对服务的居民、双报到党员。"
         ),
         responses={200: CommunitySerializer},
+        examples=[OpenApiExample("区级密钥", response_only=True, value=ex.COMMUNITY)],
     )
     def get(self, request):
         return Response(CommunitySerializer(community.community_stats(user=request.user)).data)
