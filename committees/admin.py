@@ -136,6 +136,15 @@ class AgreementCommitmentInline(ScopedTabularInline):
     show_change_link = False
 
 
+@admin.register(AgreementCommitment)
+class AgreementCommitmentAdmin(ScopedAdmin):
+    list_display = ("text", "side", "agreement")
+    list_select_related = ("agreement__partner",)
+    list_filter = ("side", StreetListFilter, DistrictListFilter)
+    search_fields = ("text", "agreement__title")
+    autocomplete_fields = ("agreement",)
+
+
 @admin.register(Agreement)
 class AgreementAdmin(ScopedAdmin):
     """共建协议 of the street's partners with its building committees."""

@@ -664,6 +664,7 @@ class HomeRegistrationAdmin(ScopedAdmin):
     list_select_related = ("member__organization", "partner")
     list_filter = (StreetListFilter, DistrictListFilter)
     search_fields = ("member__name", "partner__name")
+    autocomplete_fields = ("member", "partner")
     date_hierarchy = "registered_on"
 
     def has_add_permission(self, request):

@@ -537,6 +537,7 @@ class VolunteerHoursAdmin(ScopedAdmin):
     list_select_related = ("event", "user", "confirmed_by")
     list_filter = (StreetListFilter, DistrictListFilter)
     search_fields = ("event__title", "user__username")
+    autocomplete_fields = ("booking", "user", "event", "confirmed_by")
     date_hierarchy = "earned_at"
     inlines = (HoursCorrectionInline,)
 
@@ -556,6 +557,7 @@ class HoursCorrectionAdmin(ScopedAdmin):
     list_select_related = ("record__event", "corrected_by")
     list_filter = (StreetListFilter, DistrictListFilter)
     search_fields = ("reason",)
+    autocomplete_fields = ("record", "corrected_by")
 
     def has_add_permission(self, request):
         return False
