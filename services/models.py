@@ -744,13 +744,14 @@ class SpaceOccupancy(models.Model):
 # --- Volunteer service (志愿服务) ---------------------------------------------------------------
 
 
-class VolunteerProject(models.Model):
+class VolunteerProject(ConstraintErrorFields, models.Model):
     """A volunteer project grouping its shifts (events of kind "volunteer"), e.g. "keep elderly
     residents company, Tuesdays"."""
 
     street_path = "street"
     district_path = "street__district"
     partner_path = "partner"
+    constraint_error_fields = {"services_volunteerproject_unique_name_in_street": "name"}
 
     street = models.ForeignKey(
         "buildings.Street",
