@@ -11,11 +11,12 @@ from core.adminkit import (
     ScopedAdmin,
     SpreadsheetAdminMixin,
     StreetListFilter,
+    masked_column,
     related_column,
 )
 
 from . import figures
-from .models import Building, District, Enterprise, Street
+from .models import Building, District, Enterprise, Partner, Street
 
 
 class SuperuserWritesMixin:
@@ -153,5 +154,30 @@ class EnterpriseAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     fieldsets = (
         (None, {"fields": ("building", "name", "credit_code", "floor", "industry")}),
         (_("人员"), {"fields": ("employee_count", "party_member_count")}),
+        (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
+    )
+
+
+@admin.register(Partner)
+class PartnerAdmin(ScopedAdmin):
+    """共建单位: kept by the street's social workers; a partner's staff see their own unit."""
+
+    personal_fields = ("phone",)
+    list_display = (
+        "name",
+        "kind",
+        "street",
+        "address",
+        "contact_name",
+        masked_column("phone", _("联系电话")),
+    )
+    list_select_related = ("street__district",)
+    list_filter = ("kind", StreetListFilter, DistrictListFilter)
+    search_fields = ("name", "address", "contact_name", "=phone")
+    autocomplete_fields = ("street",)
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("street", "name", "kind", "address")}),
+        (_("联系人"), {"fields": ("contact_name", "phone")}),
         (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )

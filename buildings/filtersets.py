@@ -21,7 +21,7 @@ from core.filters import (
 )
 
 from . import figures
-from .models import Building, District, Enterprise, Street
+from .models import Building, District, Enterprise, Partner, Street
 
 
 def filter_by_condition(queryset, name: str, value: bool | None):
@@ -121,3 +121,13 @@ class EnterpriseFilterSet(FilterSet):
         if value is None:
             return queryset
         return queryset.filter(Q(party_member_count__gt=0) if value else Q(party_member_count=0))
+
+
+class PartnerFilterSet(FilterSet):
+    district = district_filter(Partner)
+    street = street_filter(Partner)
+    kind = django_filters.MultipleChoiceFilter(choices=Partner.Kind.choices, label=_("类型"))
+
+    class Meta:
+        model = Partner
+        fields = ["district", "street", "kind"]

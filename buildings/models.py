@@ -164,3 +164,50 @@ class Enterprise(ConstraintErrorFields, models.Model):
             self.credit_code = self.credit_code.strip().upper()
         if self.building_id and self.floor is not None and self.floor > self.building.floors:
             raise ValidationError({"floor": _("该楼宇只有%(n)s层。") % {"n": self.building.floors}})
+
+
+class Partner(ConstraintErrorFields, models.Model):
+    """共建单位: a community unit beside the buildings (neighbourhood committee, school, ...).
+
+    A territorial unit in its street like a building. Its staff are the accounts assigned to it
+    (``members.User.partner``); they see its places, pairings and registrations (``partner_path``).
+    """
+
+    street_path = "street"
+    district_path = "street__district"
+    partner_path = "pk"
+    constraint_error_fields = {"buildings_partner_unique_name_in_street": "name"}
+
+    class Kind(models.TextChoices):
+        NEIGHBOURHOOD_COMMITTEE = "neighbourhood_committee", _("居委会")
+        COMMUNITY_CENTRE = "community_centre", _("社区中心")
+        SCHOOL = "school", _("学校")
+        HOSPITAL = "hospital", _("医院")
+        OTHER = "other", _("其他")
+
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, related_name="partners", verbose_name=_("街道")
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices, db_index=True)
+    address = models.CharField(_("地址"), max_length=200)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    # Named ``phone`` so core.masking masks it like every other phone.
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("共建单位")
+        verbose_name_plural = _("共建单位")
+        ordering = ["street_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_street",
+                violation_error_message=_("该街道已有同名共建单位。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

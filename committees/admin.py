@@ -28,6 +28,8 @@ from core.scoping import has_staff_scope
 
 from . import demands
 from .models import (
+    Agreement,
+    AgreementCommitment,
     BuildingCommittee,
     CommitteeMeeting,
     CommitteeSeat,
@@ -533,3 +535,40 @@ class MeetingResolutionAdmin(ScopedAdmin):
     search_fields = ("text", "meeting__topic")
     autocomplete_fields = ("meeting", "demand", "owner")
     date_hierarchy = "due_on"
+
+
+class AgreementCommitmentInline(ScopedTabularInline):
+    model = AgreementCommitment
+    fields = ("side", "text")
+    extra = 2
+    show_change_link = False
+
+
+@admin.register(AgreementCommitment)
+class AgreementCommitmentAdmin(ScopedAdmin):
+    list_display = ("text", "side", "agreement")
+    list_select_related = ("agreement__partner",)
+    list_filter = ("side", StreetListFilter, DistrictListFilter)
+    search_fields = ("text", "agreement__title")
+    autocomplete_fields = ("agreement",)
+
+
+@admin.register(Agreement)
+class AgreementAdmin(ScopedAdmin):
+    """共建协议 of the street's partners with its building committees."""
+
+    list_display = (
+        "title",
+        "partner",
+        related_column("partner__street", _("街道")),
+        "starts_on",
+        "ends_on",
+        "status",
+    )
+    list_select_related = ("partner__street__district",)
+    list_filter = ("status", StreetListFilter, DistrictListFilter)
+    search_fields = ("title", "partner__name")
+    autocomplete_fields = ("partner", "committees")
+    date_hierarchy = "starts_on"
+    inlines = (AgreementCommitmentInline,)
+    fields = ("title", "partner", "committees", "starts_on", "ends_on", "status")

@@ -19,7 +19,7 @@ from core.filters import (
     street_filter,
 )
 
-from .models import BuildingCommittee, CommitteeSeat, Demand, Visit
+from .models import Agreement, BuildingCommittee, CommitteeSeat, Demand, Visit
 
 
 def _current_seat(role: str) -> Exists:
@@ -130,3 +130,15 @@ class VisitFilterSet(FilterSet):
     class Meta:
         model = Visit
         fields = ["district", "street", "enterprise", "building", "visited_from", "visited_to"]
+
+
+class AgreementFilterSet(FilterSet):
+    district = district_filter(Agreement)
+    street = street_filter(Agreement)
+    partner = IdInFilter(field_name="partner", label=_("共建单位（编号，可多个）"))
+    status = django_filters.MultipleChoiceFilter(choices=Agreement.Status.choices, label=_("状态"))
+    ends_from, ends_to = date_range("ends_on", label_from=_("结束日期从"), label_to=_("结束日期到"))
+
+    class Meta:
+        model = Agreement
+        fields = ["district", "street", "partner", "status"]

@@ -581,3 +581,77 @@ class MeetingResolution(models.Model):
             errors["due_on"] = _("完成期限不能早于会议日期。")
         if errors:
             raise ValidationError(errors)
+
+
+@tracked
+class Agreement(models.Model):
+    """共建协议: a community partner and one or more building committees build together (e.g. "1 °C").
+
+    Each side's commitments are AgreementCommitment rows. Near its end an active agreement
+    reminds the street's social workers, once (committees/notifications.py).
+    """
+
+    street_path = "partner__street"
+    district_path = "partner__street__district"
+    partner_path = "partner"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("拟定中")
+        ACTIVE = "active", _("履行中")
+        ENDED = "ended", _("已结束")
+
+    partner = models.ForeignKey(
+        "buildings.Partner", on_delete=models.PROTECT, related_name="agreements", verbose_name=_("共建单位")
+    )
+    committees = models.ManyToManyField(
+        BuildingCommittee, related_name="agreements", verbose_name=_("楼委会")
+    )
+    title = models.CharField(_("名称"), max_length=150)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"), db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("共建协议")
+        verbose_name_plural = _("共建协议")
+        ordering = ["-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gt=F("starts_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期必须晚于开始日期。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class AgreementCommitment(models.Model):
+    """What one side of an agreement offers (the community opens its canteen; riders keep elderly company)."""
+
+    street_path = "agreement__partner__street"
+    district_path = "agreement__partner__street__district"
+    partner_path = "agreement__partner"
+
+    class Side(models.TextChoices):
+        BUILDING = "building", _("楼宇方")
+        COMMUNITY = "community", _("社区方")
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="commitments", verbose_name=_("共建协议")
+    )
+    side = models.CharField(_("承诺方"), max_length=10, choices=Side.choices)
+    text = models.CharField(_("承诺内容"), max_length=200)
+
+    class Meta:
+        verbose_name = _("共建承诺")
+        verbose_name_plural = _("共建承诺")
+        ordering = ["agreement_id", "side", "id"]
+
+    def __str__(self) -> str:
+        return self.text

@@ -26,10 +26,13 @@ from core.notifications.models import Outbox
 from core.notifications.outbox import conf, skip_text
 from members.models import PartyOrganization
 
-from .models import BuildingCommittee
+from .models import Agreement, BuildingCommittee
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TERM_ENDING = "term_ending"
+AGREEMENT_ENDING = "agreement_ending"
+#: An active co-building agreement reminds the street's social workers this many days before its end.
+AGREEMENT_REMINDER_DAYS = 30
 
 
 def _term_threshold(days_left: int, thresholds: Sequence[int]) -> int | None:
@@ -135,6 +138,83 @@ class TermEndingKind(registry.NotificationKind):
         return ""
 
 
+def _street_workers(street_ids) -> dict[int, list[int]]:
+    workers: dict[int, list[int]] = {}
+    for street_id, user_id in (
+        get_user_model()
+        .streets.through.objects.filter(street_id__in=street_ids, user__is_active=True, user__is_staff=True)
+        .values_list("street_id", "user_id")
+    ):
+        workers.setdefault(street_id, []).append(user_id)
+    return workers
+
+
+def enqueue_agreement_reminders(*, today: datetime.date | None = None) -> int:
+    """Reminders of active co-building agreements ending within ``AGREEMENT_REMINDER_DAYS``, once
+    per (agreement, end date, social worker); returns the rows written. Call in a transaction."""
+    today = today or timezone.localdate(timezone=SHANGHAI)
+    horizon = today + datetime.timedelta(days=AGREEMENT_REMINDER_DAYS)
+    agreements = list(
+        Agreement.objects.filter(status=Agreement.Status.ACTIVE, ends_on__gte=today, ends_on__lte=horizon)
+        .select_related("partner")
+        .only("pk", "ends_on", "partner__street_id")
+    )
+    if not agreements:
+        return 0
+    workers = _street_workers({a.partner.street_id for a in agreements})
+    now = timezone.now()
+    candidates = [
+        outbox.row(
+            recipient_id=user_id,
+            kind=AGREEMENT_ENDING,
+            cause=f"agreement:{agreement.pk}:ends:{agreement.ends_on.isoformat()}",
+            due_at=now,
+            subject=agreement,
+            street_id=agreement.partner.street_id,
+            context={"ends_on": agreement.ends_on.isoformat()},
+        )
+        for agreement in agreements
+        for user_id in workers.get(agreement.partner.street_id, [])
+    ]
+    if not candidates:
+        return 0
+    existing = set(
+        Outbox.objects.filter(kind=AGREEMENT_ENDING, cause__in={row.cause for row in candidates}).values_list(
+            "recipient_id", "cause"
+        )
+    )
+    return outbox.write([r for r in candidates if (r.recipient_id, r.cause) not in existing], now=now)
+
+
+class AgreementEndingKind(registry.NotificationKind):
+    """A co-building agreement (the subject) ends soon."""
+
+    name = AGREEMENT_ENDING
+    label = _("共建协议到期提醒")
+
+    def link(self, row: Outbox) -> str:
+        if row.subject is None:
+            return "/admin/"
+        return reverse_or("admin:committees_agreement_change", [row.subject.pk], "/admin/")
+
+    def context(self, row: Outbox) -> dict[str, Any]:
+        return {"subject": row.subject, "ends_on": datetime.date.fromisoformat(row.context["ends_on"])}
+
+    def skip_reason(self, row: Outbox, now: datetime.datetime) -> str:
+        subject = row.subject
+        if subject is None:
+            return skip_text(N_("共建协议已不存在。"))
+        if subject.status != Agreement.Status.ACTIVE:
+            return skip_text(N_("共建协议已不在履行中。"))
+        if subject.ends_on.isoformat() != row.context.get("ends_on"):
+            return skip_text(N_("共建协议的结束日期已变更。"))
+        if not row.recipient.streets.filter(pk=row.street_id).exists():
+            return skip_text(N_("接收人已不负责该街道。"))
+        return ""
+
+
 def register() -> None:
     registry.register(TermEndingKind())
     registry.register_scan("term_endings", enqueue_term_reminders)
+    registry.register(AgreementEndingKind())
+    registry.register_scan("agreement_endings", enqueue_agreement_reminders)

@@ -146,3 +146,14 @@ def open_demands_for_worker(*, user, today: datetime.date | None = None, limit: 
         .order_by("_overdue", "deadline", "id")
     )
     return list(qs[:limit])
+
+
+def agreement_list(*, user):
+    """The territory's co-building agreements, with their partner, committees and commitments."""
+    from .models import Agreement
+
+    qs = Agreement.objects.select_related("partner__street__district").prefetch_related(
+        Prefetch("committees", queryset=BuildingCommittee.objects.select_related("building")),
+        "commitments",
+    )
+    return scope_queryset(qs, user)

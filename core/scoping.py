@@ -12,7 +12,11 @@ Confidential records (who booked a counselling slot) are hidden from staff witho
 are confidential with a ``confidential_q()`` class method, and ``hide_confidential``
 leaves them out. Full phones and ID numbers need ``PERSONAL_DATA_PERMISSION``.
 
-(The user's territory is read from ``user.district_id`` and ``user.streets``; the
+A community partner's staff (``user.partner_id``) see the rows of models that name their path
+to the partner (``partner_path``): the partner's places, their events and bookings, its
+pairings and registrations; nothing of the street around it.
+
+(The user's territory is read from ``user.district_id``, ``user.streets`` and ``user.partner_id``; the
 permissions are named by string, so nothing here imports an app.)
 """
 
@@ -45,7 +49,12 @@ def has_staff_scope(user) -> bool:
     """A user with a territory: a superuser, district staff or a street social worker."""
     if not is_active_user(user):
         return False
-    return user.is_superuser or bool(user.district_id) or bool(user_street_ids(user))
+    return (
+        user.is_superuser
+        or bool(user.district_id)
+        or bool(user_street_ids(user))
+        or bool(getattr(user, "partner_id", None))
+    )
 
 
 def is_scoped_model(model) -> bool:
@@ -70,6 +79,10 @@ def scope_q(model, user) -> Q:
     if streets:
         for_streets = getattr(model, "scope_q_for_streets", None)
         q |= for_streets(streets) if for_streets else Q(**{f"{model.street_path}__in": streets})
+    partner_id = getattr(user, "partner_id", None)
+    partner_path = getattr(model, "partner_path", None)
+    if partner_id and partner_path:
+        q |= Q(**{partner_path: partner_id})
     return q
 
 

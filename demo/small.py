@@ -897,6 +897,10 @@ class _DemoSeeder:
         logins = self.accounts()
         self.events()
         self.bookings()
+        self.out("演示数据：楼宇与社区共建（“1℃”）……")
+        from demo.community import seed_community
+
+        seed_community(self)
         self.counters()
         self.transfers()
         self.out("演示数据：企业诉求和走访……")

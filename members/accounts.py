@@ -32,16 +32,21 @@ def register_user(
     email: str,
     phone: str,
     password: str,
-    building: Building,
+    building: Building | None = None,
     enterprise: Enterprise | None = None,
+    person_type: str = User.PersonType.EMPLOYEE,
+    platform: str = "",
     language: str = "zh-hans",
     real_name: str = "",
 ) -> User:
-    """Create an employee account (not staff) working in ``building`` for ``enterprise``.
+    """Create a portal account (not staff): an employee working in ``building`` for
+    ``enterprise``, a delivery rider of ``platform`` (a platform or station), or a resident.
 
-    The model's validation (mobile format, unique phone, enterprise in building)
-    and the password validators run here too, so every caller gets the same rules.
+    The model's validation (mobile format, enterprise in building, what each kind of person
+    names) and the password validators run here too, so every caller gets the same rules.
     """
+    if person_type != User.PersonType.EMPLOYEE:
+        building, enterprise = None, None  # riders and residents name no building or employer
     user = User(
         username=username.strip(),
         real_name=" ".join(real_name.split()),
@@ -49,6 +54,8 @@ def register_user(
         phone=phone.strip(),
         building=building,
         enterprise=enterprise,
+        person_type=person_type,
+        platform=platform.strip() if person_type == User.PersonType.RIDER else "",
         language=language,
         is_staff=False,
         is_superuser=False,

@@ -30,7 +30,7 @@ from core.scoping import scope_queryset
 
 # The API keys' admin registers itself (members/admin_tokens.py).
 from . import admin_tokens  # noqa: F401
-from .models import MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
+from .models import HomeRegistration, MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
 
 TERM_WARNING_DAYS = 90
 CONTACT_FIELDS_NOTE = _(
@@ -469,7 +469,9 @@ class StaffScopeUserChangeForm(UserChangeForm):
 
     def clean(self):
         cleaned = super().clean()
-        has_scope = bool(cleaned.get("streets")) or bool(cleaned.get("district"))
+        has_scope = (
+            bool(cleaned.get("streets")) or bool(cleaned.get("district")) or bool(cleaned.get("partner"))
+        )
         if has_scope and "is_staff" in self.fields and not cleaned.get("is_staff"):
             self.add_error(
                 "is_staff", _t("设置了负责街道或所属区的用户须勾选“工作人员状态”，才能登录管理后台。")
@@ -507,7 +509,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         DistrictListFilter,
     )
     search_fields = ("username", "real_name", "first_name", "last_name", "email", "=phone")
-    autocomplete_fields = ("building", "enterprise", "party_member", "district", "streets", "groups")
+    autocomplete_fields = (
+        "building",
+        "enterprise",
+        "party_member",
+        "district",
+        "streets",
+        "partner",
+        "groups",
+    )
     filter_horizontal = ("user_permissions",)
     ordering = ("username",)
     fieldsets = (
@@ -519,12 +529,15 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                 "description": CONTACT_FIELDS_NOTE,
             },
         ),
-        (_("工作单位"), {"fields": ("building", "enterprise", "party_member")}),
+        (_("工作单位"), {"fields": ("person_type", "building", "enterprise", "platform", "party_member")}),
         (
             _("工作人员范围"),
             {
-                "fields": ("streets", "district"),
-                "description": _("街道社工填写负责街道；区级工作人员填写所属区。须同时勾选“工作人员状态”。"),
+                "fields": ("streets", "district", "partner"),
+                "description": _(
+                    "街道社工填写负责街道；区级工作人员填写所属区；共建单位工作人员填写所属共建单位。"
+                    "须同时勾选“工作人员状态”。"
+                ),
             },
         ),
         (
@@ -631,3 +644,34 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         if obj.is_superuser:
             parts.insert(0, _t("全市"))
         return "、".join(parts) or "—"
+
+
+@admin.register(HomeRegistration)
+class HomeRegistrationAdmin(ScopedAdmin):
+    """双报到, read-only: members register themselves in the portal (members/registrations.py).
+
+    A partner's staff see the members registered with them; a street's social workers see
+    those with their street's partners and those of their street's members.
+    """
+
+    list_display = (
+        "member",
+        related_column("member__organization", _("所在党组织")),
+        "partner",
+        "registered_on",
+        "ended_on",
+    )
+    list_select_related = ("member__organization", "partner")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("member__name", "partner__name")
+    autocomplete_fields = ("member", "partner")
+    date_hierarchy = "registered_on"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -63,7 +63,25 @@ class _BuildingEnterpriseMixin:
 
 
 class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
-    """Username, mobile, email, password; building and employer by autocomplete."""
+    """Username, mobile, email, password; who one is; building and employer by autocomplete.
+
+    An employee names their building (and employer); a delivery rider names their platform or
+    station instead; a resident neither.
+    """
+
+    person_type = forms.ChoiceField(
+        label=_("我是"),
+        choices=User.PersonType.choices,
+        initial=User.PersonType.EMPLOYEE,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    platform = forms.CharField(
+        label=_("所属平台或站点"),
+        max_length=100,
+        required=False,
+        help_text=_("外卖骑手填写，如“饿了么·长寿路站”。"),
+    )
 
     phone = forms.CharField(
         label=_("手机号码"),
@@ -85,7 +103,9 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["building"] = building_field(label=_("所在楼宇"))
+        self.fields["building"] = building_field(
+            label=_("所在楼宇"), required=False, help_text=_("楼宇白领必填。")
+        )
         self.fields["enterprise"] = enterprise_field(
             label=_("工作单位"),
             required=False,
@@ -93,6 +113,9 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
         )
         self.fields["real_name"].required = True
         self.fields["real_name"].widget.attrs["autocomplete"] = "name"
+        self.order_fields(
+            ["username", "real_name", "phone", "email", "person_type", "building", "enterprise", "platform"]
+        )
         self._narrow_enterprises()
 
     def clean_real_name(self):
@@ -102,6 +125,24 @@ class SignUpForm(NoLabelSuffix, _BuildingEnterpriseMixin, UserCreationForm):
         # A password too short or too common is the password's fault, shown under it; only
         # "the two do not match" belongs under the confirmation.
         super().validate_password_for_user(user, password_field_name=password_field_name)
+
+    def clean_person_type(self):
+        return self.cleaned_data.get("person_type") or User.PersonType.EMPLOYEE
+
+    def clean(self):
+        cleaned = super().clean()
+        person_type = cleaned.get("person_type") or User.PersonType.EMPLOYEE
+        if person_type == User.PersonType.EMPLOYEE:
+            if not cleaned.get("building") and "building" not in self.errors:
+                self.add_error("building", self.fields["building"].error_messages["required"])
+        else:
+            # A rider or resident works in no building of ours: what was typed there is dropped.
+            cleaned["building"], cleaned["enterprise"] = None, None
+            for field in ("building", "enterprise"):
+                self.errors.pop(field, None)
+        if person_type == User.PersonType.RIDER and not (cleaned.get("platform") or "").strip():
+            self.add_error("platform", _("外卖骑手请填写所属平台或站点。"))
+        return cleaned
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip()
@@ -230,3 +271,22 @@ class ContactChangeForm(NoLabelSuffix, forms.Form):
     @property
     def phone_changed(self) -> bool:
         return self.cleaned_data["phone"].strip() != self.user.phone
+
+
+class HomeRegistrationForm(NoLabelSuffix, forms.Form):
+    """双报到: the community (partner) where the member lives."""
+
+    partner = forms.ModelChoiceField(
+        queryset=None,
+        label=_("居住地社区（共建单位）"),
+        empty_label=_("请选择"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from buildings.models import Partner
+
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.select_related("street").order_by(
+            "street__name", "name"
+        )
+        self.fields["partner"].label_from_instance = lambda p: f"{p.street.name} · {p.name}"

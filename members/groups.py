@@ -7,6 +7,9 @@
   watches the street's notification outbox and sends failed ones again.
 * 区级工作人员 (district staff): reads everything of the district (the
   notification outbox included) and keeps its building and enterprise records.
+* 共建单位工作人员 (a community partner's staff, ``User.partner``): sees its own unit,
+  places, their events and bookings (and checks people in), its pairings and the party
+  members registered with it (双报到); ``partner_path`` in core.scoping keeps them to it.
 
 What a member of either group sees is further limited to their territory
 (``buildings.selectors.scope_queryset``). Neither group may delete members or
@@ -30,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 SOCIAL_WORKER = "街道社工"
 DISTRICT_STAFF = "区级工作人员"
+PARTNER_STAFF = "共建单位工作人员"
 
 VIEW = ("view",)
 KEEP = ("add", "change", "view")
@@ -39,11 +43,13 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "buildings.street": VIEW,
     "buildings.building": KEEP,
     "buildings.enterprise": KEEP,
+    "buildings.partner": KEEP,
     "members.partyorganization": KEEP,
     "members.partymember": KEEP,
     "members.membertransfer": KEEP,
     "members.memberlinkrequest": ("change", "view"),
     "members.user": ("change", "view"),
+    "members.homeregistration": VIEW,
     "committees.buildingcommittee": KEEP,
     # A seat entered by mistake is removed from the committee's page.
     "committees.committeeseat": (*KEEP, "delete"),
@@ -58,11 +64,17 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "committees.demandattachment": ("add", "view"),
     "committees.committeemeeting": KEEP,
     "committees.meetingresolution": KEEP,
+    "committees.agreement": KEEP,
+    "committees.agreementcommitment": (*KEEP, "delete"),
     "services.servicestation": KEEP,
     "services.space": KEEP,
     "services.event": KEEP,
     "services.booking": ("change", "view"),
     "services.spacereservation": KEEP,
+    "services.volunteerproject": KEEP,
+    "services.pairing": VIEW,
+    "services.volunteerhours": ("change", "view"),
+    "services.hourscorrection": VIEW,
     # The street's notification outbox: watch deliveries and "send again" (core/notifications/admin.py);
     # rows are written by the apps' write functions only, so no add or delete.
     "notifications.outbox": ("change", "view"),
@@ -74,9 +86,25 @@ DISTRICT_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "buildings.enterprise": KEEP,
 }
 
+PARTNER_STAFF_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "buildings.partner": VIEW,
+    "committees.agreement": VIEW,
+    "committees.agreementcommitment": VIEW,
+    "members.homeregistration": VIEW,
+    "services.servicestation": VIEW,
+    "services.space": VIEW,
+    "services.event": KEEP,
+    "services.booking": ("change", "view"),
+    "services.volunteerproject": KEEP,
+    "services.pairing": KEEP,
+    "services.volunteerhours": ("change", "view"),
+    "services.hourscorrection": VIEW,
+}
+
 GROUPS: dict[str, dict[str, tuple[str, ...]]] = {
     SOCIAL_WORKER: SOCIAL_WORKER_PERMISSIONS,
     DISTRICT_STAFF: DISTRICT_STAFF_PERMISSIONS,
+    PARTNER_STAFF: PARTNER_STAFF_PERMISSIONS,
 }
 
 

@@ -355,6 +355,12 @@ class User(AbstractUser):
         db_default="",
         help_text=_("按本人习惯书写，如“张伟”；签到时工作人员看到这个名字。"),
     )
+
+    class PersonType(models.TextChoices):
+        EMPLOYEE = "employee", _("楼宇白领")
+        RIDER = "rider", _("外卖骑手")
+        RESIDENT = "resident", _("社区居民")
+
     phone = models.CharField(_("手机号码"), max_length=11, blank=True, validators=[validate_mobile])
     building = models.ForeignKey(
         "buildings.Building",
@@ -396,6 +402,24 @@ class User(AbstractUser):
         related_name="staff",
         verbose_name=_("所属区"),
         help_text=_("区级工作人员：只能查看和修改本区的数据。"),
+    )
+    partner = models.ForeignKey(
+        "buildings.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+        verbose_name=_("所属共建单位"),
+        help_text=_("共建单位工作人员：只能查看本单位的场所、结对和报到党员。"),
+    )
+    person_type = models.CharField(
+        _("身份"), max_length=20, choices=PersonType.choices, default=PersonType.EMPLOYEE
+    )
+    platform = models.CharField(
+        _("所属平台或站点"),
+        max_length=100,
+        blank=True,
+        help_text=_("外卖骑手填写所属平台或配送站点，如“饿了么·长寿路站”。"),
     )
     language = models.CharField(
         _("语言"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
@@ -464,6 +488,8 @@ class User(AbstractUser):
         self.real_name = " ".join(self.real_name.split())
         if self.enterprise_id and self.building_id and self.enterprise.building_id != self.building_id:
             raise ValidationError({"enterprise": _("工作单位不在所选楼宇中。")})
+        if self.person_type == self.PersonType.RIDER and not self.platform.strip():
+            raise ValidationError({"platform": _("外卖骑手请填写所属平台或站点。")})
 
 
 class MemberLinkRequest(models.Model):
@@ -614,3 +640,61 @@ class ApiToken(models.Model):
         from django.utils import timezone
 
         return self.expires_at <= (now or timezone.now())
+
+
+@tracked
+class HomeRegistration(models.Model):
+    """双报到: a party member reports to the community partner where they live.
+
+    One active registration per member at a time (a database constraint); moving ends the
+    current one and starts another, so the rows are the history. Written only by
+    members/registrations.py. The partner's staff see who registered with them
+    (``partner_path``); the social workers of the member's organization see that they did.
+    """
+
+    street_path = "partner__street"
+    district_path = "partner__street__district"
+    partner_path = "partner"
+
+    member = models.ForeignKey(
+        PartyMember, on_delete=models.PROTECT, related_name="home_registrations", verbose_name=_("党员")
+    )
+    partner = models.ForeignKey(
+        "buildings.Partner",
+        on_delete=models.PROTECT,
+        related_name="registrations",
+        verbose_name=_("报到社区（共建单位）"),
+    )
+    registered_on = models.DateField(_("报到日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("双报到登记")
+        verbose_name_plural = _("双报到登记")
+        ordering = ["-registered_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(ended_on__isnull=True),
+                name="%(app_label)s_%(class)s_one_active_per_member",
+                violation_error_message=_("该党员已在一个社区报到。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("registered_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期不能早于报到日期。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} → {self.partner}"
+
+    @classmethod
+    def scope_q_for_streets(cls, street_ids) -> Q:
+        """A street's social workers see registrations with its partners and those of its members."""
+        return Q(partner__street__in=street_ids) | Q(member__organization__street__in=street_ids)
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_on is None

@@ -81,3 +81,14 @@ def user_for_calendar_token(token: str) -> User | None:
     if user is None or not hmac.compare_digest(user.calendar_token_hash or "", digest):
         return None
     return user
+
+
+def organization_registrations(*, organization):
+    """双报到 as the member's organization sees it: that its members registered, and where."""
+    from .models import HomeRegistration
+
+    return (
+        HomeRegistration.objects.filter(member__organization=organization)
+        .select_related("member", "partner")
+        .order_by("member__name", "-registered_on")
+    )

@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("profile/", views.profile, name="profile"),
     path("profile/contact/", views.contact_change, name="contact_change"),
+    path("profile/home-registration/", views.home_registration, name="home_registration"),
     path("email/confirm/<str:token>/", views.email_change_confirm, name="email_change_confirm"),
     path("member-link/", views.member_link_request, name="member_link_request"),
     path("calendar-token/", views.calendar_token, name="calendar_token"),

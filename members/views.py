@@ -25,8 +25,15 @@ from buildings.models import Building, Enterprise
 from core.forms import parse_id
 from core.middleware import client_ip
 
-from . import accounts, contacts
-from .forms import ContactChangeForm, MemberLinkRequestForm, ProfileForm, SignUpForm, building_label
+from . import accounts, contacts, registrations
+from .forms import (
+    ContactChangeForm,
+    HomeRegistrationForm,
+    MemberLinkRequestForm,
+    ProfileForm,
+    SignUpForm,
+    building_label,
+)
 from .models import MemberLinkRequest
 
 AUTOCOMPLETE_LIMIT = 15
@@ -72,8 +79,10 @@ def signup(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 phone=data["phone"],
                 password=data["password1"],
-                building=data["building"],
+                building=data.get("building"),
                 enterprise=data.get("enterprise"),
+                person_type=data["person_type"],
+                platform=data.get("platform", ""),
                 language=(
                     request.LANGUAGE_CODE if request.LANGUAGE_CODE in dict(settings.LANGUAGES) else "zh-hans"
                 ),
@@ -293,3 +302,23 @@ def autocomplete_enterprises(request: HttpRequest) -> JsonResponse:
             ]
         }
     )
+
+
+@login_required
+def home_registration(request: HttpRequest) -> HttpResponse:
+    """双报到: a linked party member registers with the community where they live (one at a time)."""
+    member = request.user.party_member
+    if member is None:
+        messages.info(request, _("请先关联党员身份，再到居住地社区报到。"))
+        return redirect("profile")
+    form = HomeRegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            registrations.register_with_partner(member=member, partner=form.cleaned_data["partner"])
+        except registrations.RegistrationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("已在“%(name)s”报到。") % {"name": form.cleaned_data["partner"].name})
+            return redirect("home_registration")
+    history = member.home_registrations.select_related("partner").order_by("-registered_on", "-id")
+    return render(request, "members/home_registration.html", {"form": form, "history": history})

@@ -31,9 +31,29 @@ from core.adminkit import (
 )
 
 from .events import update_event
-from .models import Booking, Event, ServiceStation, Space, SpaceReservation
+from .models import (
+    Booking,
+    Event,
+    HoursCorrection,
+    Pairing,
+    ServiceStation,
+    Space,
+    SpaceReservation,
+    VolunteerHours,
+    VolunteerProject,
+)
+from .volunteering import can_see_resident
 
 # --- Stations and spaces ---------------------------------------------------------------
+
+
+#: The building or the community partner a station belongs to, as a list column.
+OWNER_OF_STATION = related_column(
+    "station__owner_name", _("楼宇/共建单位"), ordering="station__building__name"
+)
+OWNER_OF_SPACE = related_column(
+    "space__station__owner_name", _("楼宇/共建单位"), ordering="space__station__building__name"
+)
 
 
 class SpaceInline(ScopedTabularInline):
@@ -47,25 +67,26 @@ class ServiceStationAdmin(ScopedAdmin):
     list_display = (
         "name",
         "building",
-        related_column("building__street", _("街道")),
+        "partner",
+        "street",
         "floor",
         "area_m2",
         "opening_hours",
         "is_active",
     )
-    list_select_related = ("building__street__district",)
+    list_select_related = ("building", "partner", "street__district")
     list_filter = ("is_active", StreetListFilter, DistrictListFilter)
-    search_fields = ("name", "building__name")
-    autocomplete_fields = ("building",)
+    search_fields = ("name", "building__name", "partner__name")
+    autocomplete_fields = ("building", "partner")
     inlines = (SpaceInline,)
 
 
 @admin.register(Space)
 class SpaceAdmin(ScopedAdmin):
-    list_display = ("name", "station", related_column("station__building", _("楼宇")), "function", "capacity")
-    list_select_related = ("station__building__street",)
+    list_display = ("name", "station", OWNER_OF_STATION, "function", "capacity")
+    list_select_related = ("station__street", "station__building", "station__partner")
     list_filter = ("function", StreetListFilter, DistrictListFilter)
-    search_fields = ("name", "station__name", "station__building__name")
+    search_fields = ("name", "station__name", "station__building__name", "station__partner__name")
     autocomplete_fields = ("station",)
 
 
@@ -172,15 +193,26 @@ class EventAdmin(SpreadsheetAdminMixin, ScopedAdmin):
         "kind",
         "starts_at",
         "space",
-        related_column("space__station__building", _("楼宇")),
+        OWNER_OF_SPACE,
         "status",
         "audience",
         "seats",
         "checkin_link",
     )
-    list_select_related = ("space__station__building__street", "organizer")
+    list_select_related = (
+        "space__station__street",
+        "space__station__building",
+        "space__station__partner",
+        "organizer",
+    )
     list_filter = ("status", "kind", "audience", TimeListFilter, StreetListFilter, DistrictListFilter)
-    search_fields = ("title", "speaker", "space__station__name", "space__station__building__name")
+    search_fields = (
+        "title",
+        "speaker",
+        "space__station__name",
+        "space__station__building__name",
+        "space__station__partner__name",
+    )
     autocomplete_fields = ("space", "organizer")
     date_hierarchy = "starts_at"
     readonly_fields = ("confirmed_count", "waitlist_count", "created_at", "updated_at", "checkin_link")
@@ -298,7 +330,7 @@ class BookingAdmin(ScopedAdmin):
         "status_changed_at",
     )
     list_display_links = ("number",)
-    list_select_related = ("event__space__station__building__street", "user")
+    list_select_related = ("event__space__station__street", "user")
     # Booking time as a list filter (today, past 7 days, this month, this year), not a
     # date_hierarchy: the hierarchy's year and month links cost a DISTINCT over every
     # booking in view (a million for the city) on each page.
@@ -366,7 +398,7 @@ class SpaceReservationAdmin(ScopedAdmin):
         "purpose",
         "organization",
         "space",
-        related_column("space__station__building", _("楼宇")),
+        OWNER_OF_SPACE,
         "starts_at",
         "ends_at",
         "attendees",
@@ -377,7 +409,9 @@ class SpaceReservationAdmin(ScopedAdmin):
     )
     list_select_related = (
         "organization",
-        "space__station__building__street",
+        "space__station__street",
+        "space__station__building",
+        "space__station__partner",
         "requested_by",
         "decided_by",
     )
@@ -463,3 +497,98 @@ class SpaceReservationAdmin(ScopedAdmin):
             done_message=_t("已驳回 %(count)d 条场地预约。"),
         )
         return None
+
+
+# --- Volunteer service -----------------------------------------------------------------------
+
+
+@admin.register(VolunteerProject)
+class VolunteerProjectAdmin(ScopedAdmin):
+    list_display = ("name", "partner", "street", "is_active")
+    list_select_related = ("partner", "street__district")
+    list_filter = ("is_active", StreetListFilter, DistrictListFilter)
+    search_fields = ("name", "partner__name")
+    autocomplete_fields = ("street", "partner")
+
+
+@admin.register(Pairing)
+class PairingAdmin(ScopedAdmin):
+    """Pairings; the resident's name and address only for the partner's own staff (and superusers)."""
+
+    list_display = ("__str__", "partner", "volunteer", "started_on", "ended_on")
+    list_select_related = ("partner__street", "volunteer")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("partner__name", "volunteer__username")
+    autocomplete_fields = ("partner", "volunteer")
+    export_fields = ("partner", "volunteer", "started_on", "ended_on")
+
+    def _sees_residents(self, request) -> bool:
+        user = request.user
+        return user.is_superuser or bool(getattr(user, "partner_id", None))
+
+    def get_list_display(self, request):
+        columns = super().get_list_display(request)
+        if self._sees_residents(request):
+            return (*columns[:1], "resident_name", *columns[1:])
+        return columns
+
+    def get_exclude(self, request, obj=None):
+        excluded = list(super().get_exclude(request, obj) or ())
+        if (
+            obj is None
+            and not self._sees_residents(request)
+            or obj is not None
+            and not can_see_resident(request.user, obj)
+        ):
+            excluded += list(Pairing.resident_fields)
+        return excluded
+
+    def has_add_permission(self, request):
+        # A pairing names a resident: made by the partner's staff, who keep the resident's details.
+        return self._sees_residents(request) and super().has_add_permission(request)
+
+
+class HoursCorrectionInline(ReadOnlyInlineMixin, ScopedTabularInline):
+    model = HoursCorrection
+    fields = ("old_hours", "new_hours", "reason", "corrected_by", "corrected_at")
+    verbose_name_plural = _("时长更正记录")
+
+
+@admin.register(VolunteerHours)
+class VolunteerHoursAdmin(ScopedAdmin):
+    """Earned hours, read-only: written by check-in and confirmation (services/volunteering.py)."""
+
+    list_display = ("event", "user", "hours", "earned_at", "confirmed_by")
+    list_select_related = ("event", "user", "confirmed_by")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("event__title", "user__username")
+    autocomplete_fields = ("booking", "user", "event", "confirmed_by")
+    date_hierarchy = "earned_at"
+    inlines = (HoursCorrectionInline,)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HoursCorrection)
+class HoursCorrectionAdmin(ScopedAdmin):
+    list_display = ("record", "old_hours", "new_hours", "reason", "corrected_by", "corrected_at")
+    list_select_related = ("record__event", "corrected_by")
+    list_filter = (StreetListFilter, DistrictListFilter)
+    search_fields = ("reason",)
+    autocomplete_fields = ("record", "corrected_by")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -47,7 +47,7 @@ from core.errors import DomainError
 from core.notifications import outbox
 from core.scoping import in_scope
 
-from . import notifications, pagecache
+from . import notifications, pagecache, volunteering
 from .models import Booking, Event, Space
 from .selectors import waitlist_position
 
@@ -70,7 +70,7 @@ class BookingError(DomainError):
 class BookingAction:
     """What the one button on an event page says and does for a given person."""
 
-    kind: str  # book, waitlist, not_open, closed, full, members_only, booked, login, cancelled, past
+    kind: str  # book, waitlist, not_open, closed, full, members_only, employees_only, booked, login, cancelled, past
     label: str
     enabled: bool
     reason: str
@@ -133,7 +133,31 @@ def _refusal_to_book(event: Event, user, now: datetime.datetime) -> BookingError
         return BookingError(
             "members_only", _("该活动仅限党员报名。如您是党员，请先在“我的账号”中申请关联党员档案。")
         )
+    if not _open_to_person(event, user):
+        return BookingError(
+            "employees_only",
+            _("该活动面向楼宇白领；骑手和社区居民可报名社区场所的活动和“面向社区开放”的活动。"),
+        )
     return None
+
+
+def _is_community_place(event: Event) -> bool:
+    """Whether the event is at a community partner's place (read from the snapshot when it has it)."""
+    partner_id = getattr(event, "station_partner", _UNREAD)
+    if partner_id is _UNREAD:
+        partner_id = event.space.station.partner_id
+    return partner_id is not None
+
+
+_UNREAD = object()
+
+
+def _open_to_person(event: Event, user) -> bool:
+    """Places both ways: a building's events are for the people who work there unless opened to
+    the community; a partner's places and community events are open to riders and residents too."""
+    if getattr(user, "person_type", "employee") == "employee":
+        return True
+    return event.audience == Event.Audience.COMMUNITY or _is_community_place(event)
 
 
 def _promote(event: Event, now: datetime.datetime) -> list[Booking]:
@@ -186,6 +210,7 @@ WITH cur AS (
       AND status = %(published)s
       AND booking_opens_at <= %(now)s AND booking_closes_at > %(now)s AND ends_at > %(now)s
       AND (audience <> %(members_only)s OR %(member)s)
+      AND (%(open_to_person)s OR audience = %(community)s)
       -- what the prepared notices were made from (the reminders' times, the street)
       AND starts_at = %(starts_at)s AND kind = %(kind)s AND space_id = %(space)s
     FOR UPDATE
@@ -230,7 +255,8 @@ def _booking_snapshot(event_id: int, user_id: int) -> Event:
         Event.objects.filter(pk=event_id)
         .annotate(
             already=Exists(mine),
-            street=F("space__station__building__street_id"),
+            street=F("space__station__street_id"),
+            station_partner=F("space__station__partner_id"),
             next_id=RawSQL("nextval(pg_get_serial_sequence('services_booking', 'id'))", []),
         )
         .get()
@@ -315,6 +341,10 @@ def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) ->
         "user": user.pk,
         "now": now,
         "member": user.party_member_id is not None,
+        # riders and residents: a partner's place, or a building's event opened to the community
+        "open_to_person": getattr(user, "person_type", "employee") == "employee"
+        or _is_community_place(booking.event),
+        "community": Event.Audience.COMMUNITY,
         "published": Event.Status.PUBLISHED,
         "members_only": Event.Audience.PARTY_MEMBERS,
         "confirmed": Booking.Status.CONFIRMED,
@@ -692,6 +722,8 @@ def _check_in(*, booking_id: int, event_id: int, event: Event | None, by, now: d
         current.status = Booking.Status.ATTENDED
         current.checked_in_at = now
         current.save(update_fields=["status", "checked_in_at"])
+        # A volunteer shift credits its hours with the check-in, in the same transaction.
+        volunteering.credit_attendance(booking=current, event=locked, now=now)
     current.event = locked
     return current
 
@@ -771,8 +803,14 @@ def booking_action(
             "booking_not_open": "not_open",
             "booking_closed": "closed",
             "members_only": "members_only",
+            "employees_only": "employees_only",
         }[refusal.code]
-        labels = {"not_open": _("报名未开始"), "closed": _("报名已截止"), "members_only": _("仅限党员")}
+        labels = {
+            "not_open": _("报名未开始"),
+            "closed": _("报名已截止"),
+            "members_only": _("仅限党员"),
+            "employees_only": _("面向楼宇白领"),
+        }
         return BookingAction(kind, labels[kind], False, refusal.message)
     if event.confirmed_count < event.capacity:
         return BookingAction(

@@ -53,10 +53,9 @@ def event_location(event: Event) -> str:
 def space_location(space: Space) -> str:
     """ "Building (address) 6层 station · room" (in English "floor 6"), as every page writes a place."""
     station = space.station
-    building = station.building
     return _("%(building)s（%(address)s）%(floor)s层 %(station)s · %(space)s") % {
-        "building": building.name,
-        "address": building.address,
+        "building": station.owner_name,
+        "address": station.address,
         "floor": station.floor,
         "station": station.name,
         "space": space.name,

@@ -20,7 +20,7 @@ from buildings.models import District, Street
 from committees.selectors import open_demands_for_worker
 from committees.stats import demand_stats
 from core.scoping import has_staff_scope, scope_queryset
-from services import stats
+from services import community, stats
 from services.models import Event
 
 
@@ -60,7 +60,7 @@ def _default_period(today: datetime.date) -> tuple[datetime.date, datetime.date]
     return start, next_month - datetime.timedelta(days=1)
 
 
-def _chart_data(coverage: dict, activity: dict) -> dict:
+def _chart_data(coverage: dict, activity: dict, hours_by_month: list | None = None) -> dict:
     rows = coverage["streets"] if len(coverage["districts"]) <= 1 else coverage["districts"]
     rows = [row for row in rows if row["buildings"]]  # a street without buildings has no bar to show
     return {
@@ -82,7 +82,12 @@ def _chart_data(coverage: dict, activity: dict) -> dict:
             "events": [row["events"] for row in activity["by_kind"]],
             "bookings": [row["bookings"] for row in activity["by_kind"]],
         },
+        "hours": {
+            "labels": [row["label"] for row in hours_by_month or []],
+            "hours": [float(row["hours"]) for row in hours_by_month or []],
+        },
         "text": {
+            "hours": str(_("志愿服务时长（小时）")),
             "coverage": str(_("重点楼宇党组织覆盖率（%）")),
             "share": str(_("党员占从业人员比例（%）")),
             "events": str(_("活动")),
@@ -131,15 +136,23 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         date_from=params["date_from"],
         date_to=params["date_to"],
     )
+    # Building and community together: the same figures as the API's stats/community and
+    # volunteer-hours (aggregates only, never a list of people).
+    community_figures = community.community_stats(user=user)
+    hours_by_month = community.volunteer_hours(
+        user=user, by="month", date_from=params["date_from"], date_to=params["date_to"]
+    )
     context.update(
         demands=demands,
         my_open_demands=open_demands_for_worker(user=user),
         today=timezone.localdate(),
+        community=community_figures,
+        hours_by_month=hours_by_month,
         form=form,
         coverage=coverage,
         activity=activity,
         period=(params["date_from"], params["date_to"]),
-        chart_data=_chart_data(coverage, activity),
+        chart_data=_chart_data(coverage, activity, hours_by_month),
         kinds=Event.Kind.choices,
     )
     return render(request, "admin/dashboard.html", context)

@@ -111,7 +111,7 @@ class PlainSelect(forms.Select):
 class EventFilterSet(FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("关键词"), max_length=50)
     street = StreetChoiceFilter(
-        field_name="space__station__building__street",
+        field_name="space__station__street",
         queryset=Street.objects.order_by("district__code", "name"),
         label=_("街道"),
         empty_label=_("全部街道"),

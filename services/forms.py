@@ -15,7 +15,7 @@ from .models import Event, Space
 class EventChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Event) -> str:
         start = timezone.localtime(obj.starts_at)
-        return f"{start:%m-%d %H:%M} {obj.title}{parens(obj.space.station.building.name)}"
+        return f"{start:%m-%d %H:%M} {obj.title}{parens(obj.space.station.owner_name)}"
 
 
 class CheckInForm(NoLabelSuffix, forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
@@ -14,21 +16,56 @@ from django.utils.translation import gettext_lazy as _
 from core.constraints import ConstraintErrorFields
 from core.history import tracked
 
-from .triggers import TsTzRange, booking_tally_triggers, occupancy_triggers, sequence_trigger
+from .triggers import (
+    TsTzRange,
+    booking_tally_triggers,
+    occupancy_triggers,
+    sequence_trigger,
+    station_street_triggers,
+)
 
 
 class ServiceStation(ConstraintErrorFields, models.Model):
-    """党群服务站 in a building."""
+    """党群服务站 — in a building, or a community partner's place (canteen, party-group service site).
 
-    street_path = "building__street"
-    district_path = "building__street__district"
-    constraint_error_fields = {"services_servicestation_unique_name_in_building": "name"}
+    Owned by exactly one of ``building`` and ``partner`` (a database constraint). ``street``
+    is the owner's street, copied by the database (``station_street_triggers``) so that the
+    territory of every space, event and booking is one join away whoever owns the station.
+    """
+
+    street_path = "street"
+    district_path = "street__district"
+    partner_path = "partner"
+    constraint_error_fields = {
+        "services_servicestation_unique_name_in_building": "name",
+        "services_servicestation_unique_name_in_partner": "name",
+        "services_servicestation_one_owner": "building",
+    }
 
     building = models.ForeignKey(
         "buildings.Building",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="stations",
         verbose_name=_("楼宇"),
+    )
+    partner = models.ForeignKey(
+        "buildings.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="stations",
+        verbose_name=_("共建单位"),
+        help_text=_("社区向骑手和白领开放的场所（食堂、党群服务点等）填写所属共建单位，不填楼宇。"),
+    )
+    # Kept by the database from the owner (see station_street_triggers); never edited.
+    street = models.ForeignKey(
+        "buildings.Street",
+        on_delete=models.PROTECT,
+        related_name="stations",
+        verbose_name=_("街道"),
+        editable=False,
     )
     name = models.CharField(_("名称"), max_length=100)
     floor = models.SmallIntegerField(_("所在楼层"))
@@ -43,12 +80,26 @@ class ServiceStation(ConstraintErrorFields, models.Model):
     class Meta:
         verbose_name = _("党群服务站")
         verbose_name_plural = _("党群服务站")
-        ordering = ["building_id", "name"]
+        ordering = ["street_id", "building_id", "name"]
+        triggers = station_street_triggers()
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "name"],
+                condition=Q(building__isnull=False),
                 name="%(app_label)s_%(class)s_unique_name_in_building",
                 violation_error_message=_("该楼宇已有同名服务站。"),
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "name"],
+                condition=Q(partner__isnull=False),
+                name="%(app_label)s_%(class)s_unique_name_in_partner",
+                violation_error_message=_("该共建单位已有同名场所。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(building__isnull=False, partner__isnull=True)
+                | Q(building__isnull=True, partner__isnull=False),
+                name="%(app_label)s_%(class)s_one_owner",
+                violation_error_message=_("服务站必须且只能属于一座楼宇或一个共建单位。"),
             ),
             models.CheckConstraint(
                 condition=Q(area_m2__gt=0),
@@ -60,12 +111,41 @@ class ServiceStation(ConstraintErrorFields, models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        # The database sets the street (station_street_triggers); copying it here too keeps
+        # this instance usable after save() without a reload.
+        owner = self.owner
+        if owner is not None:
+            self.street_id = owner.street_id
+        super().save(*args, **kwargs)
+
+    @property
+    def owner(self):
+        """The building or the partner the station belongs to."""
+        return self.building if self.building_id else self.partner
+
+    @property
+    def owner_name(self) -> str:
+        owner = self.owner
+        return owner.name if owner is not None else ""
+
+    @property
+    def address(self) -> str:
+        owner = self.owner
+        return owner.address if owner is not None else ""
+
+    @property
+    def is_community_place(self) -> bool:
+        """A partner's place, shared with the building's people (the "other way")."""
+        return self.partner_id is not None
+
 
 class Space(ConstraintErrorFields, models.Model):
     """A room or counter of a station."""
 
-    street_path = "station__building__street"
-    district_path = "station__building__street__district"
+    street_path = "station__street"
+    district_path = "station__street__district"
+    partner_path = "station__partner"
     constraint_error_fields = {"services_space_unique_name_in_station": "name"}
 
     class Function(models.TextChoices):
@@ -159,19 +239,24 @@ class Event(models.Model):
     that bypasses the engine's checks.
     """
 
-    street_path = "space__station__building__street"
-    district_path = "space__station__building__street__district"
+    street_path = "space__station__street"
+    district_path = "space__station__street__district"
+    partner_path = "space__station__partner"
 
     class Kind(models.TextChoices):
         PARTY_CLASS = "party_class", _("党课")
         SAFETY_LECTURE = "safety_lecture", _("安全讲座")
         YOUTH_SOCIAL = "youth_social", _("青年联谊")
         COUNSELLING = "counselling", _("心理咨询")
+        VOLUNTEER = "volunteer", _("志愿服务")
         OTHER = "other", _("其他")
 
     class Audience(models.TextChoices):
         EVERYONE = "everyone", _("所有人")
         PARTY_MEMBERS = "party_members", _("仅限党员")
+        # A building's station opening an event to riders and residents of the neighbourhood
+        # (events at a building's station are otherwise for the people who work there).
+        COMMUNITY = "community", _("面向社区开放（含居民、骑手）")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
@@ -201,6 +286,22 @@ class Event(models.Model):
     booking_opens_at = models.DateTimeField(_("开始报名"))
     booking_closes_at = models.DateTimeField(_("截止报名"))
     cancel_deadline = models.DateTimeField(_("取消截止"))
+    project = models.ForeignKey(
+        "VolunteerProject",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shifts",
+        verbose_name=_("志愿服务项目"),
+    )
+    volunteer_hours = models.DecimalField(
+        _("志愿时长（小时）"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text=_("志愿服务到场后记入的时长；留空则按活动时长计。"),
+    )
     status = models.CharField(
         _("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
     )
@@ -278,6 +379,11 @@ class Event(models.Model):
                 violation_error_message=_("心理咨询为一对一，名额必须为1。"),
             ),
             models.CheckConstraint(
+                condition=Q(volunteer_hours__isnull=True) | Q(volunteer_hours__gt=0, kind="volunteer"),
+                name="%(app_label)s_%(class)s_volunteer_hours",
+                violation_error_message=_("只有志愿服务可以设置志愿时长，且须大于0。"),
+            ),
+            models.CheckConstraint(
                 condition=Q(confirmed_count__lte=F("capacity")),
                 name="%(app_label)s_%(class)s_not_overbooked",
                 violation_error_message=_("已确认人数不能超过名额。"),
@@ -303,6 +409,14 @@ class Event(models.Model):
     @property
     def is_confidential(self) -> bool:
         return self.kind == self.Kind.COUNSELLING
+
+    @property
+    def credited_hours(self):
+        """The hours a volunteer shift credits: as stated, or else its length (to 0.1 h)."""
+        if self.volunteer_hours is not None:
+            return self.volunteer_hours
+        seconds = Decimal((self.ends_at - self.starts_at).total_seconds())
+        return (seconds / Decimal(3600)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
     @classmethod
     def confidential_q(cls) -> Q:
@@ -361,8 +475,9 @@ class Booking(models.Model):
     first served: ``(created_at, id)`` of the waitlisted rows.
     """
 
-    street_path = "event__space__station__building__street"
-    district_path = "event__space__station__building__street__district"
+    street_path = "event__space__station__street"
+    district_path = "event__space__station__street__district"
+    partner_path = "event__space__station__partner"
 
     class Status(models.TextChoices):
         CONFIRMED = "confirmed", _("已确认")
@@ -464,8 +579,8 @@ class BookingTally(models.Model):
 class SpaceReservation(models.Model):
     """A party organization's request to use a space (e.g. a branch's theme-day meeting)."""
 
-    street_path = "space__station__building__street"
-    district_path = "space__station__building__street__district"
+    street_path = "space__station__street"
+    district_path = "space__station__street__district"
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("待审批")
@@ -578,8 +693,8 @@ class SpaceOccupancy(models.Model):
     (``occupancy_triggers``); never write it from Python.
     """
 
-    street_path = "space__station__building__street"
-    district_path = "space__station__building__street__district"
+    street_path = "space__station__street"
+    district_path = "space__station__street__district"
 
     space = models.ForeignKey(Space, on_delete=models.DO_NOTHING, related_name="+", verbose_name=_("空间"))
     starts_at = models.DateTimeField(_("开始时间"))
@@ -645,3 +760,186 @@ class SpaceOccupancy(models.Model):
             "organization": self.reservation.organization.name,
             "purpose": self.reservation.purpose,
         }
+
+
+# --- Volunteer service (志愿服务) ---------------------------------------------------------------
+
+
+class VolunteerProject(ConstraintErrorFields, models.Model):
+    """A volunteer project grouping its shifts (events of kind "volunteer"), e.g. "keep elderly
+    residents company, Tuesdays"."""
+
+    street_path = "street"
+    district_path = "street__district"
+    partner_path = "partner"
+    constraint_error_fields = {"services_volunteerproject_unique_name_in_street": "name"}
+
+    street = models.ForeignKey(
+        "buildings.Street",
+        on_delete=models.PROTECT,
+        related_name="volunteer_projects",
+        verbose_name=_("街道"),
+    )
+    partner = models.ForeignKey(
+        "buildings.Partner",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteer_projects",
+        verbose_name=_("共建单位"),
+    )
+    name = models.CharField(_("名称"), max_length=100)
+    description = models.TextField(_("介绍"), blank=True)
+    is_active = models.BooleanField(_("进行中"), default=True)
+
+    class Meta:
+        verbose_name = _("志愿服务项目")
+        verbose_name_plural = _("志愿服务项目")
+        ordering = ["street_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["street", "name"],
+                name="%(app_label)s_%(class)s_unique_name_in_street",
+                violation_error_message=_("该街道已有同名志愿服务项目。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.partner_id and self.street_id and self.partner.street_id != self.street_id:
+            raise ValidationError({"partner": _("共建单位不在所选街道。")})
+
+
+# The resident's name and address stay out of the history (which social workers read).
+@tracked(exclude=("resident_name", "resident_address"))
+class Pairing(models.Model):
+    """结对: a volunteer (a rider or an employee) keeps an elderly resident the partner looks after company.
+
+    The resident's name and address are the partner's: only its staff see them
+    (services/volunteering.py ``can_see_resident``); everyone else sees that a pairing exists.
+    """
+
+    street_path = "partner__street"
+    district_path = "partner__street__district"
+    partner_path = "partner"
+    #: fields only the partner's staff see (admin, API)
+    resident_fields = ("resident_name", "resident_address")
+
+    partner = models.ForeignKey(
+        "buildings.Partner", on_delete=models.PROTECT, related_name="pairings", verbose_name=_("共建单位")
+    )
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pairings", verbose_name=_("志愿者")
+    )
+    resident_name = models.CharField(_("老人姓名"), max_length=50)
+    resident_address = models.CharField(_("老人住址"), max_length=200)
+    started_on = models.DateField(_("结对日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("结对")
+        verbose_name_plural = _("结对")
+        ordering = ["partner_id", "-started_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+                violation_error_message=_("结束日期不能早于结对日期。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("结对 #%(n)s") % {"n": self.pk}
+
+
+@tracked
+class VolunteerHours(models.Model):
+    """The hours a person earned by attending a volunteer shift: one row per attended booking.
+
+    Written only by services/volunteering.py: on check-in, or when staff confirm attendance
+    after the shift; corrected only with a reason (``HoursCorrection``).
+    """
+
+    street_path = "event__space__station__street"
+    district_path = "event__space__station__street__district"
+    partner_path = "event__space__station__partner"
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.PROTECT, related_name="volunteer_hours", verbose_name=_("预约")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="volunteer_hours",
+        verbose_name=_("志愿者"),
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.PROTECT, related_name="hours_earned", verbose_name=_("志愿服务")
+    )
+    hours = models.DecimalField(_("时长（小时）"), max_digits=5, decimal_places=1)
+    earned_at = models.DateTimeField(_("记入时间"))
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("确认人"),
+        help_text=_("活动后由工作人员确认到场时填写；现场签到的为空。"),
+    )
+
+    class Meta:
+        verbose_name = _("志愿服务时长")
+        verbose_name_plural = _("志愿服务时长")
+        ordering = ["-earned_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "earned_at"], name="volunteerhours_user_idx"),
+            models.Index(fields=["earned_at"], name="volunteerhours_earned_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gte=0) & Q(hours__lte=24),
+                name="%(app_label)s_%(class)s_hours_range",
+                violation_error_message=_("时长应在0到24小时之间。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} · {self.hours}"
+
+
+class HoursCorrection(models.Model):
+    """A staff correction of earned hours, with its reason: the record behind every changed figure."""
+
+    street_path = "record__event__space__station__street"
+    district_path = "record__event__space__station__street__district"
+    partner_path = "record__event__space__station__partner"
+
+    record = models.ForeignKey(
+        VolunteerHours, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("时长记录")
+    )
+    old_hours = models.DecimalField(_("原时长"), max_digits=5, decimal_places=1)
+    new_hours = models.DecimalField(_("新时长"), max_digits=5, decimal_places=1)
+    reason = models.CharField(_("更正原因"), max_length=200)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("更正人")
+    )
+    corrected_at = models.DateTimeField(_("更正时间"))
+
+    class Meta:
+        verbose_name = _("时长更正")
+        verbose_name_plural = _("时长更正")
+        ordering = ["-corrected_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="%(app_label)s_%(class)s_reason_given",
+                violation_error_message=_("更正时长须填写原因。"),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.old_hours} → {self.new_hours}"

@@ -73,7 +73,7 @@ def event_topic(event_id: int) -> str:
 def _event_street(event: Event):
     """The event's street for the outbox row, as a subquery: resolved inside the INSERT itself,
     so writing a notification costs the booking transaction one statement, not two."""
-    return Subquery(Event.objects.filter(pk=event.pk).values("space__station__building__street_id")[:1])
+    return Subquery(Event.objects.filter(pk=event.pk).values("space__station__street_id")[:1])
 
 
 def _row(
@@ -351,7 +351,7 @@ def place_label(space: Space | None) -> str:
 class BookingNoticeKind(registry.NotificationKind):
     """A notification about one booking (its subject), with the event and its place."""
 
-    subject_related = ("event__space__station__building",)
+    subject_related = ("event__space__station__building", "event__space__station__partner")
 
     def __init__(self, kind: Kind):
         self.name = kind.value
@@ -474,7 +474,7 @@ class EventChangedKind(CalendarNoticeKind):
                 shown[field] = [datetime.datetime.fromisoformat(v) if v else None for v in (old, new)]
         if "space" in changes:
             ids = [v for v in changes["space"] if v]
-            spaces = Space.objects.select_related("station__building").in_bulk(ids)
+            spaces = Space.objects.select_related("station__building", "station__partner").in_bulk(ids)
             shown["place"] = [place_label(spaces.get(v)) if v else "" for v in changes["space"]]
         return {**super().context(row), "changes": shown}
 

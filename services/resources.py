@@ -88,7 +88,7 @@ class SpaceWidget(InStreetWidget):
 @register
 class EventResource(PortalResource):
     scope_column = "street"
-    export_select_related = ("space__station__building__street__district", "organizer")
+    export_select_related = ("space__station__street__district", "space__station__building", "organizer")
     template_note = _("同一空间、同一开始时间的活动视为同一活动，导入时更新；已有预约的人会收到变更通知。")
 
     title = Column("title", _("标题"), required=True, example="新时代青年党课")

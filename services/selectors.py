@@ -30,7 +30,8 @@ from core.scoping import can_view_confidential, has_full_scope, has_staff_scope,
 
 from .models import Booking, Event, ServiceStation, Space, SpaceReservation
 
-PLACE_RELATED = ("space__station__building__street",)
+# A station belongs to a building or a partner: both are joined (one of them is null).
+PLACE_RELATED = ("space__station__street", "space__station__building", "space__station__partner")
 
 
 def event_queryset() -> QuerySet[Event]:
@@ -171,7 +172,7 @@ def user_booking_list(*, user, past: bool, now: datetime.datetime | None = None)
     now = now or timezone.now()
     qs = (
         Booking.objects.filter(user=user)
-        .select_related("event__space__station__building")
+        .select_related("event__space__station__building", "event__space__station__partner")
         .annotate(queue_position=waitlist_position_expression())
     )
     if past:
@@ -188,7 +189,12 @@ def user_booking(*, user, pk: int) -> Booking | None:
     """One of the person's own bookings; other people's are invisible (None)."""
     return (
         Booking.objects.filter(user=user, pk=pk)
-        .select_related("event__space__station__building__street", "event__organizer")
+        .select_related(
+            "event__space__station__street",
+            "event__space__station__building",
+            "event__space__station__partner",
+            "event__organizer",
+        )
         .annotate(queue_position=waitlist_position_expression())
         .first()
     )
@@ -200,7 +206,7 @@ def feed_bookings(*, user, now: datetime.datetime | None = None, days_back: int 
     return (
         Booking.objects.filter(user=user, event__ends_at__gt=now - datetime.timedelta(days=days_back))
         .exclude(status=Booking.Status.CANCELLED)
-        .select_related("event__space__station__building")
+        .select_related("event__space__station__building", "event__space__station__partner")
         .order_by("event__starts_at", "id")
     )
 
@@ -214,7 +220,7 @@ def checkin_event_choices(*, user, now: datetime.datetime | None = None) -> Quer
         status=Event.Status.PUBLISHED,
         ends_at__gt=now - datetime.timedelta(hours=6),
         starts_at__lt=end,
-    ).select_related("space__station__building")
+    ).select_related("space__station__building", "space__station__partner")
     return scope_queryset(qs, user).order_by("starts_at", "id")
 
 
@@ -232,12 +238,18 @@ def checkin_roll(*, event: Event) -> QuerySet[Booking]:
 
 def station_list() -> QuerySet[ServiceStation]:
     """Open stations with their building and number of spaces, by street and building."""
-    qs = ServiceStation.objects.filter(is_active=True).select_related("building__street__district")
-    return qs.annotate(space_count=Count("spaces")).order_by("building__street_id", "building__name", "name")
+    qs = ServiceStation.objects.filter(is_active=True).select_related(
+        "street__district", "building", "partner"
+    )
+    return qs.annotate(space_count=Count("spaces")).order_by(
+        "street_id", "building__name", "partner__name", "name"
+    )
 
 
 def station_detail(*, pk: int) -> ServiceStation | None:
-    return ServiceStation.objects.select_related("building__street__district").filter(pk=pk).first()
+    return (
+        ServiceStation.objects.select_related("street__district", "building", "partner").filter(pk=pk).first()
+    )
 
 
 @dataclass
@@ -311,7 +323,7 @@ def user_reservation_list(*, user) -> QuerySet[SpaceReservation]:
     """The reservations the person asked for (the portal's "my reservations")."""
     return (
         SpaceReservation.objects.filter(requested_by=user)
-        .select_related("space__station__building", "organization")
+        .select_related("space__station__building", "space__station__partner", "organization")
         .order_by("-starts_at", "-id")
     )
 
@@ -325,7 +337,10 @@ def reservation_list(*, user) -> QuerySet[SpaceReservation]:
     if has_staff_scope(user):
         visible |= Q(pk__in=scope_queryset(SpaceReservation.objects.all(), user).values("pk"))
     return SpaceReservation.objects.filter(visible).select_related(
-        "space__station__building__street__district", "organization__street"
+        "space__station__street__district",
+        "space__station__building",
+        "space__station__partner",
+        "organization__street",
     )
 
 
@@ -349,6 +364,72 @@ def booking_list(*, user) -> QuerySet[Booking]:
             visible |= Q(event__in=events.values("pk"))
     return (
         Booking.objects.filter(visible)
-        .select_related("event__space__station__building__street__district", "user")
+        .select_related(
+            "event__space__station__street__district",
+            "event__space__station__building",
+            "event__space__station__partner",
+            "user",
+        )
         .annotate(waitlist_position=waitlist_position_expression())
+    )
+
+
+def volunteer_record(*, user) -> tuple[list[dict], list]:
+    """A person's own volunteer record: hours per year (latest first) and the records behind them.
+
+    Only ever the person's own rows (``user``); there is no read of anyone else's figures, and
+    nothing ranks people. Two queries.
+    """
+    from django.db.models import Sum
+    from django.db.models.functions import ExtractYear
+
+    from .models import VolunteerHours
+
+    mine = VolunteerHours.objects.filter(user=user)
+    years = list(
+        mine.annotate(year=ExtractYear("earned_at", tzinfo=timezone.get_current_timezone()))
+        .values("year")
+        .annotate(hours=Sum("hours"), shifts=Count("id"))
+        .order_by("-year")
+    )
+    rows = list(
+        mine.select_related(
+            "event__project", "event__space__station__building", "event__space__station__partner"
+        ).order_by("-earned_at", "-id")
+    )
+    return years, rows
+
+
+def partner_registered_members(*, user):
+    """双报到: the members registered with the partner of ``user`` (partner staff), active first,
+    each with the volunteer hours they earned at the partner's places (``hours_here``).
+
+    Only the staff user's own partner; anyone else gets nothing. One query.
+    """
+    from django.db.models import DecimalField, F, Sum
+
+    from members.models import HomeRegistration
+
+    from .models import VolunteerHours
+
+    partner_id = getattr(user, "partner_id", None)
+    if not (user and user.is_authenticated and user.is_active and user.is_staff and partner_id):
+        return HomeRegistration.objects.none()
+    hours = (
+        VolunteerHours.objects.filter(
+            user__party_member=OuterRef("member_id"), event__space__station__partner_id=partner_id
+        )
+        .values("user__party_member")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return (
+        HomeRegistration.objects.filter(partner_id=partner_id)
+        .select_related("member__organization")
+        .annotate(
+            hours_here=Coalesce(
+                Subquery(hours, output_field=DecimalField()), Value(0), output_field=DecimalField()
+            )
+        )
+        .order_by(F("ended_on").desc(nulls_first=True), "member__name", "id")
     )

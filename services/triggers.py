@@ -1,4 +1,4 @@
-"""The SQL the database runs for services: the space-occupancy mirror and the booking tally.
+"""The SQL the database runs for services: station streets, the space-occupancy mirror and the booking tally.
 
 Both are pgtrigger triggers declared on the models (services/models.py) and installed by
 migrations; they keep derived tables exact whatever writes the rows (the booking engine,
@@ -165,3 +165,56 @@ def sequence_trigger(*, columns: tuple[str, ...], fields: tuple[str, ...]) -> pg
             RETURN NEW;
         """,
     )
+
+
+# The owner's street, for a station row about to be written (NEW).
+_OWNER_STREET = """
+    COALESCE(
+        (SELECT street_id FROM buildings_building WHERE id = NEW.building_id),
+        (SELECT street_id FROM buildings_partner WHERE id = NEW.partner_id),
+        NEW.street_id
+    )
+"""
+
+
+def station_street_triggers() -> list[pgtrigger.Trigger]:
+    """A station's ``street`` is its owner's (a building's or a partner's), whatever writes the row.
+
+    Scoping reads every space, event and booking through the station's street; a building or
+    partner moving to another street carries its stations along (the triggers on those
+    tables are installed by the migration that adds this column, RunSQL there, since
+    buildings must not know about stations).
+    """
+    return [
+        pgtrigger.Trigger(
+            name="station_street",
+            level=pgtrigger.Row,
+            when=pgtrigger.Before,
+            operation=pgtrigger.Insert | pgtrigger.UpdateOf("building_id", "partner_id", "street_id"),
+            func=f"NEW.street_id := {_OWNER_STREET}; RETURN NEW;",
+        )
+    ]
+
+
+#: Installed by services' migration (owners moving to another street carry their stations along).
+OWNER_STREET_PROPAGATION_SQL = """
+CREATE OR REPLACE FUNCTION services_station_follow_owner_street() RETURNS trigger AS $$
+BEGIN
+    UPDATE services_servicestation SET street_id = NEW.street_id
+    WHERE (TG_TABLE_NAME = 'buildings_building' AND building_id = NEW.id)
+       OR (TG_TABLE_NAME = 'buildings_partner' AND partner_id = NEW.id);
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER services_station_follow_building AFTER UPDATE OF street_id ON buildings_building
+    FOR EACH ROW WHEN (OLD.street_id IS DISTINCT FROM NEW.street_id)
+    EXECUTE FUNCTION services_station_follow_owner_street();
+CREATE TRIGGER services_station_follow_partner AFTER UPDATE OF street_id ON buildings_partner
+    FOR EACH ROW WHEN (OLD.street_id IS DISTINCT FROM NEW.street_id)
+    EXECUTE FUNCTION services_station_follow_owner_street();
+"""
+
+OWNER_STREET_PROPAGATION_REVERSE_SQL = """
+DROP TRIGGER IF EXISTS services_station_follow_building ON buildings_building;
+DROP TRIGGER IF EXISTS services_station_follow_partner ON buildings_partner;
+DROP FUNCTION IF EXISTS services_station_follow_owner_street();
+"""

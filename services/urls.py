@@ -20,4 +20,6 @@ urlpatterns = [
     path("stations/<int:pk>/reserve/", views.reservation_request, name="reservation_request"),
     path("reservations/", views.my_reservations, name="my_reservations"),
     path("reservations/<int:pk>/cancel/", views.reservation_cancel, name="reservation_cancel"),
+    path("volunteering/", views.volunteer_record, name="volunteer_record"),
+    path("partner/members/", views.partner_members, name="partner_members"),
 ]

@@ -112,6 +112,7 @@ def _personal(request: HttpRequest, bell: int | None) -> tuple:
     return (
         user.pk,
         getattr(user, "party_member_id", None),
+        getattr(user, "person_type", None),
         bell,
         request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
         translation.get_language(),
@@ -171,11 +172,11 @@ def _card_values(event) -> tuple:
         event.title,
         event.starts_at,
         event.ends_at,
-        station.building.name,
+        station.owner_name,
         station.floor,
         station.name,
         event.space.name,
-        station.building.street.name,
+        station.street.name,
     )
 
 
@@ -308,8 +309,8 @@ def _event_shell_values(event, language: str) -> tuple:
         station.pk,
         station.name,
         station.floor,
-        station.building.name,
-        station.building.address,
+        station.owner_name,
+        station.address,
         event.space.name,
     )
 
@@ -770,3 +771,33 @@ def my_reservations(request: HttpRequest) -> HttpResponse:
             "now": timezone.now(),
         },
     )
+
+
+@login_required
+@require_GET
+def volunteer_record(request: HttpRequest) -> HttpResponse:
+    """The person's own volunteer hours per year and the list behind them; ``?print=1`` for paper."""
+    years, rows = selectors.volunteer_record(user=request.user)
+    total = sum((y["hours"] for y in years), start=0)
+    template = (
+        "portal/volunteer_record_print.html" if request.GET.get("print") else "portal/volunteer_record.html"
+    )
+    response = render(
+        request,
+        template,
+        {"years": years, "rows": rows, "total": total, "printed_on": timezone.localdate()},
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def partner_members(request: HttpRequest) -> HttpResponse:
+    """双报到 for a partner's staff: the members registered with their partner and the hours
+    they earned at its places. Nobody else has a partner here: 404."""
+    if not (request.user.is_staff and getattr(request.user, "partner_id", None)):
+        raise Http404
+    rows = selectors.partner_registered_members(user=request.user)
+    page = Paginator(rows, BOOKINGS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "portal/partner_members.html", {"page": page, "partner": request.user.partner})

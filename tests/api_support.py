@@ -17,8 +17,15 @@ from rest_framework.test import APIClient
 from members.groups import DISTRICT_STAFF, SOCIAL_WORKER
 from members.tokens import issue_token
 from services.models import Event
-from tests.buildings.factories import BuildingFactory, DistrictFactory, EnterpriseFactory, StreetFactory
+from tests.buildings.factories import (
+    BuildingFactory,
+    DistrictFactory,
+    EnterpriseFactory,
+    PartnerFactory,
+    StreetFactory,
+)
 from tests.committees.factories import (
+    AgreementFactory,
     BuildingCommitteeFactory,
     CommitteeSeatFactory,
     DemandFactory,
@@ -59,6 +66,8 @@ class Patch:
     reservation: object
     demand: object
     visit: object
+    partner: object = None
+    agreement: object = None
 
 
 @dataclasses.dataclass
@@ -112,6 +121,8 @@ def _patch(street, n: int, booker) -> Patch:
     reservation = SpaceReservationFactory(
         space=space, organization=organization, starts_at=event.starts_at + datetime.timedelta(days=5)
     )
+    partner = PartnerFactory(street=street, phone=f"1391234{n:04d}")
+    agreement = AgreementFactory(partner=partner, committees=[committee])
     return Patch(
         street=street,
         building=building,
@@ -129,6 +140,8 @@ def _patch(street, n: int, booker) -> Patch:
         reservation=reservation,
         demand=DemandFactory(enterprise=enterprise),
         visit=VisitFactory(enterprise=enterprise),
+        partner=partner,
+        agreement=agreement,
     )
 
 

@@ -27,6 +27,8 @@ RESOURCES = {
     "party-organization": ("party-organization", lambda w: w.records("organization"), None),
     "party-member": ("party-member", lambda w: w.records("member"), None),
     "committee": ("committee", lambda w: w.records("committee"), None),
+    "partner": ("partner", lambda w: w.records("partner"), None),
+    "agreement": ("agreement", lambda w: w.records("agreement"), None),
     "station": ("station", lambda w: w.records("station"), ALL),
     "space": ("space", lambda w: w.records("space"), ALL),
     "event": ("event", lambda w: w.records("event"), ALL),
@@ -123,7 +125,9 @@ def test_view_confidential_permission_shows_counselling_bookings(world):
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("name", ["stats-coverage", "stats-activity", "stats-demands"])
+@pytest.mark.parametrize(
+    "name", ["stats-coverage", "stats-activity", "stats-demands", "stats-community", "volunteer-hours"]
+)
 def test_statistics(world, actor, name):
     response = client_for(world, actor).get(reverse(f"api:{name}"))
     expected = {"anonymous": 401, "employee": 403}.get(actor, 200)
@@ -131,6 +135,13 @@ def test_statistics(world, actor, name):
     if expected != 200:
         return
     data = response.json()
+    if name == "stats-community":
+        # one active agreement per street of the territory (tests/api_support.py)
+        assert data["active_agreements"] == len(TERRITORY[actor])
+        return
+    if name == "volunteer-hours":
+        assert data == []  # no hours earned in the world
+        return
     if name == "stats-coverage":
         streets = {row["id"] for row in data["streets"]}
         visible = TERRITORY[actor]
@@ -435,6 +446,8 @@ OTHER_ROUTES = {
     "stats-coverage": (lambda w: [], "get", True),
     "stats-activity": (lambda w: [], "get", True),
     "stats-demands": (lambda w: [], "get", True),
+    "stats-community": (lambda w: [], "get", True),
+    "volunteer-hours": (lambda w: [], "get", True),
     "schema": (lambda w: [], "get", None),
     "docs": (lambda w: [], "get", None),
     "docs-redoc": (lambda w: [], "get", None),

@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 
 from services.models import Event
 from tests.api_support import build_world
-from tests.buildings.factories import BuildingFactory, EnterpriseFactory
+from tests.buildings.factories import BuildingFactory, EnterpriseFactory, PartnerFactory
 from tests.committees.factories import (
+    AgreementFactory,
     BuildingCommitteeFactory,
     CommitteeSeatFactory,
     DemandFactory,
@@ -31,6 +32,7 @@ from tests.services.factories import (
     ServiceStationFactory,
     SpaceFactory,
     SpaceReservationFactory,
+    VolunteerHoursFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -52,8 +54,16 @@ BUDGET = {
     "api:space-reservation-list": 4,
     "api:demand-list": 4,
     "api:visit-list": 4,
+    "api:partner-list": 6,  # + the personal-data permission check (user and group permissions) for the phone
+    "api:agreement-list": 6,
 }
-STATS_BUDGET = {"api:stats-coverage": 8, "api:stats-activity": 5, "api:stats-demands": 8}
+STATS_BUDGET = {
+    "api:stats-coverage": 8,
+    "api:stats-activity": 5,
+    "api:stats-community": 10,
+    "api:stats-demands": 8,
+    "api:volunteer-hours": 3,
+}
 
 
 def populate(street, n: int = 8) -> None:
@@ -78,6 +88,9 @@ def populate(street, n: int = 8) -> None:
         SpaceReservationFactory(space=space, organization=organization)
         visit = VisitFactory(enterprise=enterprise)
         DemandFactory(enterprise=enterprise, visit=visit)
+        partner = PartnerFactory(street=street)
+        AgreementFactory(partner=partner, committees=[committee])
+        VolunteerHoursFactory(booking__event__space__station__partner=partner)
 
 
 @pytest.fixture

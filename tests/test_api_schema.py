@@ -67,6 +67,8 @@ REAL_IDS = {
     "space-reservations": lambda w: w.a.reservation.pk,
     "demands": lambda w: w.a.demand.pk,
     "visits": lambda w: w.a.visit.pk,
+    "partners": lambda w: w.a.partner.pk,
+    "agreements": lambda w: w.a.agreement.pk,
 }
 # What employees may read (the rest answers them 403 before any parameter is looked at).
 EMPLOYEE_RESOURCES = {"stations", "spaces", "events", "bookings"}

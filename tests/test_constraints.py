@@ -555,3 +555,85 @@ def test_every_unique_name_rule_is_reported_on_the_name_field():
             if isinstance(constraint, UniqueConstraint) and "name" in constraint.fields:
                 fields = getattr(model, "constraint_error_fields", {})
                 assert fields.get(constraint.name) == "name", f"{model._meta.label}: {constraint.name}"
+
+
+# --- issue 17: partners, places both ways, volunteering, 双报到, agreements ---------------------
+
+
+@violates("buildings_partner_unique_name_in_street")
+def _():
+    from tests.buildings.factories import PartnerFactory
+
+    partner = PartnerFactory()
+    PartnerFactory(street=partner.street, name=partner.name)
+
+
+@violates("services_servicestation_unique_name_in_partner")
+def _():
+    from tests.services.factories import CommunityPlaceFactory
+
+    place = CommunityPlaceFactory()
+    CommunityPlaceFactory(partner=place.partner, name=place.name)
+
+
+@violates("services_servicestation_one_owner")
+def _():
+    from tests.buildings.factories import PartnerFactory
+
+    ServiceStationFactory(partner=PartnerFactory())
+
+
+@violates("services_event_volunteer_hours")
+def _():
+    EventFactory(volunteer_hours=2)  # a party class states no volunteer hours
+
+
+@violates("services_volunteerproject_unique_name_in_street")
+def _():
+    from tests.services.factories import VolunteerProjectFactory
+
+    project = VolunteerProjectFactory()
+    VolunteerProjectFactory(street=project.street, partner=project.partner, name=project.name)
+
+
+@violates("services_pairing_ends_after_start")
+def _():
+    from tests.services.factories import PairingFactory
+
+    PairingFactory(started_on=D(2026, 5, 1), ended_on=D(2026, 4, 30))
+
+
+@violates("services_volunteerhours_hours_range")
+def _():
+    from tests.services.factories import VolunteerHoursFactory
+
+    VolunteerHoursFactory(hours=25)
+
+
+@violates("services_hourscorrection_reason_given")
+def _():
+    from tests.services.factories import HoursCorrectionFactory
+
+    HoursCorrectionFactory(reason="")
+
+
+@violates("members_homeregistration_one_active_per_member")
+def _():
+    from tests.members.factories import HomeRegistrationFactory
+
+    first = HomeRegistrationFactory()
+    HomeRegistrationFactory(member=first.member)
+
+
+@violates("members_homeregistration_ends_after_start")
+def _():
+    from tests.members.factories import HomeRegistrationFactory
+
+    HomeRegistrationFactory(registered_on=D(2026, 5, 1), ended_on=D(2026, 4, 30))
+
+
+@violates("committees_agreement_ends_after_start")
+def _():
+    from tests.committees.factories import AgreementFactory
+
+    AgreementFactory(starts_on=D(2026, 5, 1), ends_on=D(2026, 5, 1))

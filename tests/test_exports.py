@@ -140,6 +140,15 @@ def world():
     DemandStepFactory(demand=w.a.demand)
     DemandAttachmentFactory(demand=w.a.demand)
     MeetingResolutionFactory(meeting=CommitteeMeetingFactory(committee=w.a.committee), demand=w.a.demand)
+    # the building-and-community records (issue 17), one of each, in street a
+    from tests.committees.factories import AgreementCommitmentFactory
+    from tests.members.factories import HomeRegistrationFactory
+    from tests.services.factories import HoursCorrectionFactory, PairingFactory
+
+    HomeRegistrationFactory(member=w.a.member, partner=w.a.partner)
+    PairingFactory(partner=w.a.partner)
+    HoursCorrectionFactory(record__booking__event__space__station__partner=w.a.partner)
+    AgreementCommitmentFactory(agreement=w.a.agreement)
     fields = make_everything_hostile()
     return w, fields
 
@@ -153,7 +162,7 @@ def unsafe_cells(rows: list[list[str]]) -> list[str]:
 
 
 #: exports without free text (months, kinds, counts): nothing hostile can reach them
-NUMBERS_ONLY = {"stats-activity"}
+NUMBERS_ONLY = {"stats-activity", "stats-community"}
 
 
 def api_csv_routes() -> list[str]:

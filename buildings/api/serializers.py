@@ -10,8 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from buildings.models import Building, District, Enterprise, Street
-from core.api import FullCleanMixin, RefSerializer, ScopedPrimaryKeyRelatedField
+from buildings.models import Building, District, Enterprise, Partner, Street
+from core.api import (
+    ChoiceLabelField,
+    FullCleanMixin,
+    MaskedField,
+    RefSerializer,
+    ScopedPrimaryKeyRelatedField,
+)
 from core.api import examples as ex
 
 
@@ -105,3 +111,28 @@ class EnterpriseSerializer(FullCleanMixin, serializers.ModelSerializer):
 
     def validate_credit_code(self, value: str) -> str:
         return value.strip().upper()
+
+
+@extend_schema_serializer(examples=[ex.response_example("共建单位", ex.PARTNER)])
+class PartnerSerializer(serializers.ModelSerializer):
+    """共建单位; the contact phone is masked without members.view_personal_data."""
+
+    kind_label = ChoiceLabelField("kind")
+    street = RefSerializer(read_only=True)
+    district = RefSerializer(source="street.district", read_only=True)
+    phone = MaskedField(help_text=_("联系电话；无完整查看权限时打码"))
+
+    class Meta:
+        model = Partner
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "kind_label",
+            "street",
+            "district",
+            "address",
+            "contact_name",
+            "phone",
+        ]
+        read_only_fields = fields

@@ -16,14 +16,26 @@ from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_v
 from rest_framework import serializers, viewsets
 
 from buildings import figures
-from buildings.filtersets import BuildingFilterSet, DistrictFilterSet, EnterpriseFilterSet, StreetFilterSet
-from buildings.models import Building, District, Enterprise, Street
+from buildings.filtersets import (
+    BuildingFilterSet,
+    DistrictFilterSet,
+    EnterpriseFilterSet,
+    PartnerFilterSet,
+    StreetFilterSet,
+)
+from buildings.models import Building, District, Enterprise, Partner, Street
 from buildings.selectors import building_list, enterprise_list
 from core.api import ApiViewSetMixin, ScopedModelWritePermission
 from core.api import examples as ex
 from core.scoping import scope_queryset
 
-from .serializers import BuildingSerializer, DistrictSerializer, EnterpriseSerializer, StreetSerializer
+from .serializers import (
+    BuildingSerializer,
+    DistrictSerializer,
+    EnterpriseSerializer,
+    PartnerSerializer,
+    StreetSerializer,
+)
 
 WRITE_METHODS = ["get", "post", "put", "patch", "head", "options"]
 
@@ -190,3 +202,19 @@ class EnterpriseViewSet(SaveMixin, ApiViewSetMixin, viewsets.ModelViewSet):
         return enterprise_list(user=self.request.user).annotate(
             has_party_organization=figures.flag(figures.ENTERPRISE_HAS_PARTY_ORGANIZATION)
         )
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("共建单位列表"), description=_("本人管辖范围内的共建单位；联系电话打码。")),
+    retrieve=extend_schema(summary=_("共建单位详情")),
+)
+class PartnerViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Partner.objects.none()  # for the schema; rows: get_queryset()
+    serializer_class = PartnerSerializer
+    filterset_class = PartnerFilterSet
+    search_fields = ["name", "address"]
+    ordering_fields = ["name", "id"]
+    ordering = ["street_id", "name"]
+
+    def get_queryset(self):
+        return scope_queryset(Partner.objects.select_related("street__district"), self.request.user)

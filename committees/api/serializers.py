@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from committees.models import BuildingCommittee, CommitteeSeat, Demand, Visit
+from committees.models import Agreement, AgreementCommitment, BuildingCommittee, CommitteeSeat, Demand, Visit
 from core.api import ChoiceLabelField, MaskedField, RefSerializer
 from core.api import examples as ex
 from members.api.serializers import visible_ref
@@ -234,3 +234,43 @@ class DemandStatsSerializer(serializers.Serializer):
     total = DemandFiguresSerializer()
     streets = DemandFiguresRowSerializer(many=True)
     categories = DemandFiguresRowSerializer(many=True)
+
+
+class AgreementCommitmentSerializer(serializers.ModelSerializer):
+    side_label = ChoiceLabelField("side")
+
+    class Meta:
+        model = AgreementCommitment
+        fields = ["id", "side", "side_label", "text"]
+        read_only_fields = fields
+
+
+@extend_schema_serializer(examples=[ex.response_example("共建协议", ex.AGREEMENT)])
+class AgreementSerializer(serializers.ModelSerializer):
+    """共建协议 with its partner, building committees (by building) and each side's commitments."""
+
+    status_label = ChoiceLabelField("status")
+    partner = RefSerializer(read_only=True)
+    street = RefSerializer(source="partner.street", read_only=True)
+    buildings = serializers.SerializerMethodField(help_text=_("参与共建的楼委会所在楼宇"))
+    commitments = AgreementCommitmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "title",
+            "partner",
+            "street",
+            "buildings",
+            "starts_on",
+            "ends_on",
+            "status",
+            "status_label",
+            "commitments",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(RefSerializer(many=True))
+    def get_buildings(self, obj) -> list[dict]:
+        return [{"id": c.building.pk, "name": c.building.name} for c in obj.committees.all()]

@@ -3,11 +3,12 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import BuildingCommitteeViewSet, DemandStatsView, DemandViewSet, VisitViewSet
+from .views import AgreementViewSet, BuildingCommitteeViewSet, DemandStatsView, DemandViewSet, VisitViewSet
 
 router = SimpleRouter()
 router.register("committees", BuildingCommitteeViewSet, basename="committee")
 router.register("demands", DemandViewSet, basename="demand")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("agreements", AgreementViewSet, basename="agreement")
 
 urlpatterns = [*router.urls, path("stats/demands/", DemandStatsView.as_view(), name="stats-demands")]

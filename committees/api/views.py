@@ -10,13 +10,24 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from committees.filtersets import BuildingCommitteeFilterSet, DemandFilterSet, VisitFilterSet
-from committees.models import BuildingCommittee, Demand, Visit
-from committees.selectors import committee_list, demand_api_list, visit_list
+from committees.filtersets import (
+    AgreementFilterSet,
+    BuildingCommitteeFilterSet,
+    DemandFilterSet,
+    VisitFilterSet,
+)
+from committees.models import Agreement, BuildingCommittee, Demand, Visit
+from committees.selectors import agreement_list, committee_list, demand_api_list, visit_list
 from committees.stats import demand_stats
 from core.api import ApiViewSetMixin, HasTerritory
 
-from .serializers import BuildingCommitteeSerializer, DemandSerializer, DemandStatsSerializer, VisitSerializer
+from .serializers import (
+    AgreementSerializer,
+    BuildingCommitteeSerializer,
+    DemandSerializer,
+    DemandStatsSerializer,
+    VisitSerializer,
+)
 
 
 class IdListField(serializers.CharField):
@@ -147,3 +158,21 @@ class DemandStatsView(APIView):
             rows += [{"level": "category", **row} for row in data["categories"]]
             return Response(rows, headers={"Content-Disposition": 'attachment; filename="demands.csv"'})
         return Response(data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("共建协议列表"), description=_("本人管辖范围内共建单位的共建协议，带双方承诺。")
+    ),
+    retrieve=extend_schema(summary=_("共建协议详情")),
+)
+class AgreementViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Agreement.objects.none()  # for the schema; rows: get_queryset()
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilterSet
+    search_fields = ["title", "partner__name"]
+    ordering_fields = ["id", "starts_on", "ends_on"]
+    ordering = ["-starts_on", "id"]
+
+    def get_queryset(self):
+        return agreement_list(user=self.request.user)

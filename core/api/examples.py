@@ -165,6 +165,7 @@ STATION = {
     "id": 2,
     "name": "静安国际中心党群服务站",
     "building": BUILDING_REF,
+    "partner": None,
     "street": STREET_REF,
     "district": DISTRICT_REF,
     "floor": 6,
@@ -184,6 +185,7 @@ SPACE = {
     "capacity": 40,
     "station": {"id": 2, "name": "静安国际中心党群服务站"},
     "building": BUILDING_REF,
+    "partner": None,
     "street": STREET_REF,
     "district": DISTRICT_REF,
 }
@@ -192,6 +194,7 @@ PLACE = {
     "space": {"id": 11, "name": "活动室"},
     "station": {"id": 2, "name": "静安国际中心党群服务站"},
     "building": BUILDING_REF,
+    "partner": None,
     "street": STREET_REF,
     "district": DISTRICT_REF,
 }
@@ -273,3 +276,46 @@ SPACE_RESERVATION = {
     "decision_note": "",
     "created_at": "2026-12-01T16:20:00+08:00",
 }
+
+PARTNER = {
+    "id": 3,
+    "name": "中环居委会",
+    "kind": "neighbourhood_committee",
+    "kind_label": "居委会",
+    "street": {"id": 31, "name": "长寿路街道"},
+    "district": {"id": 3, "name": "普陀区"},
+    "address": "长寿路999弄1号",
+    "contact_name": "周书记",
+    "phone": "139****5678",
+}
+
+AGREEMENT = {
+    "id": 1,
+    "title": "“1℃”空间共建协议",
+    "partner": {"id": 3, "name": "中环居委会"},
+    "street": {"id": 31, "name": "长寿路街道"},
+    "buildings": [{"id": 40, "name": "长寿路中环广场"}],
+    "starts_on": "2026-05-21",
+    "ends_on": "2027-05-20",
+    "status": "active",
+    "status_label": "履行中",
+    "commitments": [
+        {"id": 1, "side": "community", "side_label": "社区方", "text": "社区长者食堂向外卖骑手开放"},
+        {"id": 2, "side": "building", "side_label": "楼宇方", "text": "骑手与社区老人结对陪伴"},
+    ],
+}
+
+COMMUNITY = {
+    "active_agreements": 12,
+    "community_places_open_to_buildings": 20,
+    "building_stations_open_to_community": 7,
+    "volunteer_hours": "1520.5",
+    "volunteer_attendances": 760,
+    "residents_served": 85,
+    "members_reported": 240,
+}
+
+VOLUNTEER_HOURS = [
+    {"key": "2026-11", "label": "2026-11", "hours": "128.0", "attendances": 64, "volunteers": 21},
+    {"key": "2026-12", "label": "2026-12", "hours": "36.5", "attendances": 18, "volunteers": 9},
+]

@@ -19,9 +19,10 @@ class BuildingRefSerializer(RefSerializer):
 
 @extend_schema_serializer(examples=[ex.response_example("党群服务站", ex.STATION)])
 class ServiceStationSerializer(serializers.ModelSerializer):
-    building = BuildingRefSerializer(read_only=True)
-    street = RefSerializer(source="building.street", read_only=True)
-    district = RefSerializer(source="building.street.district", read_only=True)
+    building = BuildingRefSerializer(read_only=True, allow_null=True)
+    partner = BuildingRefSerializer(read_only=True, allow_null=True, help_text=_("共建单位（社区场所）"))
+    street = RefSerializer(read_only=True)
+    district = RefSerializer(source="street.district", read_only=True)
     space_count = serializers.IntegerField(read_only=True, help_text=_("空间数"))
 
     class Meta:
@@ -30,6 +31,7 @@ class ServiceStationSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "building",
+            "partner",
             "street",
             "district",
             "floor",
@@ -47,9 +49,10 @@ class ServiceStationSerializer(serializers.ModelSerializer):
 class SpaceSerializer(serializers.ModelSerializer):
     function_label = ChoiceLabelField("function")
     station = RefSerializer(read_only=True)
-    building = BuildingRefSerializer(source="station.building", read_only=True)
-    street = RefSerializer(source="station.building.street", read_only=True)
-    district = RefSerializer(source="station.building.street.district", read_only=True)
+    building = BuildingRefSerializer(source="station.building", read_only=True, allow_null=True)
+    partner = BuildingRefSerializer(source="station.partner", read_only=True, allow_null=True)
+    street = RefSerializer(source="station.street", read_only=True)
+    district = RefSerializer(source="station.street.district", read_only=True)
 
     class Meta:
         model = Space
@@ -61,6 +64,7 @@ class SpaceSerializer(serializers.ModelSerializer):
             "capacity",
             "station",
             "building",
+            "partner",
             "street",
             "district",
         ]
@@ -72,9 +76,10 @@ class PlaceSerializer(serializers.Serializer):
 
     space = RefSerializer(read_only=True)
     station = RefSerializer(source="space.station", read_only=True)
-    building = BuildingRefSerializer(source="space.station.building", read_only=True)
-    street = RefSerializer(source="space.station.building.street", read_only=True)
-    district = RefSerializer(source="space.station.building.street.district", read_only=True)
+    building = BuildingRefSerializer(source="space.station.building", read_only=True, allow_null=True)
+    partner = BuildingRefSerializer(source="space.station.partner", read_only=True, allow_null=True)
+    street = RefSerializer(source="space.station.street", read_only=True)
+    district = RefSerializer(source="space.station.street.district", read_only=True)
 
 
 @extend_schema_serializer(examples=[ex.response_example("活动", ex.EVENT)])

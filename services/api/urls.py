@@ -6,11 +6,13 @@ from rest_framework.routers import SimpleRouter
 from .views import (
     ActivityView,
     BookingViewSet,
+    CommunityView,
     CoverageView,
     EventViewSet,
     ServiceStationViewSet,
     SpaceReservationViewSet,
     SpaceViewSet,
+    VolunteerHoursView,
 )
 
 router = SimpleRouter()
@@ -24,4 +26,6 @@ urlpatterns = [
     *router.urls,
     path("stats/coverage/", CoverageView.as_view(), name="stats-coverage"),
     path("stats/activity/", ActivityView.as_view(), name="stats-activity"),
+    path("stats/community/", CommunityView.as_view(), name="stats-community"),
+    path("volunteer-hours/", VolunteerHoursView.as_view(), name="volunteer-hours"),
 ]

@@ -29,7 +29,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework import exceptions, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,7 +37,7 @@ from rest_framework.views import APIView
 from core.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
 from core.api import examples as ex
 from core.scoping import has_staff_scope, scope_queryset
-from services import stats
+from services import community, stats
 from services.booking import book_event, cancel_booking
 from services.filtersets import (
     BookingFilterSet,
@@ -62,7 +62,7 @@ from .serializers import (
     SpaceSerializer,
 )
 
-PLACE = "space__station__building__street__district"
+PLACE = ("space__station__street__district", "space__station__building", "space__station__partner")
 PUBLIC_EVENT_STATUSES = [Event.Status.PUBLISHED, Event.Status.CANCELLED]
 
 
@@ -85,12 +85,12 @@ class ServiceStationViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ServiceStationSerializer
     filterset_class = ServiceStationFilterSet
     permission_classes = [permissions.IsAuthenticated]
-    search_fields = ["name", "building__name", "building__address"]
+    search_fields = ["name", "building__name", "building__address", "partner__name", "partner__address"]
     ordering_fields = ["name", "id", "area_m2", "floor"]
-    ordering = ["building_id", "name"]
+    ordering = ["street_id", "building_id", "name"]
 
     def get_queryset(self):
-        qs = ServiceStation.objects.select_related("building__street__district").annotate(
+        qs = ServiceStation.objects.select_related("street__district", "building", "partner").annotate(
             space_count=Count("spaces")
         )
         return _territory_or(qs, self.request.user, Q(is_active=True))
@@ -110,7 +110,9 @@ class SpaceViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["station_id", "name"]
 
     def get_queryset(self):
-        qs = Space.objects.select_related("station__building__street__district")
+        qs = Space.objects.select_related(
+            "station__street__district", "station__building", "station__partner"
+        )
         return _territory_or(qs, self.request.user, Q(station__is_active=True))
 
 
@@ -131,7 +133,7 @@ class EventViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     ordering = ["starts_at", "id"]
 
     def get_queryset(self):
-        qs = Event.objects.select_related(PLACE, "organizer__street")
+        qs = Event.objects.select_related(*PLACE, "organizer__street")
         return _territory_or(qs, self.request.user, Q(status__in=PUBLIC_EVENT_STATUSES))
 
     @extend_schema(
@@ -438,3 +440,68 @@ class ActivityView(APIView):
         if _csv_requested(request):
             return _csv_attachment(data["rows"], "activity")
         return Response(data)
+
+
+class VolunteerHoursQuerySerializer(serializers.Serializer):
+    by = serializers.ChoiceField(
+        choices=list(community.HOURS_GROUPINGS),
+        default="street",
+        help_text=_("按街道、楼宇、共建单位或月份汇总"),
+    )
+    date_from = serializers.DateField(required=False, help_text=_("记入日期从（含，上海时间）"))
+    date_to = serializers.DateField(required=False, help_text=_("记入日期到（含，上海时间）"))
+
+
+class VolunteerHoursRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text=_("街道、楼宇、共建单位的编号，或月份 YYYY-MM"))
+    label = serializers.CharField()
+    hours = serializers.DecimalField(max_digits=12, decimal_places=1)
+    attendances = serializers.IntegerField(help_text=_("记入时长的到场人次"))
+    volunteers = serializers.IntegerField(help_text=_("志愿者人数（只计数，不列名单）"))
+
+
+class VolunteerHoursView(APIView):
+    """Volunteer hours in aggregate only: the API never lists people's hours (no rankings)."""
+
+    permission_classes = [permissions.IsAuthenticated, HasTerritory]
+
+    @extend_schema(
+        summary=_("志愿服务时长统计"),
+        description=_(
+            "本人管辖范围内记入的志愿服务时长，按街道、楼宇、共建单位或月份（上海时间）汇总；"
+            "只给汇总数，不列个人名单，也不排名。"
+        ),
+        parameters=[VolunteerHoursQuerySerializer],
+        responses={200: VolunteerHoursRowSerializer(many=True)},
+        examples=[OpenApiExample("按月", response_only=True, value=ex.VOLUNTEER_HOURS[0])],
+    )
+    def get(self, request):
+        query = VolunteerHoursQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = community.volunteer_hours(user=request.user, **query.validated_data)
+        return Response(VolunteerHoursRowSerializer(rows, many=True).data)
+
+
+class CommunitySerializer(serializers.Serializer):
+    active_agreements = serializers.IntegerField(help_text=_("履行中的共建协议"))
+    community_places_open_to_buildings = serializers.IntegerField(help_text=_("向楼宇开放的社区场所"))
+    building_stations_open_to_community = serializers.IntegerField(help_text=_("向社区开放活动的楼宇服务站"))
+    volunteer_hours = serializers.DecimalField(max_digits=14, decimal_places=1)
+    volunteer_attendances = serializers.IntegerField()
+    residents_served = serializers.IntegerField(help_text=_("结对服务的社区居民"))
+    members_reported = serializers.IntegerField(help_text=_("双报到党员（报到中）"))
+
+
+class CommunityView(APIView):
+    permission_classes = [permissions.IsAuthenticated, HasTerritory]
+
+    @extend_schema(
+        summary=_("楼宇与社区共建统计"),
+        description=_(
+            "本人管辖范围内：履行中的共建协议、双向开放的场所、志愿服务时长、结对服务的居民、双报到党员。"
+        ),
+        responses={200: CommunitySerializer},
+        examples=[OpenApiExample("区级密钥", response_only=True, value=ex.COMMUNITY)],
+    )
+    def get(self, request):
+        return Response(CommunitySerializer(community.community_stats(user=request.user)).data)

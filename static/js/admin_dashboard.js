@@ -56,6 +56,18 @@
       });
     }
 
+    var hours = document.getElementById("hours-chart");
+    if (hours && data.hours && data.hours.labels.length) {
+      new window.Chart(hours, {
+        type: "bar",
+        data: {
+          labels: data.hours.labels,
+          datasets: [{ label: text.hours, data: data.hours.hours, backgroundColor: "#8e44ad" }]
+        },
+        options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true } } }
+      });
+    }
+
     var kinds = document.getElementById("kinds-chart");
     if (kinds && data.kinds.labels.length) {
       new window.Chart(kinds, {

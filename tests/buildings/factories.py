@@ -2,7 +2,7 @@
 
 import factory
 
-from buildings.models import Building, District, Enterprise, Street
+from buildings.models import Building, District, Enterprise, Partner, Street
 from buildings.validators import credit_code_check_char
 
 
@@ -54,3 +54,15 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
     employee_count = 100
     party_member_count = 5
     industry = "信息技术"
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    street = factory.SubFactory(StreetFactory)
+    name = factory.Sequence(lambda n: f"测试居委会{n}")
+    kind = Partner.Kind.NEIGHBOURHOOD_COMMITTEE
+    address = factory.Sequence(lambda n: f"长寿路{n}弄")
+    contact_name = "王阿姨"
+    phone = "13800138000"

@@ -7,6 +7,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from committees.models import (
+    Agreement,
+    AgreementCommitment,
     BuildingCommittee,
     CommitteeMeeting,
     CommitteeSeat,
@@ -18,7 +20,7 @@ from committees.models import (
     MeetingResolution,
     Visit,
 )
-from tests.buildings.factories import BuildingFactory, EnterpriseFactory
+from tests.buildings.factories import BuildingFactory, EnterpriseFactory, PartnerFactory
 from tests.members.factories import UserFactory
 
 #: the smallest valid PDF header the attachment check accepts
@@ -141,3 +143,29 @@ class MeetingResolutionFactory(factory.django.DjangoModelFactory):
     text = "物业一周内更换3号电梯部件"
     owner = factory.SubFactory(CommitteeSeatFactory, committee=factory.SelfAttribute("..meeting.committee"))
     due_on = datetime.date(2026, 11, 17)
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    partner = factory.SubFactory(PartnerFactory)
+    title = factory.Sequence(lambda n: f"“1℃”共建协议{n}")
+    starts_on = datetime.date(2026, 1, 1)
+    ends_on = datetime.date(2027, 12, 31)
+    status = Agreement.Status.ACTIVE
+
+    @factory.post_generation
+    def committees(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.committees.set(extracted)
+
+
+class AgreementCommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgreementCommitment
+
+    agreement = factory.SubFactory(AgreementFactory)
+    side = AgreementCommitment.Side.COMMUNITY
+    text = "社区食堂向外卖骑手开放"

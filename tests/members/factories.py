@@ -5,10 +5,18 @@ import datetime
 import factory
 from django.utils import timezone
 
-from members.models import ApiToken, MemberLinkRequest, MemberTransfer, PartyMember, PartyOrganization, User
+from members.models import (
+    ApiToken,
+    HomeRegistration,
+    MemberLinkRequest,
+    MemberTransfer,
+    PartyMember,
+    PartyOrganization,
+    User,
+)
 from members.tokens import generate_key, hash_key
 from members.validators import id_number_check_char
-from tests.buildings.factories import EnterpriseFactory, StreetFactory
+from tests.buildings.factories import EnterpriseFactory, PartnerFactory, StreetFactory
 
 PASSWORD = "demo12345"
 
@@ -135,3 +143,14 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
         token = super()._create(model_class, *args, **kwargs)
         token.key = key
         return token
+
+
+class HomeRegistrationFactory(factory.django.DjangoModelFactory):
+    """A raw row; registrations are written through members/registrations.py."""
+
+    class Meta:
+        model = HomeRegistration
+
+    member = factory.SubFactory(PartyMemberFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    registered_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=60))

@@ -5,8 +5,18 @@ import datetime
 import factory
 from django.utils import timezone
 
-from services.models import Booking, Event, ServiceStation, Space, SpaceReservation
-from tests.buildings.factories import BuildingFactory
+from services.models import (
+    Booking,
+    Event,
+    HoursCorrection,
+    Pairing,
+    ServiceStation,
+    Space,
+    SpaceReservation,
+    VolunteerHours,
+    VolunteerProject,
+)
+from tests.buildings.factories import BuildingFactory, PartnerFactory, StreetFactory
 from tests.members.factories import PartyOrganizationFactory, UserFactory
 
 
@@ -19,6 +29,17 @@ class ServiceStationFactory(factory.django.DjangoModelFactory):
     floor = 6
     area_m2 = 300
     opening_hours = "工作日 9:00–18:00"
+
+
+class CommunityPlaceFactory(ServiceStationFactory):
+    """A community partner's place open to riders and employees (a canteen, a service site)."""
+
+    building = None
+    partner = factory.SubFactory(PartnerFactory)
+    name = factory.Sequence(lambda n: f"社区食堂{n}")
+    floor = 1
+    area_m2 = 120
+    opening_hours = "每天 11:00–14:00"
 
 
 class SpaceFactory(factory.django.DjangoModelFactory):
@@ -99,3 +120,68 @@ def outbox_rows(
     if event is not None:
         qs = qs.filter(topic=f"event:{event.pk}")
     return qs
+
+
+class VolunteerProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = VolunteerProject
+
+    partner = factory.SubFactory(PartnerFactory)
+    street = factory.LazyAttribute(lambda o: o.partner.street if o.partner else StreetFactory())
+    name = factory.Sequence(lambda n: f"陪伴社区老人{n}")
+
+
+class VolunteerShiftFactory(EventFactory):
+    """A volunteer shift at a partner's place, two hours long."""
+
+    space = factory.SubFactory(SpaceFactory, station=factory.SubFactory(CommunityPlaceFactory))
+    title = factory.Sequence(lambda n: f"陪伴老人第{n}班")
+    kind = Event.Kind.VOLUNTEER
+    speaker = ""
+    project = factory.SubFactory(
+        VolunteerProjectFactory,
+        partner=factory.SelfAttribute("..space.station.partner"),
+    )
+
+
+class PairingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Pairing
+
+    partner = factory.SubFactory(PartnerFactory)
+    volunteer = factory.SubFactory(
+        UserFactory, person_type="rider", platform="饿了么·长寿路站", building=None
+    )
+    resident_name = factory.Sequence(lambda n: f"张阿婆{n}")
+    resident_address = factory.Sequence(lambda n: f"长寿路{n}弄3号")
+    started_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+
+
+class VolunteerHoursFactory(factory.django.DjangoModelFactory):
+    """A raw row; hours are earned through services/volunteering.py."""
+
+    class Meta:
+        model = VolunteerHours
+
+    booking = factory.SubFactory(
+        BookingFactory,
+        event=factory.SubFactory(VolunteerShiftFactory),
+        status=Booking.Status.ATTENDED,
+        checked_in_at=factory.LazyFunction(timezone.now),
+    )
+    user = factory.SelfAttribute("booking.user")
+    event = factory.SelfAttribute("booking.event")
+    hours = 2
+    earned_at = factory.LazyFunction(timezone.now)
+
+
+class HoursCorrectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HoursCorrection
+
+    record = factory.SubFactory(VolunteerHoursFactory)
+    old_hours = 2
+    new_hours = 3
+    reason = "补记提前到场布置的时间"
+    corrected_by = factory.SubFactory(UserFactory)
+    corrected_at = factory.LazyFunction(timezone.now)
