@@ -5,6 +5,8 @@ is due, the site's language for skip reasons, every periodic scan summed."""
 
 import datetime
 import logging
+import os
+import socket
 
 import pytest
 import time_machine
@@ -134,3 +136,21 @@ def test_run_scans_sums_every_scan_and_hands_each_the_day(monkeypatch):
     day = datetime.date(2026, 12, 7)
     assert outbox.run_scans(today=day) == 5
     assert seen == [day, day]
+
+
+def test_a_row_sent_without_a_worker_id_names_this_host_and_process():
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    sender.send_due()
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    assert row.sent_by == f"{socket.gethostname()}:{os.getpid()}"
+
+
+def test_a_batch_reads_its_rows_a_page_at_a_time(django_assert_max_num_queries):
+    """The rows' recipients and subjects are read ahead 50 at a time, not once per row."""
+    event = event_in(3 * D, capacity=60)
+    for _ in range(60):
+        engine.book_event(user=UserFactory(), event=event)
+    due = sender.due_count()
+    # Per row: take, savepoint, the bell, the attempt, release; per page: the rows, their subjects.
+    with django_assert_max_num_queries(5 * due + 5 * 2):
+        assert sender.process_due(worker_id="t").processed == due
