@@ -1073,6 +1073,22 @@ def test_cancel_action_says_what_cancel_booking_does(status, offset, enabled, co
         assert refused.value.code == code and str(refused.value.message) == action.reason
 
 
+def test_booking_action_takes_the_callers_read_of_the_booking_and_its_place(django_assert_num_queries):
+    """The event page reads the person's booking with its waitlist place (one query for all):
+    ``booking_action`` then reads nothing, and says the place it was given."""
+    event = EventFactory(capacity=1, waitlist_limit=5)
+    engine.book_event(user=UserFactory(), event=event)
+    user = UserFactory()
+    mine = engine.book_event(user=user, event=event)
+    mine.queue_position = 3  # as the page's read would carry it
+    with django_assert_num_queries(0):
+        action = engine.booking_action(user=user, event=event, mine=mine)
+    assert (action.kind, str(action.label)) == ("booked", "候补中（第3位）")
+    other = UserFactory()
+    with django_assert_num_queries(0):
+        assert engine.booking_action(user=other, event=event, mine=None).kind == "waitlist"
+
+
 def test_cancel_action_is_silent_for_a_booking_that_is_no_longer_active():
     event = EventFactory(capacity=1)
     [booking] = fill(event, 1)
