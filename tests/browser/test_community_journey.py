@@ -66,7 +66,7 @@ WORDS = {
         "book": "Book now",
         "booked": "Booked!",
         "record": "My volunteer record",
-        "totals": "2.0 hours (1 times)",
+        "totals": "2.0 hours (1 shift)",
         "print": "Print the record",
         "printed": "Volunteer record",
     },
