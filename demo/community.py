@@ -151,6 +151,8 @@ def seed_community(seeder) -> None:
                 "booking_opens_at": starts - datetime.timedelta(days=14),
                 "booking_closes_at": starts - datetime.timedelta(hours=2),
                 "cancel_deadline": starts - datetime.timedelta(hours=12),
+                # The seats its bookings below hold: the engine's counter, kept equal to them.
+                "confirmed_count": len(riders) if week < 0 else 0,
             },
         )
         if week < 0:
