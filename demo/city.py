@@ -18,7 +18,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from buildings.models import Building, District, Enterprise, Street
+from buildings.models import Building, District, Enterprise, Partner, Street
 from committees.models import BuildingCommittee, CommitteeSeat
 from demo.data import (
     BUILDING_SUFFIXES,
@@ -32,7 +32,7 @@ from demo.data import (
 from demo.identifiers import _at, company_name, make_credit_code, make_id_number, make_phone, person_name
 from demo.small import COUNSEL, EVENT_DESCRIPTIONS, ROOM, STATION_SPACES, _stdout, demo_counts
 from members.models import PartyMember, PartyOrganization, User
-from services.models import Booking, Event, ServiceStation, Space
+from services.models import Booking, Event, ServiceStation, Space, VolunteerHours
 
 SEED = 20240701
 PASSWORD = "demo12345"
@@ -53,7 +53,16 @@ CITY_TARGETS = {
     "events": 50_000,
     "bookings": 1_000_000,
     "stations": 1000,
+    "volunteer_hours": 50_000,  # hours records: one per attended volunteer booking
 }
+PARTNERS_PER_STREET = 3  # 共建单位 of each street: neighbourhood committees, a community centre, a school
+PARTNER_KINDS = (
+    (Partner.Kind.NEIGHBOURHOOD_COMMITTEE, "居民区居委会"),
+    (Partner.Kind.COMMUNITY_CENTRE, "社区综合服务中心"),
+    (Partner.Kind.SCHOOL, "街道社区学校"),
+)
+VOLUNTEER_TITLES = ("陪伴社区老人", "社区助餐送餐", "垃圾分类引导", "楼宇周边环境整治", "老年人智能手机教学")
+VOLUNTEER_DESCRIPTION = "楼宇党员和白领、外卖骑手就近参加志愿服务，到场签到后记入志愿时长。"
 CITY_EMPLOYEES = 1_100_000  # people working in the buildings (the accounts are a part of them)
 KEY_SHARE = 1 / 3
 KEY_COVERED = 0.9
@@ -605,6 +614,8 @@ class _CityGenerator:
                 None,
                 True,
                 True,
+                User.PersonType.EMPLOYEE,
+                "",
             )
 
         def rows():
@@ -617,7 +628,7 @@ class _CityGenerator:
 
         return self.copy(
             "members_user",
-            "id, password, last_login, is_superuser, username, first_name, last_name, real_name, email, is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, district_id, language, calendar_token_hash, notify_by_email, notify_in_portal",
+            "id, password, last_login, is_superuser, username, first_name, last_name, real_name, email, is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, district_id, language, calendar_token_hash, notify_by_email, notify_in_portal, person_type, platform",
             rows(),
             label="员工账号",
             total=needed,
@@ -893,6 +904,102 @@ class _CityGenerator:
             e["confirmed_count"] = e["attended"] + e["no_show"] + e["confirmed"]
             e["waitlist_count"] = e["waitlisted"]
 
+    # -- community: partners and volunteer service ------------------------------------------
+
+    def partners(self) -> int:
+        """Every street topped up to ``PARTNERS_PER_STREET`` partners (共建单位)."""
+        rng = self.rng
+        have = dict(
+            Partner.objects.values_list("street_id")
+            .annotate(n=models.Count("id"))
+            .values_list("street_id", "n")
+        )
+        names = {pk: name for (_code, name), pk in self.street_ids.items()}
+        taken = set(Partner.objects.values_list("street_id", "name"))
+        wanted = {pk: PARTNERS_PER_STREET - have.get(pk, 0) for pk in sorted(names)}
+        wanted = {pk: n for pk, n in wanted.items() if n > 0}
+        total = sum(wanted.values())
+        ids = iter(self.ids(Partner, total))
+        stamp = self.now
+
+        def rows():
+            for street, n in wanted.items():
+                fresh = [(k, f"{names[street]}{label}") for k, label in PARTNER_KINDS]
+                for i, (kind, name) in enumerate([f for f in fresh if (street, f[1]) not in taken][:n]):
+                    yield (
+                        next(ids),
+                        street,
+                        name,
+                        kind,
+                        f"{names[street]}{rng.randint(1, 999)}号",
+                        person_name(rng, rng.random() < 0.5)[2] if i == 0 else "",
+                        self.next_phone(),
+                        stamp,
+                        stamp,
+                    )
+
+        return self.copy(
+            "buildings_partner",
+            "id, street_id, name, kind, address, contact_name, phone, created_at, updated_at",
+            rows(),
+            label="共建单位",
+            total=total,
+        )
+
+    def plan_volunteering(self) -> int:
+        """Past events turn into volunteer shifts until their attended bookings reach the target.
+
+        Each attended booking of a shift earns one hours record (``write_volunteer_hours``).
+        """
+        rng = self.rng
+        target = max(0, self.targets["volunteer_hours"] - VolunteerHours.objects.count())
+        held = [
+            e
+            for e in self.events
+            if e["past"]
+            and e["attended"]
+            and e["status"] == Event.Status.PUBLISHED
+            and e["kind"] != Kind.COUNSELLING
+        ]
+        rng.shuffle(held)
+        self.volunteer_event_ids: list[int] = []
+        credited = 0
+        for e in held:
+            if credited >= target:
+                break
+            e.update(
+                kind=Kind.VOLUNTEER,
+                title=rng.choice(VOLUNTEER_TITLES),
+                speaker="",
+                audience=Event.Audience.EVERYONE,
+            )
+            self.volunteer_event_ids.append(e["id"])
+            credited += e["attended"]
+        return credited
+
+    def write_volunteer_hours(self) -> int:
+        """One hours record per attended booking of a shift: its length, earned at check-in."""
+        if not self.volunteer_event_ids:
+            return 0
+        self.cur.execute(
+            """
+            SELECT b.id, b.user_id, b.event_id,
+                   round(extract(epoch FROM e.ends_at - e.starts_at) / 3600.0, 1), b.checked_in_at
+            FROM services_booking b JOIN services_event e ON e.id = b.event_id
+            WHERE b.event_id = ANY(%s) AND b.status = 'attended'
+            ORDER BY b.id
+            """,
+            [self.volunteer_event_ids],
+        )
+        rows = self.cur.fetchall()
+        return self.copy(
+            "services_volunteerhours",
+            "booking_id, user_id, event_id, hours, earned_at",
+            rows,
+            label="志愿时长",
+            total=len(rows),
+        )
+
     def write_events(self) -> int:
         stamp = self.now
         # Each event's row in the occupancy table (a trigger) checks its foreign key against
@@ -915,7 +1022,7 @@ class _CityGenerator:
                     e["space"]["id"],
                     e["title"],
                     e["kind"],
-                    EVENT_DESCRIPTIONS[e["kind"]],
+                    EVENT_DESCRIPTIONS.get(e["kind"], VOLUNTEER_DESCRIPTION),
                     e["speaker"],
                     e["organizer"],
                     e["starts_at"],
@@ -1020,8 +1127,11 @@ class _CityGenerator:
         self.step("服务站和空间", self.stations)
         self.step("规划活动", lambda: self.plan_events() or len(self.events))
         self.step("规划预约", lambda: self.plan_bookings() or sum(e["n"] for e in self.events))
+        self.step("规划志愿服务", self.plan_volunteering)
+        self.step("共建单位", self.partners)
         self.step("活动", self.write_events)
         self.step("预约", self.write_bookings)
+        self.step("志愿时长", self.write_volunteer_hours)
         self.report.counter_mismatches = self.check_counters()
         self.report.seconds = time.monotonic() - started
         return self.report

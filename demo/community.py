@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import pgtrigger
+
 from buildings.models import Partner
 from committees.models import Agreement, AgreementCommitment, BuildingCommittee
 from demo.identifiers import _at, workday
@@ -151,20 +153,24 @@ def seed_community(seeder) -> None:
                 "booking_opens_at": starts - datetime.timedelta(days=14),
                 "booking_closes_at": starts - datetime.timedelta(hours=2),
                 "cancel_deadline": starts - datetime.timedelta(hours=12),
+                # The seats its bookings below hold: the engine's counter, kept equal to them.
+                "confirmed_count": len(riders) if week < 0 else 0,
             },
         )
         if week < 0:
             for order, rider in enumerate(riders):
                 checked = starts - datetime.timedelta(minutes=5 + order)
+                booked_at = starts - datetime.timedelta(days=3)
                 booking = seeder.upsert(
                     Booking,
                     {"event": shift, "user": rider},
-                    {
-                        "status": Booking.Status.ATTENDED,
-                        "confirmed_at": starts - datetime.timedelta(days=3),
-                        "checked_in_at": checked,
-                    },
+                    {"status": Booking.Status.ATTENDED, "confirmed_at": booked_at, "checked_in_at": checked},
                 )
+                # Booked before the shift, not when the demo was seeded (as demo/small.py does:
+                # the seed's correction of its own insert is no change anyone made, no history).
+                if booking.created_at != booked_at:
+                    with pgtrigger.ignore("services.Booking:update_update"):
+                        Booking.objects.filter(pk=booking.pk).update(created_at=booked_at)
                 seeder.upsert(
                     VolunteerHours,
                     {"booking": booking},

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -347,7 +348,7 @@ class BookingAdmin(ScopedAdmin):
     ordering = ("-created_at", "-id")
     fields = ("event", "user", "status", "created_at", "confirmed_at", "cancelled_at", "checked_in_at")
     readonly_fields = fields
-    actions = ("cancel_bookings",)
+    actions = ("cancel_bookings", "confirm_attendance")
 
     def scope_filter(self, request, queryset):
         return hide_confidential(super().scope_filter(request, queryset), request.user)
@@ -386,6 +387,18 @@ class BookingAdmin(ScopedAdmin):
             queryset.select_related("event"),
             lambda booking: cancel_booking(booking=booking, by=request.user),
             done_message=_t("已取消 %(count)d 条预约，空出的名额已按候补顺序递补。"),
+        )
+
+    @admin.action(description=_("确认所选志愿服务预约已到场（记入时长）"), permissions=["change"])
+    def confirm_attendance(self, request, queryset):
+        """After a volunteer shift: the person came, the shift's hours are credited (once)."""
+        from services.volunteering import confirm_attendance
+
+        self.run_domain_action(
+            request,
+            queryset.select_related("event"),
+            lambda booking: confirm_attendance(booking=booking, by=request.user),
+            done_message=_t("已确认 %(count)d 条预约到场，志愿时长已记入。"),
         )
 
 
@@ -554,9 +567,25 @@ class HoursCorrectionInline(ReadOnlyInlineMixin, ScopedTabularInline):
     verbose_name_plural = _("时长更正记录")
 
 
+class CorrectHoursForm(forms.Form):
+    """The intermediate page of "correct hours": the new hours and the reason, both required."""
+
+    hours = forms.DecimalField(
+        label=_("更正后的时长（小时）"), min_value=0, max_value=24, max_digits=4, decimal_places=1
+    )
+    note = forms.CharField(
+        label=_("更正原因（记入更正记录）"),
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 @admin.register(VolunteerHours)
 class VolunteerHoursAdmin(ScopedAdmin):
-    """Earned hours, read-only: written by check-in and confirmation (services/volunteering.py)."""
+    """Earned hours, read-only: written by check-in and confirmation (services/volunteering.py).
+
+    Staff change them only through the "correct hours" action, with a reason (``correct_hours``).
+    """
 
     list_display = ("event", "user", "hours", "earned_at", "confirmed_by")
     list_select_related = ("event", "user", "confirmed_by")
@@ -565,12 +594,44 @@ class VolunteerHoursAdmin(ScopedAdmin):
     autocomplete_fields = ("booking", "user", "event", "confirmed_by")
     date_hierarchy = "earned_at"
     inlines = (HoursCorrectionInline,)
+    actions = ("correct_hours",)
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_correct_permission(self, request, obj=None):
+        return request.user.has_perm("services.change_volunteerhours")
+
+    @admin.action(description=_("更正所选志愿时长（须填写原因）"), permissions=["correct"])
+    def correct_hours(self, request, queryset):
+        from services.volunteering import correct_hours
+
+        form = CorrectHoursForm(request.POST if "confirm" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _t("更正志愿时长"),
+                "subtitle": None,
+                "form": form,
+                "queryset": queryset,
+                "action": "correct_hours",
+                "opts": self.opts,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/action_note.html", context)
+        hours, reason = form.cleaned_data["hours"], form.cleaned_data["note"]
+        self.run_domain_action(
+            request,
+            queryset,
+            lambda record: correct_hours(record=record, hours=hours, reason=reason, by=request.user),
+            done_message=_t("已更正 %(count)d 条志愿时长，原因已记录。"),
+            permission="correct",
+        )
+        return None
 
     def has_delete_permission(self, request, obj=None):
         return False
