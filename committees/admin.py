@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -255,6 +256,19 @@ class DemandAddForm(forms.ModelForm):
         fields = ("enterprise", "visit", "category", "title", "description")
 
 
+class SeatAssignForm(forms.Form):
+    """The intermediate page of "交办楼委会成员": a current seat of the demands' building's committee."""
+
+    seat = forms.ModelChoiceField(queryset=CommitteeSeat.objects.none(), label=_("承办的楼委会成员"))
+    note = forms.CharField(
+        label=_("说明"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, seats, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seat"].queryset = seats
+
+
 @admin.register(Demand)
 class DemandAdmin(ScopedAdmin):
     list_display = (
@@ -301,6 +315,7 @@ class DemandAdmin(ScopedAdmin):
     actions = (
         "accept_demands",
         "decline_demands",
+        "assign_to_seat",
         "assign_to_property",
         "assign_to_street",
         "assign_to_district",
@@ -395,6 +410,45 @@ class DemandAdmin(ScopedAdmin):
             ),
             done=_t("已交办 %(count)d 条诉求。"),
         )
+
+    @admin.action(description=_("交办所选诉求给楼委会成员"), permissions=["change"])
+    def assign_to_seat(self, request, queryset):
+        """An intermediate page choosing a current seat of the building's committee (one building at a time)."""
+        buildings = set(queryset.values_list("building_id", flat=True))
+        if len(buildings) != 1:
+            self.message_user(request, _t("交办楼委会成员时，请只选择同一楼宇的诉求。"), messages.ERROR)
+            return None
+        building_id = buildings.pop()
+        seats = (
+            CommitteeSeat.objects.filter(committee__building_id=building_id)
+            .filter(demands.current_seat_q(today=timezone.localdate()))
+            .select_related("member")
+            .order_by("role", "id")
+        )
+        form = SeatAssignForm(request.POST if "confirm" in request.POST else None, seats=seats)
+        if not (form.is_bound and form.is_valid()):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _t("交办楼委会成员"),
+                "subtitle": None,
+                "form": form,
+                "queryset": queryset,
+                "action": "assign_to_seat",
+                "opts": self.opts,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/action_note.html", context)
+        seat, note = form.cleaned_data["seat"], form.cleaned_data["note"]
+        self._run(
+            request,
+            queryset,
+            lambda o: demands.assign_demand(
+                user=request.user, demand=o, handler_kind=Demand.HandlerKind.SEAT, seat=seat, note=note
+            ),
+            _t("已交办 %(count)d 条诉求。"),
+        )
+        return None
 
     @admin.action(description=_("交办物业"), permissions=["change"])
     def assign_to_property(self, request, queryset):

@@ -117,7 +117,7 @@ def override_colour(
     if not reason:
         raise RiskOverrideError("reason_required", _("调整风险色须填写理由。"))
     if len(reason) > REASON_MAX_LENGTH:
-        raise RiskOverrideError("reason_too_long", _("理由不能超过500字。"))
+        raise RiskOverrideError("reason_too_long", _("调整理由不能超过500字。"))
     with transaction.atomic():
         locked = _locked_enterprise(user, enterprise)
         override, _created = EnterpriseRiskOverride.objects.update_or_create(
