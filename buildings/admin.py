@@ -162,11 +162,10 @@ class EnterpriseAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     def get_changelist_instance(self, request):
         """The page's risk colours in one go (``figures.ENTERPRISE_RISK_COLOUR``, owned by committees)."""
         changelist = super().get_changelist_instance(request)
-        rows = list(changelist.result_list)
+        rows = changelist.result_list  # evaluated here, once: the rows the page then shows
         colours = figures.load(figures.ENTERPRISE_RISK_COLOUR, [row.pk for row in rows])
         for row in rows:
             row._risk_colour = colours.get(row.pk)
-        changelist.result_list = rows
         return changelist
 
     @admin.display(description=_("风险色"))

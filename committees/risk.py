@@ -17,7 +17,8 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,39 @@ def colour_for(*, open_count: int, overdue: int, risk_open: int, risk_overdue: i
     if open_count:
         return BLUE
     return GREEN
+
+
+COUNT_NAMES = ("open_count", "overdue", "risk_open", "risk_overdue")
+
+
+def count_annotations(*, today: datetime.date | None = None) -> dict[str, Coalesce]:
+    """The four counts of ``colour_for`` as subqueries over enterprise rows (``annotate(**...)``)."""
+    today = today or timezone.localdate()
+    overdue = Q(deadline__lt=today)
+    risk = Q(category__is_risk_signal=True)
+
+    def count(condition: Q) -> Coalesce:
+        rows = (
+            Demand.objects.filter(enterprise_id=OuterRef("pk"), state__in=Demand.OPEN_STATES)
+            .filter(condition)
+            .order_by()
+            .values("enterprise_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+    return {
+        "risk_open_count": count(Q()),
+        "risk_overdue": count(overdue),
+        "risk_risk_open": count(risk),
+        "risk_risk_overdue": count(risk & overdue),
+    }
+
+
+def annotated_colour(row) -> str:
+    """The computed colour of an enterprise row annotated with ``count_annotations``."""
+    return colour_for(**{name: getattr(row, f"risk_{name}") for name in COUNT_NAMES})
 
 
 def enterprise_colours(enterprise_ids, *, today: datetime.date | None = None) -> dict[int, str]:

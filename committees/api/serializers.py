@@ -16,6 +16,7 @@ from committees.models import (
     EnterpriseRiskOverride,
     Visit,
 )
+from committees.risk import annotated_colour
 from core.api import ChoiceLabelField, MaskedField, RefSerializer
 from core.api import examples as ex
 from members.api.serializers import visible_ref
@@ -314,7 +315,7 @@ class EnterpriseRiskSerializer(serializers.Serializer):
     override = serializers.SerializerMethodField(help_text=_("社工的人工调整；没有时为空"))
 
     def _computed(self, obj) -> str:
-        return self.context["computed_colours"][obj.pk]
+        return annotated_colour(obj)  # the view annotates the counts (committees/risk.py)
 
     def _override(self, obj):
         return getattr(obj, "risk_override", None)

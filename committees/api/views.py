@@ -203,13 +203,8 @@ class EnterpriseRiskViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return scope_queryset(
-            Enterprise.objects.select_related("building", "risk_override"), self.request.user
+            Enterprise.objects.select_related("building", "risk_override").annotate(
+                **risk.count_annotations()
+            ),
+            self.request.user,
         )
-
-    def get_serializer(self, *args, **kwargs):
-        """The computed colours of the rows being shown, in one query (the page, or the one row)."""
-        if args:
-            rows = [args[0]] if isinstance(args[0], Enterprise) else list(args[0])
-            kwargs.setdefault("context", self.get_serializer_context())
-            kwargs["context"]["computed_colours"] = risk.enterprise_colours([row.pk for row in rows])
-        return super().get_serializer(*args, **kwargs)
