@@ -27,7 +27,7 @@ from core.adminkit import (
 )
 from core.scoping import has_staff_scope
 
-from . import demands
+from . import demands, risk
 from .models import (
     Agreement,
     AgreementCommitment,
@@ -39,6 +39,7 @@ from .models import (
     DemandCategory,
     DemandStep,
     EnterpriseContact,
+    EnterpriseRiskOverride,
     MeetingResolution,
     Visit,
 )
@@ -626,3 +627,87 @@ class AgreementAdmin(ScopedAdmin):
     date_hierarchy = "starts_on"
     inlines = (AgreementCommitmentInline,)
     fields = ("title", "partner", "committees", "starts_on", "ends_on", "status")
+
+
+class RiskOverrideForm(forms.ModelForm):
+    """Setting an enterprise's risk colour by hand: the checks and the record are committees/risk.py's."""
+
+    class Meta:
+        model = EnterpriseRiskOverride
+        fields = ("enterprise", "colour", "reason")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        enterprise = data.get("enterprise") or (self.instance.enterprise if self.instance.pk else None)
+        colour = data.get("colour")
+        if enterprise is not None and colour:
+            from django.db import transaction
+
+            # The write function decides (reason, territory, permission); rolled back here, run for real on save.
+            try:
+                with transaction.atomic():
+                    risk.override_colour(
+                        user=self.user, enterprise=enterprise, colour=colour, reason=data.get("reason", "")
+                    )
+                    transaction.set_rollback(True)
+            except risk.RiskOverrideError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(EnterpriseRiskOverride)
+class EnterpriseRiskOverrideAdmin(ScopedAdmin):
+    """The social workers' overrides of the computed risk colour: who, when, why (and the history)."""
+
+    list_display = ("enterprise", "colour", "reason", "set_by", "set_at")
+    list_select_related = ("enterprise", "set_by")
+    search_fields = ("enterprise__name",)
+    autocomplete_fields = ("enterprise",)
+    readonly_fields = ("set_by", "set_at")
+    form = RiskOverrideForm
+
+    def _may_override(self, request) -> bool:
+        return request.user.is_superuser or request.user.has_perm(risk.CHANGE_PERMISSION)
+
+    def has_add_permission(self, request):
+        return self._may_override(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_override(request) and (obj is None or self.is_in_scope(request, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithUser(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return WithUser
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("enterprise", "set_by", "set_at") if obj is not None else ("set_by", "set_at")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = risk.override_colour(
+            user=request.user,
+            enterprise=obj.enterprise,
+            colour=data["colour"],
+            reason=data["reason"],
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        risk.clear_override(user=request.user, enterprise=obj.enterprise_id)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

@@ -155,3 +155,25 @@ def test_api_enterprise_risk(client, social_worker, street_a, django_assert_max_
     one = overridden[0]
     detail = api.get(reverse("api:enterprise-risk-detail", args=[one["id"]])).json()
     assert detail == one
+
+
+def test_admin_add_change_and_delete_go_through_the_write_function(
+    client, social_worker, district_staff, enterprise
+):
+    client.force_login(social_worker)
+    add = reverse("admin:committees_enterpriseriskoverride_add")
+    refused = client.post(add, {"enterprise": enterprise.pk, "colour": "red", "reason": "   "})
+    assert refused.status_code == 200 and not EnterpriseRiskOverride.objects.exists()
+    response = client.post(add, {"enterprise": enterprise.pk, "colour": "red", "reason": "欠薪三个月"})
+    assert response.status_code == 302, response.content.decode()[:500]
+    override = EnterpriseRiskOverride.objects.get()
+    assert (override.colour, override.reason, override.set_by) == ("red", "欠薪三个月", social_worker)
+    change = reverse("admin:committees_enterpriseriskoverride_change", args=[override.pk])
+    assert client.post(change, {"colour": "yellow", "reason": "已补发"}).status_code == 302
+    assert EnterpriseRiskOverride.objects.get().colour == "yellow"
+    client.force_login(district_staff)
+    assert client.post(change, {"colour": "red", "reason": "x"}).status_code == 403
+    client.force_login(social_worker)
+    delete = reverse("admin:committees_enterpriseriskoverride_delete", args=[override.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 302
+    assert not EnterpriseRiskOverride.objects.exists()
