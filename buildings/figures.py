@@ -42,3 +42,31 @@ def condition(name: str) -> Q:
 def flag(name: str) -> ExpressionWrapper:
     """The condition as a boolean column, for ``annotate()``."""
     return ExpressionWrapper(condition(name), output_field=BooleanField())
+
+
+# --- per-row values an upper app computes in bulk ---------------------------------------------------
+#
+# Some facts are not a yes/no condition but a value per enterprise worked out from several rows
+# (``committees``' risk colour from its open demands and the social worker's override). The owning
+# app registers a loader ``ids -> {id: (value, label)}``; the enterprise admin calls it once for
+# the page of rows it shows (a fixed number of queries, whatever the page size).
+
+ENTERPRISE_RISK_COLOUR = "enterprise_risk_colour"
+
+_LOADERS: dict[str, Callable[[list[int]], dict[int, object]]] = {}
+
+
+def register_loader(name: str, loader: Callable[[list[int]], dict[int, object]]) -> None:
+    """Called by the app that owns the value, once, in its ``AppConfig.ready()``."""
+    _LOADERS[name] = loader
+
+
+def load(name: str, ids) -> dict[int, object]:
+    """The registered loader ``name`` applied to ``ids`` (one call for all of them)."""
+    try:
+        loader = _LOADERS[name]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"No app has registered the loader {name!r} (buildings/figures.py)."
+        ) from None
+    return loader(list(ids))

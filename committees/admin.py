@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +27,7 @@ from core.adminkit import (
 )
 from core.scoping import has_staff_scope
 
-from . import demands
+from . import demands, risk
 from .models import (
     Agreement,
     AgreementCommitment,
@@ -38,6 +39,7 @@ from .models import (
     DemandCategory,
     DemandStep,
     EnterpriseContact,
+    EnterpriseRiskOverride,
     MeetingResolution,
     Visit,
 )
@@ -255,6 +257,19 @@ class DemandAddForm(forms.ModelForm):
         fields = ("enterprise", "visit", "category", "title", "description")
 
 
+class SeatAssignForm(forms.Form):
+    """The intermediate page of "交办楼委会成员": a current seat of the demands' building's committee."""
+
+    seat = forms.ModelChoiceField(queryset=CommitteeSeat.objects.none(), label=_("承办的楼委会成员"))
+    note = forms.CharField(
+        label=_("说明"), max_length=200, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, seats, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["seat"].queryset = seats
+
+
 @admin.register(Demand)
 class DemandAdmin(ScopedAdmin):
     list_display = (
@@ -301,6 +316,7 @@ class DemandAdmin(ScopedAdmin):
     actions = (
         "accept_demands",
         "decline_demands",
+        "assign_to_seat",
         "assign_to_property",
         "assign_to_street",
         "assign_to_district",
@@ -395,6 +411,45 @@ class DemandAdmin(ScopedAdmin):
             ),
             done=_t("已交办 %(count)d 条诉求。"),
         )
+
+    @admin.action(description=_("交办所选诉求给楼委会成员"), permissions=["change"])
+    def assign_to_seat(self, request, queryset):
+        """An intermediate page choosing a current seat of the building's committee (one building at a time)."""
+        buildings = set(queryset.values_list("building_id", flat=True))
+        if len(buildings) != 1:
+            self.message_user(request, _t("交办楼委会成员时，请只选择同一楼宇的诉求。"), messages.ERROR)
+            return None
+        building_id = buildings.pop()
+        seats = (
+            CommitteeSeat.objects.filter(committee__building_id=building_id)
+            .filter(demands.current_seat_q(today=timezone.localdate()))
+            .select_related("member")
+            .order_by("role", "id")
+        )
+        form = SeatAssignForm(request.POST if "confirm" in request.POST else None, seats=seats)
+        if not (form.is_bound and form.is_valid()):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _t("交办楼委会成员"),
+                "subtitle": None,
+                "form": form,
+                "queryset": queryset,
+                "action": "assign_to_seat",
+                "opts": self.opts,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            request.current_app = self.admin_site.name
+            return TemplateResponse(request, "admin/action_note.html", context)
+        seat, note = form.cleaned_data["seat"], form.cleaned_data["note"]
+        self._run(
+            request,
+            queryset,
+            lambda o: demands.assign_demand(
+                user=request.user, demand=o, handler_kind=Demand.HandlerKind.SEAT, seat=seat, note=note
+            ),
+            _t("已交办 %(count)d 条诉求。"),
+        )
+        return None
 
     @admin.action(description=_("交办物业"), permissions=["change"])
     def assign_to_property(self, request, queryset):
@@ -572,3 +627,87 @@ class AgreementAdmin(ScopedAdmin):
     date_hierarchy = "starts_on"
     inlines = (AgreementCommitmentInline,)
     fields = ("title", "partner", "committees", "starts_on", "ends_on", "status")
+
+
+class RiskOverrideForm(forms.ModelForm):
+    """Setting an enterprise's risk colour by hand: the checks and the record are committees/risk.py's."""
+
+    class Meta:
+        model = EnterpriseRiskOverride
+        fields = ("enterprise", "colour", "reason")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        enterprise = data.get("enterprise") or (self.instance.enterprise if self.instance.pk else None)
+        colour = data.get("colour")
+        if enterprise is not None and colour:
+            from django.db import transaction
+
+            # The write function decides (reason, territory, permission); rolled back here, run for real on save.
+            try:
+                with transaction.atomic():
+                    risk.override_colour(
+                        user=self.user, enterprise=enterprise, colour=colour, reason=data.get("reason", "")
+                    )
+                    transaction.set_rollback(True)
+            except risk.RiskOverrideError as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
+
+
+@admin.register(EnterpriseRiskOverride)
+class EnterpriseRiskOverrideAdmin(ScopedAdmin):
+    """The social workers' overrides of the computed risk colour: who, when, why (and the history)."""
+
+    list_display = ("enterprise", "colour", "reason", "set_by", "set_at")
+    list_select_related = ("enterprise", "set_by")
+    search_fields = ("enterprise__name",)
+    autocomplete_fields = ("enterprise",)
+    readonly_fields = ("set_by", "set_at")
+    form = RiskOverrideForm
+
+    def _may_override(self, request) -> bool:
+        return request.user.is_superuser or request.user.has_perm(risk.CHANGE_PERMISSION)
+
+    def has_add_permission(self, request):
+        return self._may_override(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may_override(request) and (obj is None or self.is_in_scope(request, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithUser(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, user=request.user, **kw)
+
+        return WithUser
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("enterprise", "set_by", "set_at") if obj is not None else ("set_by", "set_at")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        saved = risk.override_colour(
+            user=request.user,
+            enterprise=obj.enterprise,
+            colour=data["colour"],
+            reason=data["reason"],
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request, obj):
+        risk.clear_override(user=request.user, enterprise=obj.enterprise_id)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

@@ -13,6 +13,11 @@ class CommitteesConfig(AppConfig):
 
         figures.register_condition(figures.BUILDING_HAS_COMMITTEE, building_has_committee)
 
+        # The effective risk colour (override or computed) in the enterprise admin's list.
+        from .risk import labelled_colours
+
+        figures.register_loader(figures.ENTERPRISE_RISK_COLOUR, labelled_colours)
+
         # End-of-term reminders in the shared outbox (core.notifications).
         from .notifications import register
 

@@ -230,6 +230,61 @@ class EnterpriseContact(models.Model):
 
 
 @tracked
+class EnterpriseRiskOverride(models.Model):
+    """A social worker's judgement of an enterprise's risk colour, over the computed one (issue 16).
+
+    One row per enterprise at most (the current override); clearing it deletes the row. Who set
+    it, when and why stay in the row and, through ``@tracked``, in its history.
+    """
+
+    class Colour(models.TextChoices):
+        RED = "red", _("红")
+        ORANGE = "orange", _("橙")
+        YELLOW = "yellow", _("黄")
+        BLUE = "blue", _("蓝")
+        GREEN = "green", _("绿")
+
+    street_path = "enterprise__building__street"
+    district_path = "enterprise__building__street__district"
+
+    enterprise = models.OneToOneField(
+        "buildings.Enterprise",
+        on_delete=models.CASCADE,
+        related_name="risk_override",
+        verbose_name=_("企业"),
+    )
+    colour = models.CharField(_("风险色"), max_length=10, choices=Colour.choices)
+    reason = models.TextField(_("调整理由"), max_length=500)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("调整人"),
+    )
+    set_at = models.DateTimeField(_("调整时间"))
+
+    class Meta:
+        verbose_name = _("企业风险色调整")
+        verbose_name_plural = _("企业风险色调整")
+        ordering = ["-set_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="%(app_label)s_%(class)s_reason_required",
+                violation_error_message=_("调整风险色须填写理由。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(colour__in=["red", "orange", "yellow", "blue", "green"]),
+                name="%(app_label)s_%(class)s_colour_valid",
+                violation_error_message=_("风险色无效。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} · {self.get_colour_display()}"
+
+
+@tracked
 class Visit(models.Model):
     """走访: a social worker (or committee member) visits an enterprise."""
 

@@ -60,6 +60,8 @@ SOCIAL_WORKER_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "committees.enterprisecontact": (*KEEP, "delete"),
     "committees.visit": KEEP,
     "committees.demand": KEEP,
+    # The risk colour override is written by committees/risk.py (with change_demand), never by the admin form.
+    "committees.enterpriseriskoverride": VIEW,
     "committees.demandstep": VIEW,
     "committees.demandattachment": ("add", "view"),
     "committees.committeemeeting": KEEP,

@@ -275,6 +275,20 @@ def _():
     EnterpriseContactFactory(enterprise=contact.enterprise, user=contact.user)
 
 
+@violates("committees_enterpriseriskoverride_reason_required")
+def _():
+    from tests.committees.factories import EnterpriseRiskOverrideFactory
+
+    EnterpriseRiskOverrideFactory(reason="")
+
+
+@violates("committees_enterpriseriskoverride_colour_valid")
+def _():
+    from tests.committees.factories import EnterpriseRiskOverrideFactory
+
+    EnterpriseRiskOverrideFactory(colour="purple")
+
+
 @violates("committees_demand_state_valid")
 def _():
     _demand(state="lost")

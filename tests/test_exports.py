@@ -149,6 +149,10 @@ def world():
     PairingFactory(partner=w.a.partner)
     HoursCorrectionFactory(record__booking__event__space__station__partner=w.a.partner)
     AgreementCommitmentFactory(agreement=w.a.agreement)
+    # the risk colour override (issue 16)
+    from tests.committees.factories import EnterpriseRiskOverrideFactory
+
+    EnterpriseRiskOverrideFactory(enterprise=w.a.enterprise)
     fields = make_everything_hostile()
     return w, fields
 

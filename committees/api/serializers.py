@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from committees.models import Agreement, AgreementCommitment, BuildingCommittee, CommitteeSeat, Demand, Visit
+from committees.models import (
+    Agreement,
+    AgreementCommitment,
+    BuildingCommittee,
+    CommitteeSeat,
+    Demand,
+    EnterpriseRiskOverride,
+    Visit,
+)
+from committees.risk import annotated_colour
 from core.api import ChoiceLabelField, MaskedField, RefSerializer
 from core.api import examples as ex
 from members.api.serializers import visible_ref
@@ -274,3 +283,56 @@ class AgreementSerializer(serializers.ModelSerializer):
     @extend_schema_field(RefSerializer(many=True))
     def get_buildings(self, obj) -> list[dict]:
         return [{"id": c.building.pk, "name": c.building.name} for c in obj.committees.all()]
+
+
+ENTERPRISE_RISK_EXAMPLE = {
+    "id": 42,
+    "name": "上海示例科技有限公司",
+    "building": {"id": 7, "name": "静安嘉里中心"},
+    "colour": "orange",
+    "colour_label": "橙",
+    "computed_colour": "yellow",
+    "override": {"colour": "orange", "reason": "企业拟迁出，已约谈。", "set_at": "2026-11-16T10:00:00+08:00"},
+}
+
+
+class RiskOverrideSerializer(serializers.Serializer):
+    colour = serializers.CharField(help_text=_("调整后的风险色"))
+    reason = serializers.CharField(help_text=_("调整理由"))
+    set_at = serializers.DateTimeField(help_text=_("调整时间"))
+
+
+@extend_schema_serializer(examples=[ex.response_example("企业风险色", ENTERPRISE_RISK_EXAMPLE)])
+class EnterpriseRiskSerializer(serializers.Serializer):
+    """An enterprise's risk colour: the one shown (override or computed), the computed one, the override."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    building = RefSerializer(read_only=True)
+    colour = serializers.SerializerMethodField(help_text=_("显示的风险色：有人工调整时为调整后的颜色"))
+    colour_label = serializers.SerializerMethodField(help_text=_("风险色名称"))
+    computed_colour = serializers.SerializerMethodField(help_text=_("按未办结、超期和风险信号诉求算出的颜色"))
+    override = serializers.SerializerMethodField(help_text=_("社工的人工调整；没有时为空"))
+
+    def _computed(self, obj) -> str:
+        return annotated_colour(obj)  # the view annotates the counts (committees/risk.py)
+
+    def _override(self, obj):
+        return getattr(obj, "risk_override", None)
+
+    def get_colour(self, obj) -> str:
+        override = self._override(obj)
+        return override.colour if override else self._computed(obj)
+
+    def get_colour_label(self, obj) -> str:
+        return str(dict(EnterpriseRiskOverride.Colour.choices)[self.get_colour(obj)])
+
+    def get_computed_colour(self, obj) -> str:
+        return self._computed(obj)
+
+    @extend_schema_field(RiskOverrideSerializer(allow_null=True))
+    def get_override(self, obj):
+        override = self._override(obj)
+        if override is None:
+            return None
+        return RiskOverrideSerializer(override).data

@@ -10,6 +10,9 @@ from rest_framework import permissions, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from buildings.filtersets import EnterpriseFilterSet
+from buildings.models import Enterprise
+from committees import risk
 from committees.filtersets import (
     AgreementFilterSet,
     BuildingCommitteeFilterSet,
@@ -20,12 +23,14 @@ from committees.models import Agreement, BuildingCommittee, Demand, Visit
 from committees.selectors import agreement_list, committee_list, demand_api_list, visit_list
 from committees.stats import demand_stats
 from core.api import ApiViewSetMixin, HasTerritory
+from core.scoping import scope_queryset
 
 from .serializers import (
     AgreementSerializer,
     BuildingCommitteeSerializer,
     DemandSerializer,
     DemandStatsSerializer,
+    EnterpriseRiskSerializer,
     VisitSerializer,
 )
 
@@ -176,3 +181,30 @@ class AgreementViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return agreement_list(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("企业风险色列表"),
+        description=_(
+            "本人管辖范围内各企业的风险色（红、橙、黄、蓝、绿）：按未办结、超期和风险信号诉求算出，"
+            "社工人工调整（附理由）时以调整为准。"
+        ),
+    ),
+    retrieve=extend_schema(summary=_("企业风险色详情")),
+)
+class EnterpriseRiskViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Enterprise.objects.none()  # for the schema; rows: get_queryset()
+    serializer_class = EnterpriseRiskSerializer
+    filterset_class = EnterpriseFilterSet
+    search_fields = ["name", "credit_code"]
+    ordering_fields = ["name", "id"]
+    ordering = ["building_id", "name"]
+
+    def get_queryset(self):
+        return scope_queryset(
+            Enterprise.objects.select_related("building", "risk_override").annotate(
+                **risk.count_annotations()
+            ),
+            self.request.user,
+        )

@@ -17,6 +17,7 @@ from committees.models import (
     DemandCategory,
     DemandStep,
     EnterpriseContact,
+    EnterpriseRiskOverride,
     MeetingResolution,
     Visit,
 )
@@ -169,3 +170,14 @@ class AgreementCommitmentFactory(factory.django.DjangoModelFactory):
     agreement = factory.SubFactory(AgreementFactory)
     side = AgreementCommitment.Side.COMMUNITY
     text = "社区食堂向外卖骑手开放"
+
+
+class EnterpriseRiskOverrideFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EnterpriseRiskOverride
+
+    enterprise = factory.SubFactory(EnterpriseFactory)
+    colour = EnterpriseRiskOverride.Colour.RED
+    reason = "企业拟迁出，社工已约谈。"
+    set_by = factory.SubFactory(UserFactory, is_staff=True)
+    set_at = factory.LazyFunction(timezone.now)
