@@ -522,6 +522,18 @@ def test_a_dead_broker_does_not_fail_the_booking(monkeypatch, django_capture_on_
     assert notification_outbox.kick() is False
 
 
+def test_a_kick_tries_the_broker_once_without_waiting(monkeypatch):
+    """The request that made the booking must not hang on a dead broker: one publish, no
+    retries (Celery's default policy would try three more times, waiting between them)."""
+    from core.notifications.tasks import send_due_notifications_task
+
+    calls = []
+    monkeypatch.setattr(send_due_notifications_task, "apply_async", lambda *a, **kw: calls.append(kw))
+    assert notification_outbox.kick() is True
+    assert len(calls) == 1
+    assert calls[0]["retry_policy"] == {"max_retries": 0}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(mailoutbox):
     import threading
