@@ -522,6 +522,25 @@ def test_a_dead_broker_does_not_fail_the_booking(monkeypatch, django_capture_on_
     assert notification_outbox.kick() is False
 
 
+def test_a_dead_broker_is_logged_as_a_warning_with_its_error(monkeypatch, caplog):
+    from kombu.exceptions import OperationalError
+
+    from core.notifications.tasks import send_due_notifications_task
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_due_notifications_task, "apply_async", refuse)
+    with caplog.at_level("WARNING", logger="core.notifications"):
+        assert notification_outbox.kick() is False
+    (record,) = [r for r in caplog.records if r.name == "core.notifications"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (
+        "notifications: the broker is unreachable; due notifications wait for the next beat run"
+    )
+    assert record.exc_info and isinstance(record.exc_info[1], OperationalError)
+
+
 def test_a_kick_tries_the_broker_once_without_waiting(monkeypatch):
     """The request that made the booking must not hang on a dead broker: one publish, no
     retries (Celery's default policy would try three more times, waiting between them)."""
