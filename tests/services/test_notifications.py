@@ -752,3 +752,32 @@ def test_tasks_send_and_scan_in_process(mailoutbox):
     assert tasks.send_due_notifications_task.apply().get() == 1
     assert tasks.send_due_notifications_task.apply().get() == 0
     assert len(mailoutbox) == 1
+
+
+def test_a_prepared_write_inserts_its_rows_once_and_kicks_after_commit_when_one_is_due(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """``prepare(rows).execute()`` is ``write(rows)`` run later: the rows inserted (a second
+    time nothing), the count returned, a kick once the transaction commits; no rows, no work."""
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick", lambda: kicks.append(1) or True)
+    user = UserFactory()
+    now = timezone.now()
+
+    def made():
+        return [
+            notification_outbox.row(
+                recipient_id=user.pk, kind=Kind.TERM_ENDING, cause="prepared:1", due_at=now
+            )
+        ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_outbox.prepare([], now=now).execute() == 0
+    assert kicks == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_outbox.prepare(made(), now=now).execute() == 1
+        assert kicks == []
+    assert kicks == [1]
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_outbox.prepare(made(), now=now).execute()
+    assert NotificationOutbox.objects.filter(recipient_id=user.pk, cause="prepared:1").count() == 1
