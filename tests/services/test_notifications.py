@@ -781,3 +781,25 @@ def test_a_prepared_write_inserts_its_rows_once_and_kicks_after_commit_when_one_
     with django_capture_on_commit_callbacks(execute=True):
         notification_outbox.prepare(made(), now=now).execute()
     assert NotificationOutbox.objects.filter(recipient_id=user.pk, cause="prepared:1").count() == 1
+
+
+def test_write_inserts_a_thousand_rows_per_statement(monkeypatch, django_assert_num_queries):
+    """Large fan-outs go in statements of at most 1,000 rows (a bounded statement size)."""
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: None)
+    user = UserFactory()
+    now = timezone.now()
+
+    def made(n, tag):
+        return [
+            notification_outbox.row(
+                recipient_id=user.pk, kind=Kind.TERM_ENDING, cause=f"{tag}:{i}", due_at=now
+            )
+            for i in range(n)
+        ]
+
+    first, second = made(1000, "a"), made(1001, "b")
+    with django_assert_num_queries(1):
+        assert notification_outbox.write(first, now=now) == 1000
+    with django_assert_num_queries(2):
+        assert notification_outbox.write(second, now=now) == 1001
+    assert NotificationOutbox.objects.filter(recipient_id=user.pk).count() == 2001
