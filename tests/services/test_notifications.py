@@ -803,3 +803,30 @@ def test_write_inserts_a_thousand_rows_per_statement(monkeypatch, django_assert_
     with django_assert_num_queries(2):
         assert notification_outbox.write(second, now=now) == 1001
     assert NotificationOutbox.objects.filter(recipient_id=user.pk).count() == 2001
+
+
+@pytest.mark.parametrize("how", ["write", "prepare"])
+def test_a_row_due_at_the_given_now_kicks_and_one_due_after_it_does_not(how, monkeypatch):
+    """ "Due now" is judged at the caller's ``now`` (not the clock), the instant itself included."""
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: kicks.append(1))
+    user = UserFactory()
+    later = timezone.now() + 3 * D  # the caller's now, days ahead of the clock
+
+    def put(due_at, cause):
+        rows_ = [
+            notification_outbox.row(recipient_id=user.pk, kind=Kind.TERM_ENDING, cause=cause, due_at=due_at)
+        ]
+        if how == "write":
+            notification_outbox.write(rows_, now=later)
+        else:
+            notification_outbox.prepare(rows_, now=later).execute()
+
+    for due_at, cause, expected in [
+        (later + datetime.timedelta(microseconds=1), "after", []),
+        (later, "at", [1]),
+        (later - 2 * D, "before", [1]),
+    ]:
+        kicks.clear()
+        put(due_at, cause)
+        assert kicks == expected, cause
