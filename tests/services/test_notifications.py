@@ -522,6 +522,37 @@ def test_a_dead_broker_does_not_fail_the_booking(monkeypatch, django_capture_on_
     assert notification_outbox.kick() is False
 
 
+def test_a_dead_broker_is_logged_as_a_warning_with_its_error(monkeypatch, caplog):
+    from kombu.exceptions import OperationalError
+
+    from core.notifications.tasks import send_due_notifications_task
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(send_due_notifications_task, "apply_async", refuse)
+    with caplog.at_level("WARNING", logger="core.notifications"):
+        assert notification_outbox.kick() is False
+    (record,) = [r for r in caplog.records if r.name == "core.notifications"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage() == (
+        "notifications: the broker is unreachable; due notifications wait for the next beat run"
+    )
+    assert record.exc_info and isinstance(record.exc_info[1], OperationalError)
+
+
+def test_a_kick_tries_the_broker_once_without_waiting(monkeypatch):
+    """The request that made the booking must not hang on a dead broker: one publish, no
+    retries (Celery's default policy would try three more times, waiting between them)."""
+    from core.notifications.tasks import send_due_notifications_task
+
+    calls = []
+    monkeypatch.setattr(send_due_notifications_task, "apply_async", lambda *a, **kw: calls.append(kw))
+    assert notification_outbox.kick() is True
+    assert len(calls) == 1
+    assert calls[0]["retry_policy"] == {"max_retries": 0}
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_row_locked_by_another_worker_is_skipped_not_waited_for(mailoutbox):
     import threading
@@ -721,3 +752,81 @@ def test_tasks_send_and_scan_in_process(mailoutbox):
     assert tasks.send_due_notifications_task.apply().get() == 1
     assert tasks.send_due_notifications_task.apply().get() == 0
     assert len(mailoutbox) == 1
+
+
+def test_a_prepared_write_inserts_its_rows_once_and_kicks_after_commit_when_one_is_due(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """``prepare(rows).execute()`` is ``write(rows)`` run later: the rows inserted (a second
+    time nothing), the count returned, a kick once the transaction commits; no rows, no work."""
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick", lambda: kicks.append(1) or True)
+    user = UserFactory()
+    now = timezone.now()
+
+    def made():
+        return [
+            notification_outbox.row(
+                recipient_id=user.pk, kind=Kind.TERM_ENDING, cause="prepared:1", due_at=now
+            )
+        ]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_outbox.prepare([], now=now).execute() == 0
+    assert kicks == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notification_outbox.prepare(made(), now=now).execute() == 1
+        assert kicks == []
+    assert kicks == [1]
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_outbox.prepare(made(), now=now).execute()
+    assert NotificationOutbox.objects.filter(recipient_id=user.pk, cause="prepared:1").count() == 1
+
+
+def test_write_inserts_a_thousand_rows_per_statement(monkeypatch, django_assert_num_queries):
+    """Large fan-outs go in statements of at most 1,000 rows (a bounded statement size)."""
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: None)
+    user = UserFactory()
+    now = timezone.now()
+
+    def made(n, tag):
+        return [
+            notification_outbox.row(
+                recipient_id=user.pk, kind=Kind.TERM_ENDING, cause=f"{tag}:{i}", due_at=now
+            )
+            for i in range(n)
+        ]
+
+    first, second = made(1000, "a"), made(1001, "b")
+    with django_assert_num_queries(1):
+        assert notification_outbox.write(first, now=now) == 1000
+    with django_assert_num_queries(2):
+        assert notification_outbox.write(second, now=now) == 1001
+    assert NotificationOutbox.objects.filter(recipient_id=user.pk).count() == 2001
+
+
+@pytest.mark.parametrize("how", ["write", "prepare"])
+def test_a_row_due_at_the_given_now_kicks_and_one_due_after_it_does_not(how, monkeypatch):
+    """ "Due now" is judged at the caller's ``now`` (not the clock), the instant itself included."""
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: kicks.append(1))
+    user = UserFactory()
+    later = timezone.now() + 3 * D  # the caller's now, days ahead of the clock
+
+    def put(due_at, cause):
+        rows_ = [
+            notification_outbox.row(recipient_id=user.pk, kind=Kind.TERM_ENDING, cause=cause, due_at=due_at)
+        ]
+        if how == "write":
+            notification_outbox.write(rows_, now=later)
+        else:
+            notification_outbox.prepare(rows_, now=later).execute()
+
+    for due_at, cause, expected in [
+        (later + datetime.timedelta(microseconds=1), "after", []),
+        (later, "at", [1]),
+        (later - 2 * D, "before", [1]),
+    ]:
+        kicks.clear()
+        put(due_at, cause)
+        assert kicks == expected, cause

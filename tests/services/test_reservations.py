@@ -400,6 +400,22 @@ def test_a_constraint_violation_after_the_check_becomes_the_same_clear_message(
     assert len(calls) == 2
 
 
+@pytest.mark.django_db
+def test_a_constraint_violation_whose_clash_has_gone_again_still_refuses_with_a_message(
+    secretary, organization, space, social_worker, monkeypatch
+):
+    """The constraint fired but the second look finds nothing (the clashing row went away
+    meanwhile): the refusal still says why, in the general words."""
+    reservation = ask(secretary, organization, space, 0, 2)
+    event_at(space, 1, 3, title="消防演练")
+    monkeypatch.setattr(reservations, "space_conflict", lambda **kwargs: None)
+    assert_refused(
+        "space_conflict",
+        "该空间在这段时间已被活动或批准的场地预约占用。",
+        lambda: reservations.approve_reservation(reservation=reservation, by=social_worker),
+    )
+
+
 class _Cause(Exception):
     def __init__(self, pgcode):
         super().__init__(pgcode)
