@@ -405,7 +405,8 @@ def test_invalid_role_is_a_form_error_not_a_crash(sw, a):
 
 def test_rule_only_the_database_sees_is_a_form_error_and_saves_nothing(sw, a):
     """Two new chiefs in one post: each row alone is valid, the database refuses the pair."""
-    a.seat.delete()
+    a.resolution.delete()  # its owner is the committee's other seat
+    a.committee.seats.all().delete()
     url = admin_url("committees_buildingcommittee", "change", a.committee.pk)
     data = form_post_data(sw.get(url))
     data["seats-TOTAL_FORMS"] = "2"

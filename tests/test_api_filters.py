@@ -82,6 +82,7 @@ RECORD_OF_B = {
     "ServiceStation": lambda w: w.b.station,
     "Space": lambda w: w.b.space,
     "Event": lambda w: w.b.event,
+    "Partner": lambda w: w.b.partner,
 }
 
 

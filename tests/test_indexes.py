@@ -96,6 +96,11 @@ NO_INDEX_NEEDED: dict[tuple[str, str], str] = {
     ): "one station per building at most (900 in the city); nearly all open",
     ("services_space", "function"): "about 5 spaces per station (4,400 in the city), four functions",
     ("services_space", "capacity"): "about 5 spaces per station (4,400 in the city)",
+    (
+        "committees_agreementcommitment",
+        "side",
+    ): "a few commitments per agreement, a few agreements per street",
+    ("services_volunteerproject", "is_active"): "a few volunteer projects per partner or station",
     ("members_apitoken", "revoked_at"): "a few keys per district office",
     ("members_apitoken", "expires_at"): "a few keys per district office",
     # --- values too common, or filters applied to the rows an index found first

@@ -21,6 +21,7 @@ SIGNUP = reverse("signup")
 def data(**overrides):
     base = {
         "username": "xiaoge",
+        "real_name": "王小哥",
         "phone": "13912345678",
         "email": "xiaoge@example.com",
         "password1": "Quiet-River-2026",
