@@ -552,7 +552,9 @@ class DemandAttachmentAdmin(TimelineReadOnlyAdmin):
     exclude = ("file",)
 
 
-class MeetingResolutionInline(ScopedTabularInline):
+class MeetingResolutionInline(ScopedStackedInline):
+    """Stacked: five fields with two autocompletes fit a 1366-px laptop only one under another."""
+
     model = MeetingResolution
     fields = ("text", "demand", "owner", "due_on", "done_on")
     autocomplete_fields = ("demand", "owner")
