@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -22,7 +21,7 @@ from committees.filtersets import (
 from committees.models import Agreement, BuildingCommittee, Demand, Visit
 from committees.selectors import agreement_list, committee_list, demand_api_list, visit_list
 from committees.stats import demand_stats
-from core.api import ApiViewSetMixin, HasTerritory
+from core.api import ApiViewSetMixin, HasTerritory, IdListQueryField, csv_attachment, without_blanks
 from core.scoping import scope_queryset
 
 from .serializers import (
@@ -33,27 +32,6 @@ from .serializers import (
     EnterpriseRiskSerializer,
     VisitSerializer,
 )
-
-
-class IdListField(serializers.CharField):
-    """``4,5,6`` → ``[4, 5, 6]`` (at most 100 ids), as the other statistics take them."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 2000)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        text = super().to_internal_value(data)
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        if len(parts) > 100:
-            raise serializers.ValidationError(_("一次最多筛选 100 个编号。"))
-        try:
-            ids = [int(p) for p in parts]
-        except ValueError:
-            raise serializers.ValidationError(_("请输入以逗号分隔的编号。")) from None
-        if any(i < 1 or i > 2**63 - 1 for i in ids):
-            raise serializers.ValidationError(_("编号必须是正整数。"))
-        return ids
 
 
 @extend_schema_view(
@@ -113,8 +91,8 @@ class VisitViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class DemandStatsQuerySerializer(serializers.Serializer):
-    district = IdListField(required=False)
-    street = IdListField(required=False)
+    district = IdListQueryField(required=False)
+    street = IdListQueryField(required=False)
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False)
 
@@ -142,12 +120,7 @@ class DemandStatsView(APIView):
         responses={200: DemandStatsSerializer},
     )
     def get(self, request):
-        given = QueryDict(mutable=True)
-        for key in request.query_params:
-            values = [v for v in request.query_params.getlist(key) if v != ""]
-            if values:
-                given.setlist(key, values)
-        query = DemandStatsQuerySerializer(data=given)
+        query = DemandStatsQuerySerializer(data=without_blanks(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         data = demand_stats(
@@ -161,7 +134,7 @@ class DemandStatsView(APIView):
             rows = [{"level": "total", "id": None, "name": "", **data["total"]}]
             rows += [{"level": "street", **row} for row in data["streets"]]
             rows += [{"level": "category", **row} for row in data["categories"]]
-            return Response(rows, headers={"Content-Disposition": 'attachment; filename="demands.csv"'})
+            return csv_attachment(rows, "demands")
         return Response(data)
 
 

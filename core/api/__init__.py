@@ -33,6 +33,7 @@ from core.api.serializers import (
     ScopedPrimaryKeyRelatedField,
     can_see_personal_data,
 )
+from core.api.stats import IdListQueryField, csv_attachment, without_blanks
 from core.api.throttling import ApiRateThrottle
 from core.api.viewsets import ApiViewSetMixin
 from core.scoping import street_in_scope
@@ -52,6 +53,7 @@ __all__ = [
     "ErrorSerializer",
     "FullCleanMixin",
     "HasTerritory",
+    "IdListQueryField",
     "MaskedField",
     "OrderingFilter",
     "RefSerializer",
@@ -60,6 +62,8 @@ __all__ = [
     "SearchFilter",
     "add_error_responses",
     "client_friendly",
+    "csv_attachment",
+    "without_blanks",
     "api_exception_handler",
     "api_not_found",
     "can_see_personal_data",

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api import ChoiceLabelField, RefSerializer
+from core.api import ChoiceLabelField, IdListQueryField, RefSerializer
 from core.api import examples as ex
 from core.scoping import has_staff_scope
 from members.api.serializers import visible_ref
@@ -304,26 +304,9 @@ class ActivitySerializer(serializers.Serializer):
     rows = ActivityRowSerializer(many=True, help_text=_("按月份和活动类型"))
 
 
-class IdListField(serializers.CharField):
-    """``4,5,6`` → ``[4, 5, 6]`` (at most 100 ids)."""
-
-    def to_internal_value(self, data):
-        text = super().to_internal_value(data)
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        if len(parts) > 100:
-            raise serializers.ValidationError(_("一次最多筛选 100 个编号。"))
-        try:
-            ids = [int(p) for p in parts]
-        except ValueError:
-            raise serializers.ValidationError(_("请输入以逗号分隔的编号。")) from None
-        if any(i < 1 or i > 2**63 - 1 for i in ids):
-            raise serializers.ValidationError(_("编号必须是正整数。"))
-        return ids
-
-
 class CoverageQuerySerializer(serializers.Serializer):
-    district = IdListField(required=False, max_length=2000)
-    street = IdListField(required=False, max_length=2000)
+    district = IdListQueryField(required=False)
+    street = IdListQueryField(required=False)
 
 
 class ActivityQuerySerializer(CoverageQuerySerializer):

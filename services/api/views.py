@@ -19,7 +19,6 @@ Booking and cancelling call services/booking.py; a refused rule is a 409 with
 from __future__ import annotations
 
 from django.db.models import Count, Q
-from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -34,7 +33,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import ApiViewSetMixin, ErrorSerializer, HasTerritory
+from core.api import ApiViewSetMixin, ErrorSerializer, HasTerritory, csv_attachment, without_blanks
 from core.api import examples as ex
 from core.scoping import has_staff_scope, scope_queryset
 from services import community, stats
@@ -321,20 +320,6 @@ STATS_TERRITORY_PARAMETERS = [
 ]
 
 
-def _given(params: QueryDict) -> QueryDict:
-    """The query parameters without empty values: ``?street=`` means no street filter."""
-    given = QueryDict(mutable=True)
-    for key in params:
-        values = [v for v in params.getlist(key) if v != ""]
-        if values:
-            given.setlist(key, values)
-    return given
-
-
-def _csv_attachment(rows: list[dict], name: str) -> Response:
-    return Response(rows, headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
-
-
 def _csv_requested(request) -> bool:
     return getattr(getattr(request, "accepted_renderer", None), "format", None) == "csv"
 
@@ -372,7 +357,7 @@ class CoverageView(APIView):
         ],
     )
     def get(self, request):
-        query = CoverageQuerySerializer(data=_given(request.query_params))
+        query = CoverageQuerySerializer(data=without_blanks(request.query_params))
         query.is_valid(raise_exception=True)
         data = stats.coverage(
             user=request.user,
@@ -383,7 +368,7 @@ class CoverageView(APIView):
             rows = [{"level": "total", "name": data["scope"], **data["total"]}]
             rows += [{"level": "district", **row} for row in data["districts"]]
             rows += [{"level": "street", **row} for row in data["streets"]]
-            return _csv_attachment(rows, "coverage")
+            return csv_attachment(rows, "coverage")
         return Response(data)
 
 
@@ -426,7 +411,7 @@ class ActivityView(APIView):
         ],
     )
     def get(self, request):
-        query = ActivityQuerySerializer(data=_given(request.query_params))
+        query = ActivityQuerySerializer(data=without_blanks(request.query_params))
         query.is_valid(raise_exception=True)
         params = query.validated_data
         data = stats.activity(
@@ -438,7 +423,7 @@ class ActivityView(APIView):
             kinds=params.get("kind"),
         )
         if _csv_requested(request):
-            return _csv_attachment(data["rows"], "activity")
+            return csv_attachment(data["rows"], "activity")
         return Response(data)
 
 
