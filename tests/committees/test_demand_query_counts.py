@@ -46,7 +46,10 @@ def _demands(streets, n: int) -> None:
             )
             if i % 2 == 0:
                 DemandFactory(
-                    enterprise=enterprise, category=category, state="declined", decline_reason="不属于受理范围"
+                    enterprise=enterprise,
+                    category=category,
+                    state="declined",
+                    decline_reason="不属于受理范围",
                 )
 
 
