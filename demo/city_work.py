@@ -387,7 +387,6 @@ class CityWork:
         cat, worker, raiser = d["category"], d["worker"], d["submitter"]
         t = d["submitted_at"]
         steps = [(t, raiser, "", S.SUBMITTED, "")]
-        d["deadline"] = self._deadline(t, cat["deadline_days"])
         d["handler"] = ("", None, "")
         d["resolution"] = ""
         d["resolved_at"] = None
@@ -409,7 +408,7 @@ class CityWork:
             steps.append((t, worker, S.SUBMITTED, S.DECLINED, d["decline_reason_text"]))
         elif not done():
             steps.append((t, worker, S.SUBMITTED, S.ACCEPTED, ""))
-            state = S.ACCEPTED
+            state, cycle_start = S.ACCEPTED, d["submitted_at"]
             for cycle in range(2):
                 if done():
                     break
@@ -423,13 +422,11 @@ class CityWork:
                 t += later(10)
                 steps.append((t, worker, S.ASSIGNED, S.IN_PROGRESS, ""))
                 # the time to resolve: around the category's working days, a tail of slow ones
-                span = cat["deadline_days"] * 1.4 * rng.lognormvariate(math.log(0.55), 0.6)
-                resolve_at = (
-                    t + _hours(rng.uniform(0.2, 0.6))
-                    if fast
-                    else d["submitted_at"] + datetime.timedelta(days=span)
-                )
-                resolve_at = max(resolve_at, t + _hours(1)) if not fast else resolve_at
+                if fast:
+                    resolve_at = t + _hours(rng.uniform(0.2, 0.6))
+                else:
+                    span = cat["deadline_days"] * 1.4 * rng.lognormvariate(math.log(0.55), 0.6)
+                    resolve_at = max(cycle_start + datetime.timedelta(days=span), t + _hours(1))
                 if rng.random() < 0.6 and not fast:
                     steps.append(
                         (
@@ -452,8 +449,7 @@ class CityWork:
                 if (roll < 0.05 and cycle == 0) or stall == S.REOPENED:
                     t += min(later(30), self.confirm_window * 0.8)
                     steps.append((t, raiser, S.RESOLVED, S.REOPENED, rng.choice(REOPEN_REASONS)))
-                    d["deadline"] = self._deadline(t, cat["deadline_days"])
-                    state = S.REOPENED
+                    state, cycle_start = S.REOPENED, t
                     continue
                 if roll < 0.6:
                     t += min(later(20), self.confirm_window * 0.9)
@@ -494,10 +490,8 @@ class CityWork:
                 d["closed_at"] = at
             elif after == S.CLOSED and before == S.CLOSED:
                 d["rating"], d["rating_comment"] = d["rating_plan"]
-        if reopened_at is not None:
-            d["deadline"] = self._deadline(reopened_at, cat["deadline_days"])
-        else:
-            d["deadline"] = self._deadline(d["submitted_at"], cat["deadline_days"])
+        # the deadline runs from the submission, or anew from a reopening (``reopen_demand``)
+        d["deadline"] = self._deadline(reopened_at or d["submitted_at"], cat["deadline_days"])
         if d["state"] == S.RESOLVED:
             d["confirm_by"] = d["resolved_at"] + self.confirm_window
 
