@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import datetime
 import math
+import random
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -169,9 +170,7 @@ class CityWork:
     """Plans and writes the committees' year of work for a ``demo.city._CityGenerator``."""
 
     def __init__(self, generator):
-        import random
-
-        from demo.city import SEED
+        from demo.city import SEED  # (demo.city imports this module)
 
         self.g = generator
         self.rng = random.Random(SEED + 16)
