@@ -172,6 +172,9 @@ def endpoints(f: dict) -> list[dict]:
         ),
         dict(name="admin events (city)", user=f["admin"], path="/admin/services/event/"),
         dict(name="admin users (city)", user=f["admin"], path="/admin/members/user/"),
+        dict(name="api demands (district)", headers=jingan, path="/api/v1/demands/"),
+        dict(name="api stats/demands (district)", headers=jingan, path="/api/v1/stats/demands/"),
+        dict(name="admin demands (shegong)", user=f["shegong"], path="/admin/committees/demand/"),
         dict(name="admin dashboard (district)", user=f["jingan"], path="/admin/dashboard/"),
         dict(name="admin dashboard (city)", user=f["admin"], path="/admin/dashboard/"),
         dict(

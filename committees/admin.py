@@ -285,7 +285,7 @@ class DemandAdmin(ScopedAdmin):
         "submitted_at",
         "rating",
     )
-    list_select_related = ("enterprise", "building__street", "category", "submitter")
+    list_select_related = ("enterprise", "building__street__district", "category", "submitter")
     list_filter = ("state", "category", OverdueFilter, StreetListFilter, DistrictListFilter)
     search_fields = ("title", "enterprise__name", "building__name")
     autocomplete_fields = ("enterprise", "visit", "category")

@@ -37,16 +37,20 @@ def _days_to_resolve():
 
 
 def _counts(today: datetime.date) -> dict:
+    resolved = Q(state__in=RESOLVED_STATES)
     return {
         "received": Count("pk"),
-        "resolved": Count("pk", filter=Q(state__in=RESOLVED_STATES)),
+        "resolved": Count("pk", filter=resolved),
         "overdue_now": Count("pk", filter=Q(state__in=Demand.OPEN_STATES, deadline__lt=today)),
         "average_rating": Avg("rating"),
+        # in the same pass as the counts (FILTER on the ordered-set aggregate): one query a level
+        "median_days": Median(_days_to_resolve(), filter=resolved),
     }
 
 
-def _finish(row: dict, median: float | None) -> dict:
+def _finish(row: dict) -> dict:
     received, resolved, rating = row["received"], row["resolved"], row["average_rating"]
+    median = row["median_days"]
     return {
         "received": received,
         "resolved": resolved,
@@ -85,20 +89,13 @@ def demand_stats(*, user, today: datetime.date | None = None, **filters) -> dict
     """``{"total", "streets", "categories"}``, each row with the six figures."""
     today = today or timezone.localdate()
     qs = demand_rows(user=user, **filters)
-    resolved = qs.filter(state__in=RESOLVED_STATES)
-    total = qs.aggregate(**_counts(today))
-    total_median = resolved.aggregate(m=Median(_days_to_resolve()))["m"]
 
     def grouped(id_key: str, name_key: str) -> list[dict]:
-        medians = dict(resolved.values_list(id_key).annotate(m=Median(_days_to_resolve())).order_by())
         rows = qs.values(id_key, name_key).annotate(**_counts(today)).order_by(id_key)
-        return [
-            {"id": row[id_key], "name": row[name_key], **_finish(row, medians.get(row[id_key]))}
-            for row in rows
-        ]
+        return [{"id": row[id_key], "name": row[name_key], **_finish(row)} for row in rows]
 
     return {
-        "total": _finish(total, total_median),
+        "total": _finish(qs.aggregate(**_counts(today))),
         "streets": grouped("building__street_id", "building__street__name"),
         "categories": grouped("category_id", "category__name"),
     }

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from buildings.models import Building, District, Enterprise, Partner, Street
 from committees.models import BuildingCommittee, CommitteeSeat
+from demo.city_work import CityWork
 from demo.data import (
     BUILDING_SUFFIXES,
     BUILDING_WORDS,
@@ -54,6 +55,8 @@ CITY_TARGETS = {
     "bookings": 1_000_000,
     "stations": 1000,
     "volunteer_hours": 50_000,  # hours records: one per attended volunteer booking
+    "visits": 30_000,  # the committees' year of work (demo/city_work.py)
+    "demands": 20_000,
 }
 PARTNERS_PER_STREET = 3  # 共建单位 of each street: neighbourhood committees, a community centre, a school
 PARTNER_KINDS = (
@@ -1132,6 +1135,10 @@ class _CityGenerator:
         self.step("活动", self.write_events)
         self.step("预约", self.write_bookings)
         self.step("志愿时长", self.write_volunteer_hours)
+        work = CityWork(self)
+        self.step("街道社工账号", work.social_workers)
+        self.step("走访", work.visits)
+        self.step("企业诉求和办理记录", work.demands)
         self.report.counter_mismatches = self.check_counters()
         self.report.seconds = time.monotonic() - started
         return self.report
