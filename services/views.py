@@ -194,10 +194,7 @@ def _list_rows(request: HttpRequest, version: str | None):
     now = timezone.now()
     if valid_until is not None and now >= valid_until:
         return None  # an event of the list has ended since
-    found = {
-        e.pk: e
-        for e in selectors.with_my_booking(selectors.event_queryset().filter(pk__in=ids), user=request.user)
-    }
+    found = selectors.events_by_ids(ids, user=request.user)
     events = [found.get(pk) for pk in ids]
     if any(e is None or e.status != Event.Status.PUBLISHED or e.ends_at <= now for e in events):
         return None  # belt and braces: the rows must still be listed now
