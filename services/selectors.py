@@ -155,13 +155,20 @@ def my_last_booking(*, user, event: Event) -> Booking | None:
     cancelled), shown on the event page when they hold no active one; None otherwise."""
     if not (user and user.is_authenticated):
         return None
+    return _MY_LAST_BOOKING.first(user.pk, event.pk)
+
+
+def _my_last_booking_queryset(user_id: int, event_id: int) -> QuerySet[Booking]:
     return (
-        Booking.objects.filter(user=user, event_id=event.pk)
+        Booking.objects.filter(user_id=user_id, event_id=event_id)
         .exclude(status__in=Booking.ACTIVE)
         .only("id", "status", "event_id")
-        .order_by("-created_at", "-id")
-        .first()
+        .order_by("-created_at", "-id")[:1]
     )
+
+
+# On every view of the event page by a person without an active booking (core.prepared).
+_MY_LAST_BOOKING = PreparedQuery(_my_last_booking_queryset)
 
 
 def active_booking_map(*, user, events) -> dict[int, Booking]:

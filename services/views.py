@@ -162,6 +162,35 @@ def _card_mine(language: str, status: str | None) -> str:
         return render_to_string("portal/_card_mine.html", {"my_booking": mine})
 
 
+@functools.lru_cache(maxsize=1024)
+def _event_seats(
+    language: str,
+    timezone_name: str,
+    over: bool,
+    seats_left: int,
+    capacity: int,
+    waitlist_count: int,
+    waitlist_limit: int,
+    opens: datetime.datetime,
+    closes: datetime.datetime,
+    deadline: datetime.datetime,
+) -> str:
+    """The event page's seats box: a pure function of these values, rendered once each (a refresh
+    in a rush shows the same numbers again and again)."""
+    seats = SimpleNamespace(
+        seats_left=seats_left,
+        capacity=capacity,
+        waitlist_count=waitlist_count,
+        waitlist_limit=waitlist_limit,
+        booking_opens_at=opens,
+        booking_closes_at=closes,
+        cancel_deadline=deadline,
+    )
+    # Its own names ("seats", "over"): not the page's "event" and "action" (tests read those).
+    with translation.override(language), timezone.override(timezone_name):
+        return render_to_string("portal/_event_seats.html", {"seats": seats, "over": over})
+
+
 def _card_values(event) -> tuple:
     """What a card's shell shows of an event (its key); seats and "booked" are filled in."""
     station = event.space.station
@@ -346,7 +375,18 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     content = pagecache.fill(
         shell,
         {
-            _SEATS: render_to_string("portal/_event_seats.html", box),
+            _SEATS: _event_seats(
+                language,
+                timezone.get_current_timezone_name(),
+                action.kind in ("past", "cancelled"),
+                event.seats_left,
+                event.capacity,
+                event.waitlist_count,
+                event.waitlist_limit,
+                event.booking_opens_at,
+                event.booking_closes_at,
+                event.cancel_deadline,
+            ),
             _ACTION: render_to_string("portal/_event_action.html", box, request=request),
         },
     )

@@ -27,6 +27,7 @@ from core.api.schema import (
 from core.api.serializers import (
     ChoiceLabelField,
     ErrorSerializer,
+    FastRepresentationMixin,
     FullCleanMixin,
     MaskedField,
     RefSerializer,
@@ -48,6 +49,7 @@ __all__ = [
     "ApiViewSetMixin",
     "CSVRenderer",
     "ChoiceLabelField",
+    "FastRepresentationMixin",
     "ContentNegotiation",
     "CsvListMixin",
     "ErrorSerializer",

@@ -101,3 +101,20 @@ def test_events_by_ids_is_the_orms_query_with_the_persons_booking():
     assert statuses == [None, Booking.Status.CONFIRMED, None]
     assert selectors.events_by_ids(ids[:2], user=booker).keys() == set(ids[:2])  # another plan
     assert selectors.events_by_ids([], user=booker) == {}
+
+
+def test_my_last_booking_is_the_orms_query_with_deferred_fields():
+    event = EventFactory()
+    user = UserFactory()
+    assert selectors.my_last_booking(user=user, event=event) is None
+    BookingFactory(event=event, user=user, status=Booking.Status.CANCELLED)
+    later = BookingFactory(event=event, user=user, status=Booking.Status.CANCELLED)
+    BookingFactory(event=event, status=Booking.Status.CANCELLED)  # someone else's
+    found = selectors.my_last_booking(user=user, event=event)
+    orm = selectors._my_last_booking_queryset(user.pk, event.pk).first()
+    assert found.pk == orm.pk == later.pk
+    assert found.get_deferred_fields() == orm.get_deferred_fields() != set()
+    assert (found.status, found.event_id) == (Booking.Status.CANCELLED, event.pk)
+    BookingFactory(event=event, user=user, status=Booking.Status.CONFIRMED)  # active: not "last"
+    assert selectors.my_last_booking(user=user, event=event).pk == later.pk
+    assert selectors.my_last_booking(user=AnonymousUser(), event=event) is None
