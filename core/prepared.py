@@ -28,6 +28,8 @@ from django.db.models.query import get_related_populators
 
 # Stand-in parameter values: integers no id takes, one per parameter that changes.
 _STAND_IN_BASE = -734_019_000
+# Values outside a 4-byte integer column's range are left to the ORM (see run()).
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 class PreparedQuery:
@@ -70,6 +72,10 @@ class PreparedQuery:
         return (sql, params, slots, model_cls, init_list, start, end, populators, annotations, converters)
 
     def run(self, *values: Any) -> list[Model]:
+        if any(isinstance(v, int) and not _INT_MIN <= v <= _INT_MAX for v in values):
+            # An id no integer column holds (a URL can say anything): the ORM's own answer
+            # (Django finds nothing rather than send PostgreSQL an out-of-range number).
+            return list(self.build(*values))
         sql, params, slots, model_cls, init_list, start, end, populators, annotations, converters = (
             self._plan(len(values))
         )

@@ -118,3 +118,10 @@ def test_my_last_booking_is_the_orms_query_with_deferred_fields():
     BookingFactory(event=event, user=user, status=Booking.Status.CONFIRMED)  # active: not "last"
     assert selectors.my_last_booking(user=user, event=event).pk == later.pk
     assert selectors.my_last_booking(user=AnonymousUser(), event=event) is None
+
+
+def test_an_id_out_of_any_columns_range_is_the_orms_answer(django_assert_num_queries):
+    EventFactory()
+    assert selectors.portal_event(pk=2**63 + 5) is None
+    assert selectors.portal_event(pk=2**31, user=UserFactory()) is None
+    assert selectors.events_by_ids([2**40], user=AnonymousUser()) == {}
