@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -245,11 +246,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
     shareable = set(request.GET) <= _LIST_PARAMS
     versions = pagecache.versions() if shareable else None
     cached = _list_rows(request, versions[0]) if versions else None
-    filterset = EventFilterSet(request.GET or None, queryset=selectors.upcoming_event_list())
+
+    def make_filterset() -> EventFilterSet:
+        return EventFilterSet(request.GET or None, queryset=selectors.upcoming_event_list())
+
     if cached is not None:
         count, number, events = cached
         page = Paginator(range(count), EVENTS_PER_PAGE).page(number)
+        # Served from the cache: the form and its queryset are not needed (the shell is kept);
+        # built only if something reads the context (tests).
+        filterset = SimpleLazyObject(make_filterset)
     else:
+        filterset = make_filterset()
         qs = selectors.with_my_booking(filterset.qs, user=request.user)
         page = Paginator(qs, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
         events = list(page.object_list)
@@ -277,15 +285,16 @@ def event_list(request: HttpRequest) -> HttpResponse:
         return _not_modified_response(etag)
 
     def render_shell() -> str:
+        form = make_filterset() if cached is not None else filterset  # the real one, not the proxy
         return render_to_string(
             "portal/_event_list_shell.html",
             {
-                "filter": filterset,
+                "filter": form,
                 "page": page,
                 "shell_cards": cards,
                 "querystring": querystring,
                 "filtered": filtered,
-                "active_filters": _active_filters(request, filterset) if filtered else [],
+                "active_filters": _active_filters(request, form) if filtered else [],
             },
         )
 

@@ -134,7 +134,7 @@ class EventSerializer(FastRepresentationMixin, serializers.ModelSerializer):
         return visible_ref(self.context, organizer, organizer.street)
 
 
-class EventBriefSerializer(serializers.ModelSerializer):
+class EventBriefSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     kind_label = ChoiceLabelField("kind")
     status_label = ChoiceLabelField("status")
     place = PlaceSerializer(source="*", read_only=True)

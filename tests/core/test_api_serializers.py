@@ -115,3 +115,21 @@ def test_the_mixin_keeps_drfs_rules_for_nulls_callables_and_omitted_fields(row):
     plain = _drf(_Sample)(row).data
     assert _dump(fast) == _dump(plain)
     assert "optional" not in fast and fast["fallback"] == "默认"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("serializer_class", [BuildingSerializer, PartyMemberSerializer, EventSerializer])
+def test_fields_built_once_are_the_fields_built_each_time(serializer_class):
+    request = APIRequestFactory().get("/")
+    request.user = UserFactory()
+    built = _drf(serializer_class)
+    built.get_fields = serializers.ModelSerializer.get_fields  # DRF's own build, every time
+    first, second = (
+        serializer_class(context={"request": request}),
+        serializer_class(context={"request": request}),
+    )
+    fields = lambda s: repr(s).split("\n", 1)[1]  # noqa: E731  (the first line names the class)
+    assert fields(first) == fields(second) == fields(built(context={"request": request}))
+    assert len(fields(first)) > 200
+    assert first.fields["id"] is not second.fields["id"]  # each serializer its own copies
+    assert first.fields["id"].parent is first and second.fields["id"].parent is second
