@@ -18,6 +18,7 @@ preparing refuses (``ValueError``) rather than guess.
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -60,6 +61,9 @@ class PreparedQuery:
         for i, value in enumerate(params):
             if isinstance(value, int) and not isinstance(value, bool) and value in stand_ins:
                 slots.append((i, stand_ins.index(value)))
+        if any(isinstance(value, datetime.date) for value in params):
+            # A time taken in Python (``now``) would be frozen into every later run.
+            raise ValueError("a prepared query cannot hold a date or time parameter")
         if {which for _, which in slots} != set(range(arity)):
             raise ValueError("every value must be a parameter of the prepared query's SQL")
         select, klass_info = compiler.select, compiler.klass_info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import F
+from django.utils import timezone
 
 from core.prepared import PreparedQuery
 from services import selectors
@@ -125,3 +126,11 @@ def test_an_id_out_of_any_columns_range_is_the_orms_answer(django_assert_num_que
     assert selectors.portal_event(pk=2**63 + 5) is None
     assert selectors.portal_event(pk=2**31, user=UserFactory()) is None
     assert selectors.events_by_ids([2**40], user=AnonymousUser()) == {}
+
+
+def test_a_time_taken_in_python_is_refused():
+    """It would be frozen into every later run of the query."""
+    event = EventFactory()
+    prepared = PreparedQuery(lambda pk: Event.objects.filter(pk=pk, ends_at__gt=timezone.now()))
+    with pytest.raises(ValueError):
+        prepared.first(event.pk)
