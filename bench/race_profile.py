@@ -113,6 +113,7 @@ def race_event(seats: int):
     )
     if space.capacity < seats:
         Space.objects.filter(pk=space.pk).update(capacity=seats)
+        space.capacity = seats
     last = Event.objects.filter(space=space).order_by("-ends_at").values_list("ends_at", flat=True).first()
     starts = max(now + datetime.timedelta(days=3), last or now).replace(minute=0, second=0, microsecond=0)
     starts += datetime.timedelta(hours=1)

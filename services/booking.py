@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy as _
 from core import bench
 from core.errors import DomainError
 from core.notifications import outbox
+from core.prepared import PreparedQuery
 from core.scoping import in_scope
 
 from . import notifications, pagecache, volunteering
@@ -250,6 +251,13 @@ def _booking_snapshot(event_id: int, user_id: int) -> Event:
     sequence (``next_id``), so that everything about the booking but its status can be
     prepared before the lock.
     """
+    found = _BOOKING_SNAPSHOT.run(event_id, user_id)
+    if not found:
+        raise Event.DoesNotExist("Event matching query does not exist.")
+    return found[0]
+
+
+def _booking_snapshot_queryset(event_id: int, user_id: int):
     mine = Booking.objects.filter(event_id=OuterRef("pk"), user_id=user_id, status__in=Booking.ACTIVE)
     return (
         Event.objects.filter(pk=event_id)
@@ -259,8 +267,12 @@ def _booking_snapshot(event_id: int, user_id: int) -> Event:
             station_partner=F("space__station__partner_id"),
             next_id=RawSQL("nextval(pg_get_serial_sequence('services_booking', 'id'))", []),
         )
-        .get()
+        .order_by()[:2]  # as QuerySet.get() runs it (by primary key: one row or none)
     )
+
+
+# Built once per process (core.prepared): every booking runs it, a rush hundreds a second.
+_BOOKING_SNAPSHOT = PreparedQuery(_booking_snapshot_queryset)
 
 
 def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> Booking:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from django.db.models import (
     Case,
@@ -26,6 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from core.prepared import PreparedQuery
 from core.scoping import can_view_confidential, has_full_scope, has_staff_scope, scope_queryset
 
 from .models import Booking, Event, ServiceStation, Space, SpaceReservation
@@ -58,15 +60,36 @@ def upcoming_event_list(*, now: datetime.datetime | None = None) -> QuerySet[Eve
     )
 
 
+def _portal_event_queryset(pk: int, user=None) -> QuerySet[Event]:
+    qs = event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
+    if user is not None:
+        qs = with_my_booking(qs, user=user)
+    return qs[:1]  # ordered by Meta.ordering, as QuerySet.first() would
+
+
+def _stand_in_user(pk: int) -> SimpleNamespace:
+    return SimpleNamespace(pk=pk, is_authenticated=True)
+
+
+# The event page's query, built once per process (core.prepared): for nobody, for a person.
+_PORTAL_EVENT = PreparedQuery(lambda pk: _portal_event_queryset(pk))
+_PORTAL_EVENT_FOR = PreparedQuery(lambda pk, user_pk: _portal_event_queryset(pk, _stand_in_user(user_pk)))
+_PORTAL_EVENT_ANONYMOUS = PreparedQuery(lambda pk: _portal_event_queryset(pk, _NOBODY))
+_NOBODY = SimpleNamespace(pk=None, is_authenticated=False)
+
+
 def portal_event(*, pk: int, user=None) -> Event | None:
     """An event a person may open in the portal: published or cancelled (drafts are not public).
 
     With ``user``, annotated with their booking of it (``with_my_booking``), in the same query.
+    The query is the ORM's, built once per process (``core.prepared``): the event page runs it
+    on every refresh.
     """
-    qs = event_queryset().filter(pk=pk, status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED])
-    if user is not None:
-        qs = with_my_booking(qs, user=user)
-    return qs.first()
+    if user is None:
+        return _PORTAL_EVENT.first(pk)
+    if user.is_authenticated:
+        return _PORTAL_EVENT_FOR.first(pk, user.pk)
+    return _PORTAL_EVENT_ANONYMOUS.first(pk)
 
 
 # The person's active booking of the event in the row: the one-active-booking index (event,
@@ -93,6 +116,29 @@ def with_my_booking(qs: QuerySet[Event], *, user) -> QuerySet[Event]:
     )
 
 
+# The event list's cached page: its events by id, with the person's booking (core.prepared; one
+# plan per number of ids, the last value is the person's id).
+_EVENTS_BY_IDS = PreparedQuery(
+    lambda *ids: with_my_booking(event_queryset().filter(pk__in=ids), user=_NOBODY)
+)
+_EVENTS_BY_IDS_FOR = PreparedQuery(
+    lambda *values: with_my_booking(
+        event_queryset().filter(pk__in=values[:-1]), user=_stand_in_user(values[-1])
+    )
+)
+
+
+def events_by_ids(ids: list[int], *, user) -> dict[int, Event]:
+    """The events of ``ids`` (place joined in, annotated like ``with_my_booking``), by id."""
+    if not ids:
+        return {}
+    if user and user.is_authenticated:
+        found = _EVENTS_BY_IDS_FOR.run(*ids, user.pk)
+    else:
+        found = _EVENTS_BY_IDS.run(*ids)
+    return {e.pk: e for e in found}
+
+
 def my_booking(event: Event, *, position: bool = False) -> Booking | None:
     """The person's active booking of an event read through ``with_my_booking`` (an unsaved copy
     with its id and status), or None. ``position``: a waitlisted booking's place is read too
@@ -109,13 +155,20 @@ def my_last_booking(*, user, event: Event) -> Booking | None:
     cancelled), shown on the event page when they hold no active one; None otherwise."""
     if not (user and user.is_authenticated):
         return None
+    return _MY_LAST_BOOKING.first(user.pk, event.pk)
+
+
+def _my_last_booking_queryset(user_id: int, event_id: int) -> QuerySet[Booking]:
     return (
-        Booking.objects.filter(user=user, event_id=event.pk)
+        Booking.objects.filter(user_id=user_id, event_id=event_id)
         .exclude(status__in=Booking.ACTIVE)
         .only("id", "status", "event_id")
-        .order_by("-created_at", "-id")
-        .first()
+        .order_by("-created_at", "-id")[:1]
     )
+
+
+# On every view of the event page by a person without an active booking (core.prepared).
+_MY_LAST_BOOKING = PreparedQuery(_my_last_booking_queryset)
 
 
 def active_booking_map(*, user, events) -> dict[int, Booking]:

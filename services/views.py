@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -162,6 +163,35 @@ def _card_mine(language: str, status: str | None) -> str:
         return render_to_string("portal/_card_mine.html", {"my_booking": mine})
 
 
+@functools.lru_cache(maxsize=1024)
+def _event_seats(
+    language: str,
+    timezone_name: str,
+    over: bool,
+    seats_left: int,
+    capacity: int,
+    waitlist_count: int,
+    waitlist_limit: int,
+    opens: datetime.datetime,
+    closes: datetime.datetime,
+    deadline: datetime.datetime,
+) -> str:
+    """The event page's seats box: a pure function of these values, rendered once each (a refresh
+    in a rush shows the same numbers again and again)."""
+    seats = SimpleNamespace(
+        seats_left=seats_left,
+        capacity=capacity,
+        waitlist_count=waitlist_count,
+        waitlist_limit=waitlist_limit,
+        booking_opens_at=opens,
+        booking_closes_at=closes,
+        cancel_deadline=deadline,
+    )
+    # Its own names ("seats", "over"): not the page's "event" and "action" (tests read those).
+    with translation.override(language), timezone.override(timezone_name):
+        return render_to_string("portal/_event_seats.html", {"seats": seats, "over": over})
+
+
 def _card_values(event) -> tuple:
     """What a card's shell shows of an event (its key); seats and "booked" are filled in."""
     station = event.space.station
@@ -194,10 +224,7 @@ def _list_rows(request: HttpRequest, version: str | None):
     now = timezone.now()
     if valid_until is not None and now >= valid_until:
         return None  # an event of the list has ended since
-    found = {
-        e.pk: e
-        for e in selectors.with_my_booking(selectors.event_queryset().filter(pk__in=ids), user=request.user)
-    }
+    found = selectors.events_by_ids(ids, user=request.user)
     events = [found.get(pk) for pk in ids]
     if any(e is None or e.status != Event.Status.PUBLISHED or e.ends_at <= now for e in events):
         return None  # belt and braces: the rows must still be listed now
@@ -219,11 +246,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
     shareable = set(request.GET) <= _LIST_PARAMS
     versions = pagecache.versions() if shareable else None
     cached = _list_rows(request, versions[0]) if versions else None
-    filterset = EventFilterSet(request.GET or None, queryset=selectors.upcoming_event_list())
+
+    def make_filterset() -> EventFilterSet:
+        return EventFilterSet(request.GET or None, queryset=selectors.upcoming_event_list())
+
     if cached is not None:
         count, number, events = cached
         page = Paginator(range(count), EVENTS_PER_PAGE).page(number)
+        # Served from the cache: the form and its queryset are not needed (the shell is kept);
+        # built only if something reads the context (tests).
+        filterset = SimpleLazyObject(make_filterset)
     else:
+        filterset = make_filterset()
         qs = selectors.with_my_booking(filterset.qs, user=request.user)
         page = Paginator(qs, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
         events = list(page.object_list)
@@ -251,15 +285,16 @@ def event_list(request: HttpRequest) -> HttpResponse:
         return _not_modified_response(etag)
 
     def render_shell() -> str:
+        form = make_filterset() if cached is not None else filterset  # the real one, not the proxy
         return render_to_string(
             "portal/_event_list_shell.html",
             {
-                "filter": filterset,
+                "filter": form,
                 "page": page,
                 "shell_cards": cards,
                 "querystring": querystring,
                 "filtered": filtered,
-                "active_filters": _active_filters(request, filterset) if filtered else [],
+                "active_filters": _active_filters(request, form) if filtered else [],
             },
         )
 
@@ -349,7 +384,18 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     content = pagecache.fill(
         shell,
         {
-            _SEATS: render_to_string("portal/_event_seats.html", box),
+            _SEATS: _event_seats(
+                language,
+                timezone.get_current_timezone_name(),
+                action.kind in ("past", "cancelled"),
+                event.seats_left,
+                event.capacity,
+                event.waitlist_count,
+                event.waitlist_limit,
+                event.booking_opens_at,
+                event.booking_closes_at,
+                event.cancel_deadline,
+            ),
             _ACTION: render_to_string("portal/_event_action.html", box, request=request),
         },
     )

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from buildings.models import Building, District, Enterprise, Partner, Street
 from core.api import (
     ChoiceLabelField,
+    FastRepresentationMixin,
     FullCleanMixin,
     MaskedField,
     RefSerializer,
@@ -39,7 +40,7 @@ class StreetSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(examples=[ex.response_example("楼宇", ex.BUILDING)])
-class BuildingSerializer(FullCleanMixin, serializers.ModelSerializer):
+class BuildingSerializer(FastRepresentationMixin, FullCleanMixin, serializers.ModelSerializer):
     street = ScopedPrimaryKeyRelatedField(
         queryset=Street.objects.select_related("district"), help_text=_("所在街道编号（须在本人管辖范围内）")
     )

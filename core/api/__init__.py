@@ -27,6 +27,8 @@ from core.api.schema import (
 from core.api.serializers import (
     ChoiceLabelField,
     ErrorSerializer,
+    FastRepresentationMixin,
+    FieldsOnceMixin,
     FullCleanMixin,
     MaskedField,
     RefSerializer,
@@ -48,6 +50,8 @@ __all__ = [
     "ApiViewSetMixin",
     "CSVRenderer",
     "ChoiceLabelField",
+    "FastRepresentationMixin",
+    "FieldsOnceMixin",
     "ContentNegotiation",
     "CsvListMixin",
     "ErrorSerializer",

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api import ChoiceLabelField, MaskedField, RefSerializer, street_in_scope
+from core.api import ChoiceLabelField, FastRepresentationMixin, MaskedField, RefSerializer, street_in_scope
 from core.api import examples as ex
 from members.models import PartyMember, PartyOrganization
 
@@ -84,7 +84,7 @@ class PartyOrganizationSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_serializer(examples=[ex.response_example("党员（打码）", ex.PARTY_MEMBER)])
-class PartyMemberSerializer(serializers.ModelSerializer):
+class PartyMemberSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     gender_label = ChoiceLabelField("gender")
     education_label = ChoiceLabelField("education")
     status_label = ChoiceLabelField("status")

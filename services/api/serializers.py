@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api import ChoiceLabelField, IdListQueryField, RefSerializer
+from core.api import ChoiceLabelField, FastRepresentationMixin, IdListQueryField, RefSerializer
 from core.api import examples as ex
 from core.scoping import has_staff_scope
 from members.api.serializers import visible_ref
@@ -71,7 +71,7 @@ class SpaceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlaceSerializer(serializers.Serializer):
+class PlaceSerializer(FastRepresentationMixin, serializers.Serializer):
     """Where an event or reservation takes place, from the space up to the district."""
 
     space = RefSerializer(read_only=True)
@@ -83,7 +83,7 @@ class PlaceSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(examples=[ex.response_example("活动", ex.EVENT)])
-class EventSerializer(serializers.ModelSerializer):
+class EventSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     kind_label = ChoiceLabelField("kind")
     audience_label = ChoiceLabelField("audience")
     status_label = ChoiceLabelField("status")
@@ -134,7 +134,7 @@ class EventSerializer(serializers.ModelSerializer):
         return visible_ref(self.context, organizer, organizer.street)
 
 
-class EventBriefSerializer(serializers.ModelSerializer):
+class EventBriefSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     kind_label = ChoiceLabelField("kind")
     status_label = ChoiceLabelField("status")
     place = PlaceSerializer(source="*", read_only=True)
@@ -167,7 +167,7 @@ class BookerSerializer(serializers.Serializer):
 @extend_schema_serializer(
     examples=[ex.response_example("已确认", ex.BOOKING), ex.response_example("候补中", ex.WAITLISTED_BOOKING)]
 )
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(FastRepresentationMixin, serializers.ModelSerializer):
     status_label = ChoiceLabelField("status")
     waitlist_position = serializers.IntegerField(
         read_only=True, allow_null=True, help_text=_("候补中时的排位（从 1 开始，先到先得）；否则为 null")
