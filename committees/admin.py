@@ -367,6 +367,16 @@ class DemandAdmin(ScopedAdmin):
     def save_related(self, request, form, formsets, change):
         return None
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing is edited on the change page (the actions move a demand): no save buttons.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def _run(self, request, queryset, func, done: str):
         self.run_domain_action(request, queryset, func, done_message=done)
 

@@ -92,6 +92,7 @@ def demand_detail(*, user, pk: int):
 
     return (
         visible_demands(user)
+        .select_related("handler_seat")
         .prefetch_related(
             Prefetch("steps", queryset=DemandStep.objects.select_related("actor").order_by("at", "id")),
             Prefetch("attachments", queryset=DemandAttachment.objects.order_by("id")),
