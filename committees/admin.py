@@ -585,13 +585,24 @@ class CommitteeMeetingAdmin(ScopedAdmin):
     history_includes = (MeetingResolution,)
 
     def save_formset(self, request, form, formset, change):
-        from .meetings import put_resolution_on_timeline
+        from .meetings import put_resolution_done_on_timeline, put_resolution_on_timeline
 
         new = [f.instance for f in formset.forms if f.instance.pk is None and f.has_changed()]
+        # A resolution marked done (now or on creation): its follow-up goes on the demand's timeline too.
+        done = [
+            f.instance
+            for f in formset.forms
+            if "done_on" in f.changed_data
+            and f.cleaned_data.get("done_on")
+            and not f.cleaned_data.get("DELETE")
+        ]
         super().save_formset(request, form, formset, change)
         for obj in new:
             if isinstance(obj, MeetingResolution) and obj.pk:
                 put_resolution_on_timeline(resolution=obj, user=request.user)
+        for obj in done:
+            if isinstance(obj, MeetingResolution) and obj.pk:
+                put_resolution_done_on_timeline(resolution=obj, user=request.user)
 
 
 @admin.register(MeetingResolution)
@@ -602,6 +613,15 @@ class MeetingResolutionAdmin(ScopedAdmin):
     search_fields = ("text", "meeting__topic")
     autocomplete_fields = ("meeting", "demand", "owner")
     date_hierarchy = "due_on"
+
+    def save_model(self, request, obj, form, change):
+        from .meetings import put_resolution_done_on_timeline, put_resolution_on_timeline
+
+        super().save_model(request, obj, form, change)
+        if not change:
+            put_resolution_on_timeline(resolution=obj, user=request.user)
+        if "done_on" in form.changed_data and obj.done_on:
+            put_resolution_done_on_timeline(resolution=obj, user=request.user)
 
 
 class AgreementCommitmentInline(ScopedTabularInline):

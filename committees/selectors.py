@@ -127,6 +127,25 @@ def visit_list(*, user) -> QuerySet:
     )
 
 
+def meeting_list(*, user) -> QuerySet:
+    """The territory's committee meetings (楼事会) with attendance, agenda and resolutions, for the API."""
+    from core.scoping import scope_queryset
+
+    from .models import CommitteeMeeting, Demand, MeetingResolution
+
+    return scope_queryset(
+        CommitteeMeeting.objects.select_related("committee__building__street").prefetch_related(
+            Prefetch("attendees", queryset=CommitteeSeat.objects.order_by("role", "id")),
+            Prefetch("agenda", queryset=Demand.objects.only("id", "title", "state").order_by("id")),
+            Prefetch(
+                "resolutions",
+                queryset=MeetingResolution.objects.select_related("owner").order_by("id"),
+            ),
+        ),
+        user,
+    )
+
+
 def open_demands_for_worker(*, user, today: datetime.date | None = None, limit: int = 20) -> list:
     """A social worker's open demands (their territory's), overdue first, then by deadline."""
     from django.db.models import Case, IntegerField, Value, When
