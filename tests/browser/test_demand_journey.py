@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 from buildings.models import Enterprise
 from committees.models import CommitteeSeat, Demand, DemandCategory
 from tests.browser.conftest import ARTIFACTS, PHONE
+from tests.browser.test_accessibility import audit
 from tests.buildings.factories import EnterpriseFactory
 from tests.committees.factories import (
     BuildingCommitteeFactory,
@@ -47,6 +48,7 @@ WORDS = {
         "rate": "提交评价",
         "rated": "感谢您的评价。",
         "state_closed": "已关闭",
+        "risk_green": "未办结诉求 0 条，其中超期 0 条",
     },
     "en": {
         "lang": "en",
@@ -63,6 +65,7 @@ WORDS = {
         "rate": "Send rating",
         "rated": "Thank you for your rating.",
         "state_closed": "Closed",
+        "risk_green": "Open demands: 0, overdue: 0",
     },
 }
 
@@ -181,6 +184,9 @@ def test_demand_from_phone_to_rated_resolution(browser, live_server, page, langu
     expect(page.get_by_role("link", name="elevator.png")).to_be_visible()
     expect(page.locator(".status")).to_have_text(words["state_submitted"])
     snap(page, f"d03-{tag}-demand-submitted")
+    problems: list[str] = []  # axe (WCAG 2.1 A/AA) over each page of the journey, phone and desktop
+    for url in ("/demands/", "/demands/new/", f"/demands/{demand.pk}/"):
+        audit(page, url, problems, language)
 
     # 2. The social worker, on a laptop, accepts it in the admin and assigns it to the seat.
     staff.goto("/admin/committees/demand/")
@@ -205,12 +211,16 @@ def test_demand_from_phone_to_rated_resolution(browser, live_server, page, langu
     staff.goto(f"/admin/committees/demand/{demand.pk}/change/")
     expect(staff.locator("body")).to_contain_text("请物业核查三号电梯的维保记录。")
     snap(staff, f"d06-{tag}-admin-demand-page")
+    for url in ("/admin/committees/demand/", f"/admin/committees/demand/{demand.pk}/change/"):
+        audit(staff, url, problems, language)
+    staff.set_viewport_size(LAPTOP)
 
     # 3. The seat holder (no admin) handles it in the portal, on the phone.
     handler = new_page(browser, live_server, viewport=PHONE, language=language)
     log_in(handler, "lijianguo")
     handler.goto("/demands/")
     handler.get_by_role("link", name="大堂电梯经常停运").click()
+    audit(handler, f"/demands/{demand.pk}/", problems, language)
     snap(handler, f"d07-{tag}-handler-demand")
     handler.locator("#handler-actions form[action$='/start/'] [type=submit]").click()
     expect(handler.get_by_role("status").filter(has_text=words["started"])).to_be_visible()
@@ -241,6 +251,7 @@ def test_demand_from_phone_to_rated_resolution(browser, live_server, page, langu
     expect(page.locator(".status").first).to_have_text(words["state_closed"])
     expect(page.locator("main")).to_contain_text("4/5")
     snap(page, f"d11-{tag}-demand-closed-and-rated")
+    audit(page, f"/demands/{demand.pk}/", problems, language)
     demand.refresh_from_db()
     assert (demand.state, demand.rating, demand.rating_comment) == (
         "closed",
@@ -259,6 +270,11 @@ def test_demand_from_phone_to_rated_resolution(browser, live_server, page, langu
         "4.0",
     )
     assert after != before
+    # The enterprise's admin page: its risk colour (blue while open, green now) and why.
+    staff.goto(f"/admin/buildings/enterprise/{enterprise.pk}/change/")
+    expect(staff.locator(".field-risk_detail")).to_contain_text(words["risk_green"])
+    snap(staff, f"d13-{tag}-admin-enterprise-risk")
+    assert not problems, "\n".join(problems)
 
     for other in (staff, handler):
         errors = other.js_errors
