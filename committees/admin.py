@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
@@ -281,8 +282,7 @@ class DemandAdmin(ScopedAdmin):
         "state",
         "deadline",
         "submitter_name",
-        "submitter_phone",
-        "submitted_at",
+        "submitted_on",
         "rating",
     )
     list_select_related = ("enterprise", "building__street", "category", "submitter")
@@ -327,12 +327,14 @@ class DemandAdmin(ScopedAdmin):
 
     @admin.display(description=_("提出人"), ordering="submitter__username")
     def submitter_name(self, obj) -> str:
+        """The name, and the phone masked under it (one column: the list fits a 1366-px laptop)."""
         user = obj.submitter
-        return user.get_full_name() or user.username
+        return format_html("{}<br>{}", user.get_full_name() or user.username, mask_value("phone", user.phone))
 
-    @admin.display(description=_("提出人电话"))
-    def submitter_phone(self, obj) -> str:
-        return mask_value("phone", obj.submitter.phone)
+    @admin.display(description=_("提交时间"), ordering="submitted_at")
+    def submitted_on(self, obj) -> datetime.date:
+        # The day is enough in the list (the page has the time): the list fits a 1366-px laptop.
+        return timezone.localdate(obj.submitted_at)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -18,6 +18,7 @@ from buildings.models import Enterprise
 from committees.models import CommitteeSeat, Demand, DemandCategory
 from tests.browser.conftest import ARTIFACTS, PHONE
 from tests.browser.test_accessibility import audit
+from tests.browser.test_admin_width import overflow
 from tests.buildings.factories import EnterpriseFactory
 from tests.committees.factories import (
     BuildingCommitteeFactory,
@@ -192,6 +193,8 @@ def test_demand_from_phone_to_rated_resolution(browser, live_server, page, langu
     staff.goto("/admin/committees/demand/")
     expect(staff.locator("#result_list")).to_contain_text("大堂电梯经常停运")
     snap(staff, f"d04-{tag}-admin-demand-list")
+    assert overflow(staff) <= LAPTOP["width"], "the demand list fits a 1366-px laptop"
+    expect(staff.locator("#result_list")).to_contain_text("139****")  # the submitter's phone, masked
 
     def run_action(action: str) -> None:
         staff.locator(f"input[name=_selected_action][value='{demand.pk}']").check()
