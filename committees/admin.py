@@ -329,7 +329,11 @@ class DemandAdmin(ScopedAdmin):
     def submitter_name(self, obj) -> str:
         """The name, and the phone masked under it (one column: the list fits a 1366-px laptop)."""
         user = obj.submitter
-        return format_html("{}<br>{}", user.get_full_name() or user.username, mask_value("phone", user.phone))
+        return format_html(
+            '{}<br><span class="nowrap">{}</span>',
+            user.get_full_name() or user.username,
+            mask_value("phone", user.phone),
+        )
 
     @admin.display(description=_("提交时间"), ordering="submitted_at")
     def submitted_on(self, obj) -> datetime.date:
