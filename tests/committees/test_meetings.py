@@ -127,6 +127,7 @@ def test_the_follow_up_done_goes_on_the_timeline_in_the_portal_and_the_admin(sup
 
     admin_page = client.get(reverse("admin:committees_demand_change", args=[demand.pk])).content.decode()
     assert "楼事会决议已完成（2026-11-15）：更换电梯控制板" in admin_page
+    assert 'name="_save"' not in admin_page  # the demand's page is read-only: the actions move it
     submitter = Client()
     submitter.force_login(demand.submitter)
     portal = submitter.get(reverse("demands:detail", args=[demand.pk])).content.decode()
