@@ -275,8 +275,7 @@ class SeatAssignForm(forms.Form):
 class DemandAdmin(ScopedAdmin):
     list_display = (
         "__str__",
-        "enterprise",
-        "building",
+        "enterprise_and_building",
         related_column("building__street", _("街道")),
         "category",
         "state",
@@ -324,6 +323,11 @@ class DemandAdmin(ScopedAdmin):
         "note_demands",
         "resolve_demands",
     )
+
+    @admin.display(description=_("企业 · 楼宇"), ordering="enterprise__name")
+    def enterprise_and_building(self, obj) -> str:
+        """The enterprise, its building under it (one column: the list fits a 1366-px laptop)."""
+        return format_html("{}<br>{}", obj.enterprise.name, obj.building.name)
 
     @admin.display(description=_("提出人"), ordering="submitter__username")
     def submitter_name(self, obj) -> str:
