@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db.models import Count
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from core.adminkit import (
@@ -152,12 +154,42 @@ class EnterpriseAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     search_fields = ("name", "=credit_code", "building__name")
     autocomplete_fields = ("building",)
     date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "risk_detail")
     fieldsets = (
         (None, {"fields": ("building", "name", "credit_code", "floor", "industry")}),
         (_("人员"), {"fields": ("employee_count", "party_member_count")}),
         (_("记录"), {"fields": ("created_at", "updated_at"), "classes": ("collapse",)}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets[:2], (_("风险"), {"fields": ("risk_detail",)}), *fieldsets[2:])
+
+    @admin.display(description=_("风险色"))
+    def risk_detail(self, obj) -> str:
+        """The colour, why, and the social worker's override if any (``figures.ENTERPRISE_RISK_DETAIL``)."""
+        if obj is None or obj.pk is None:
+            return "-"
+        detail = figures.load(figures.ENTERPRISE_RISK_DETAIL, [obj.pk]).get(obj.pk)
+        if detail is None:
+            return "-"
+        colour = format_html('<span class="risk-colour risk-{}">{}</span>', detail.colour, detail.label)
+        reasons = format_html_join("", "<br>{}", ((reason,) for reason in detail.reasons))
+        override, changed = detail.override, ""
+        if override is not None:
+            changed = format_html(
+                "<br>{}",
+                _("已由%(who)s于%(at)s人工调整（计算结果为%(computed)s）：%(reason)s")
+                % {
+                    "who": override.set_by,
+                    "at": date_format(timezone.localtime(override.set_at), "DATETIME_FORMAT"),
+                    "computed": override.computed_label,
+                    "reason": override.reason,
+                },
+            )
+        return format_html("{}{}{}", colour, reasons, changed)
 
     def get_changelist_instance(self, request):
         """The page's risk colours in one go (``figures.ENTERPRISE_RISK_COLOUR``, owned by committees)."""

@@ -52,6 +52,10 @@ def flag(name: str) -> ExpressionWrapper:
 # the page of rows it shows (a fixed number of queries, whatever the page size).
 
 ENTERPRISE_RISK_COLOUR = "enterprise_risk_colour"
+#: One enterprise's colour with its why (for the enterprise page): ``{id: RiskDetail-like object}``
+#: with ``colour``, ``label``, ``reasons`` (list of str) and ``override`` (None or an object with
+#: ``label``, ``reason``, ``set_by``, ``set_at``).
+ENTERPRISE_RISK_DETAIL = "enterprise_risk_detail"
 
 _LOADERS: dict[str, Callable[[list[int]], dict[int, object]]] = {}
 

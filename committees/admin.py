@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
@@ -274,15 +275,13 @@ class SeatAssignForm(forms.Form):
 class DemandAdmin(ScopedAdmin):
     list_display = (
         "__str__",
-        "enterprise",
-        "building",
+        "enterprise_and_building",
         related_column("building__street", _("街道")),
         "category",
         "state",
         "deadline",
         "submitter_name",
-        "submitter_phone",
-        "submitted_at",
+        "submitted_on",
         "rating",
     )
     list_select_related = ("enterprise", "building__street__district", "category", "submitter")
@@ -325,14 +324,25 @@ class DemandAdmin(ScopedAdmin):
         "resolve_demands",
     )
 
+    @admin.display(description=_("企业 · 楼宇"), ordering="enterprise__name")
+    def enterprise_and_building(self, obj) -> str:
+        """The enterprise, its building under it (one column: the list fits a 1366-px laptop)."""
+        return format_html("{}<br>{}", obj.enterprise.name, obj.building.name)
+
     @admin.display(description=_("提出人"), ordering="submitter__username")
     def submitter_name(self, obj) -> str:
+        """The name, and the phone masked under it (one column: the list fits a 1366-px laptop)."""
         user = obj.submitter
-        return user.get_full_name() or user.username
+        return format_html(
+            '{}<br><span class="nowrap">{}</span>',
+            user.get_full_name() or user.username,
+            mask_value("phone", user.phone),
+        )
 
-    @admin.display(description=_("提出人电话"))
-    def submitter_phone(self, obj) -> str:
-        return mask_value("phone", obj.submitter.phone)
+    @admin.display(description=_("提交时间"), ordering="submitted_at")
+    def submitted_on(self, obj) -> datetime.date:
+        # The day is enough in the list (the page has the time): the list fits a 1366-px laptop.
+        return timezone.localdate(obj.submitted_at)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -366,6 +376,16 @@ class DemandAdmin(ScopedAdmin):
 
     def save_related(self, request, form, formsets, change):
         return None
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Nothing is edited on the change page (the actions move a demand): no save buttons.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def _run(self, request, queryset, func, done: str):
         self.run_domain_action(request, queryset, func, done_message=done)
@@ -575,13 +595,24 @@ class CommitteeMeetingAdmin(ScopedAdmin):
     history_includes = (MeetingResolution,)
 
     def save_formset(self, request, form, formset, change):
-        from .meetings import put_resolution_on_timeline
+        from .meetings import put_resolution_done_on_timeline, put_resolution_on_timeline
 
         new = [f.instance for f in formset.forms if f.instance.pk is None and f.has_changed()]
+        # A resolution marked done (now or on creation): its follow-up goes on the demand's timeline too.
+        done = [
+            f.instance
+            for f in formset.forms
+            if "done_on" in f.changed_data
+            and f.cleaned_data.get("done_on")
+            and not f.cleaned_data.get("DELETE")
+        ]
         super().save_formset(request, form, formset, change)
         for obj in new:
             if isinstance(obj, MeetingResolution) and obj.pk:
                 put_resolution_on_timeline(resolution=obj, user=request.user)
+        for obj in done:
+            if isinstance(obj, MeetingResolution) and obj.pk:
+                put_resolution_done_on_timeline(resolution=obj, user=request.user)
 
 
 @admin.register(MeetingResolution)
@@ -592,6 +623,15 @@ class MeetingResolutionAdmin(ScopedAdmin):
     search_fields = ("text", "meeting__topic")
     autocomplete_fields = ("meeting", "demand", "owner")
     date_hierarchy = "due_on"
+
+    def save_model(self, request, obj, form, change):
+        from .meetings import put_resolution_done_on_timeline, put_resolution_on_timeline
+
+        super().save_model(request, obj, form, change)
+        if not change:
+            put_resolution_on_timeline(resolution=obj, user=request.user)
+        if "done_on" in form.changed_data and obj.done_on:
+            put_resolution_done_on_timeline(resolution=obj, user=request.user)
 
 
 class AgreementCommitmentInline(ScopedTabularInline):

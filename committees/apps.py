@@ -14,9 +14,11 @@ class CommitteesConfig(AppConfig):
         figures.register_condition(figures.BUILDING_HAS_COMMITTEE, building_has_committee)
 
         # The effective risk colour (override or computed) in the enterprise admin's list.
-        from .risk import labelled_colours
+        from .risk import labelled_colours, risk_details
 
         figures.register_loader(figures.ENTERPRISE_RISK_COLOUR, labelled_colours)
+        # ... and on the enterprise page, with why and the override.
+        figures.register_loader(figures.ENTERPRISE_RISK_DETAIL, risk_details)
 
         # End-of-term reminders in the shared outbox (core.notifications).
         from .notifications import register

@@ -339,9 +339,15 @@ def assign_demand(
             actor=user,
             at=now,
             from_state=before,
-            note=f"{Demand.HandlerKind(handler_kind).label}：{handler}" + (f"。{text}" if text else ""),
+            note=_assignment_note(Demand.HandlerKind(handler_kind).label, handler, text),
         )
     return demand
+
+
+def _assignment_note(kind: str, handler: str, text: str) -> str:
+    """ "Committee seat: Member X. The note", in the actor's language with its own punctuation."""
+    assignment = _("%(kind)s：%(handler)s") % {"kind": kind, "handler": handler}
+    return _("%(assignment)s。%(note)s") % {"assignment": assignment, "note": text} if text else assignment
 
 
 def start_demand(

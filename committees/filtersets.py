@@ -19,7 +19,7 @@ from core.filters import (
     street_filter,
 )
 
-from .models import Agreement, BuildingCommittee, CommitteeSeat, Demand, Visit
+from .models import Agreement, BuildingCommittee, CommitteeMeeting, CommitteeSeat, Demand, Visit
 
 
 def _current_seat(role: str) -> Exists:
@@ -142,3 +142,15 @@ class AgreementFilterSet(FilterSet):
     class Meta:
         model = Agreement
         fields = ["district", "street", "partner", "status"]
+
+
+class CommitteeMeetingFilterSet(FilterSet):
+    district = district_filter(CommitteeMeeting)
+    street = street_filter(CommitteeMeeting)
+    committee = IdInFilter(field_name="committee", label=_("楼委会（编号，可多个）"))
+    building = IdInFilter(field_name="committee__building", label=_("楼宇（编号，可多个）"))
+    held_from, held_to = date_range("held_on", label_from=_("会议日期从"), label_to=_("会议日期到"))
+
+    class Meta:
+        model = CommitteeMeeting
+        fields = ["district", "street", "committee", "building", "held_from", "held_to"]

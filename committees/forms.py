@@ -77,3 +77,13 @@ class RateForm(forms.Form):
         choices=[(i, str(i)) for i in range(5, 0, -1)], coerce=int, label=_("评分"), widget=forms.RadioSelect
     )
     comment = forms.CharField(max_length=500, required=False, label=_("评价（可选）"))
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=1000, label=_("进展说明"))
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=2000, label=_("办理结果（提出人可见）")
+    )

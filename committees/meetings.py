@@ -1,4 +1,5 @@
-"""Committee meetings (楼事会): a resolution about a demand goes onto that demand's timeline."""
+"""Committee meetings (楼事会): a resolution about a demand goes onto that demand's timeline, and so
+does its follow-up (the day it is marked done)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,25 @@ def put_resolution_on_timeline(
         "text": resolution.text,
         "owner": resolution.owner.person_name,
         "due": resolution.due_on,
+    }
+    with transaction.atomic():
+        demand = Demand.objects.select_for_update().get(pk=resolution.demand_id)
+        return DemandStep.objects.create(
+            demand=demand, actor=user, at=now, from_state=demand.state, to_state=demand.state, note=note
+        )
+
+
+def put_resolution_done_on_timeline(
+    *, resolution: MeetingResolution, user, now: datetime.datetime | None = None
+) -> DemandStep | None:
+    """One timeline line when a resolution that names a demand is marked done (its follow-up)."""
+    if resolution.demand_id is None or resolution.done_on is None:
+        return None
+    now = now or timezone.now()
+    note = _("楼事会决议已完成（%(date)s）：%(text)s（责任人：%(owner)s）") % {
+        "date": resolution.done_on,
+        "text": resolution.text,
+        "owner": resolution.owner.person_name,
     }
     with transaction.atomic():
         demand = Demand.objects.select_for_update().get(pk=resolution.demand_id)

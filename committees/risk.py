@@ -15,6 +15,7 @@ one, else the computed colour — what the admin's enterprise list and the API s
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
@@ -125,6 +126,79 @@ def labelled_colours(enterprise_ids) -> dict[int, tuple[str, str]]:
     """``effective_colours`` with each colour's label (for ``buildings.figures``)."""
     labels = dict(EnterpriseRiskOverride.Colour.choices)
     return {pk: (colour, str(labels[colour])) for pk, colour in effective_colours(enterprise_ids).items()}
+
+
+@dataclass(frozen=True)
+class OverrideShown:
+    label: str
+    computed_label: str
+    reason: str
+    set_by: str
+    set_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class RiskDetail:
+    """What the enterprise page shows: the colour, why (the counts that made it), the override."""
+
+    colour: str
+    label: str
+    reasons: list[str]
+    override: OverrideShown | None
+
+
+def risk_details(enterprise_ids, *, today: datetime.date | None = None) -> dict[int, RiskDetail]:
+    """The colour of each enterprise with its why and its override (two queries)."""
+    today = today or timezone.localdate()
+    enterprise_ids = list(enterprise_ids)
+    labels = dict(EnterpriseRiskOverride.Colour.choices)
+    overdue = Q(deadline__lt=today)
+    risk = Q(category__is_risk_signal=True)
+    counts = {
+        row.pop("enterprise_id"): row
+        for row in Demand.objects.filter(enterprise_id__in=enterprise_ids, state__in=Demand.OPEN_STATES)
+        .values("enterprise_id")
+        .annotate(
+            open_count=Count("pk"),
+            overdue=Count("pk", filter=overdue),
+            risk_open=Count("pk", filter=risk),
+            risk_overdue=Count("pk", filter=risk & overdue),
+        )
+        .order_by()
+    }
+    overrides = {
+        o.enterprise_id: o
+        for o in EnterpriseRiskOverride.objects.filter(enterprise_id__in=enterprise_ids).select_related(
+            "set_by"
+        )
+    }
+    details = {}
+    for pk in enterprise_ids:
+        row = counts.get(pk, dict.fromkeys(COUNT_NAMES, 0))
+        computed = colour_for(**row)
+        reasons = [
+            _("未办结诉求 %(n)d 条，其中超期 %(overdue)d 条")
+            % {"n": row["open_count"], "overdue": row["overdue"]}
+        ]
+        if row["risk_open"]:
+            reasons.append(
+                _("风险信号类诉求 %(n)d 条，其中超期 %(overdue)d 条")
+                % {"n": row["risk_open"], "overdue": row["risk_overdue"]}
+            )
+        override = overrides.get(pk)
+        shown = None
+        if override is not None:
+            who = override.set_by
+            shown = OverrideShown(
+                label=str(labels[override.colour]),
+                computed_label=str(labels[computed]),
+                reason=override.reason,
+                set_by=who.get_full_name() or who.username,
+                set_at=override.set_at,
+            )
+        colour = override.colour if override is not None else computed
+        details[pk] = RiskDetail(colour=colour, label=str(labels[colour]), reasons=reasons, override=shown)
+    return details
 
 
 def _locked_enterprise(user, enterprise: Enterprise | int) -> Enterprise:

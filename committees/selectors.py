@@ -92,6 +92,7 @@ def demand_detail(*, user, pk: int):
 
     return (
         visible_demands(user)
+        .select_related("handler_seat")
         .prefetch_related(
             Prefetch("steps", queryset=DemandStep.objects.select_related("actor").order_by("at", "id")),
             Prefetch("attachments", queryset=DemandAttachment.objects.order_by("id")),
@@ -121,6 +122,25 @@ def visit_list(*, user) -> QuerySet:
     return scope_queryset(
         Visit.objects.select_related("enterprise__building__street", "visited_by").annotate(
             _demand_count=Count("demands")
+        ),
+        user,
+    )
+
+
+def meeting_list(*, user) -> QuerySet:
+    """The territory's committee meetings (楼事会) with attendance, agenda and resolutions, for the API."""
+    from core.scoping import scope_queryset
+
+    from .models import CommitteeMeeting, Demand, MeetingResolution
+
+    return scope_queryset(
+        CommitteeMeeting.objects.select_related("committee__building__street").prefetch_related(
+            Prefetch("attendees", queryset=CommitteeSeat.objects.order_by("role", "id")),
+            Prefetch("agenda", queryset=Demand.objects.only("id", "title", "state").order_by("id")),
+            Prefetch(
+                "resolutions",
+                queryset=MeetingResolution.objects.select_related("owner").order_by("id"),
+            ),
         ),
         user,
     )

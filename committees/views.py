@@ -1,5 +1,7 @@
 """Portal pages for enterprise demands: raise one, my demands, the detail with its timeline,
-confirm / reopen / rate, and the attachments (served only to those who may see the demand)."""
+confirm / reopen / rate (the raiser), start / progress note / resolve (the handler: a committee
+seat's linked account, who has no admin), and the attachments (served only to those who may see
+the demand)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from . import demands as writes
 from . import selectors
 from .attachments import store_attachment
-from .forms import DemandForm, RateForm, ReopenForm, raisable_enterprises
+from .forms import DemandForm, NoteForm, RateForm, ReopenForm, ResolveForm, raisable_enterprises
 from .models import DemandAttachment
 
 PER_PAGE = 20
@@ -56,8 +58,11 @@ def demand_new(request: HttpRequest) -> HttpResponse:
 def my_demands(request: HttpRequest) -> HttpResponse:
     qs = selectors.visible_demands(request.user).order_by("-submitted_at", "-id")
     if request.GET.get("all") != "1":
-        qs = qs.filter(submitter=request.user) | qs.filter(enterprise__contacts__user=request.user)
-        qs = qs.distinct()
+        mine = qs.filter(submitter=request.user) | qs.filter(enterprise__contacts__user=request.user)
+        if request.user.party_member_id:
+            # A committee seat holder also handles the demands assigned to their seat.
+            mine |= qs.filter(handler_seat__member_id=request.user.party_member_id)
+        qs = mine.distinct()
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "committees/my_demands.html", {"page": page, "today": timezone.localdate()})
 
@@ -82,6 +87,8 @@ def demand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": actions,
             "reopen_form": ReopenForm(),
             "rate_form": RateForm(),
+            "note_form": NoteForm(),
+            "resolve_form": ResolveForm(),
             "today": timezone.localdate(),
         },
     )
@@ -114,6 +121,25 @@ def demand_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
             )
             messages.success(request, _("感谢您的评价。"))
+        elif action == "start":
+            writes.start_demand(user=request.user, demand=demand)
+            messages.success(request, _("已开始办理。"))
+        elif action == "note":
+            form = NoteForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("请填写进展说明。"))
+                return redirect("demands:detail", pk=pk)
+            writes.add_note(user=request.user, demand=demand, note=form.cleaned_data["note"])
+            messages.success(request, _("进展已记录。"))
+        elif action == "resolve":
+            form = ResolveForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("请填写办理结果。"))
+                return redirect("demands:detail", pk=pk)
+            writes.resolve_demand(
+                user=request.user, demand=demand, resolution=form.cleaned_data["resolution"]
+            )
+            messages.success(request, _("诉求已办结，等待提出人确认。"))
         else:
             raise Http404
     except writes.DemandError as exc:

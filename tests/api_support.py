@@ -27,8 +27,10 @@ from tests.buildings.factories import (
 from tests.committees.factories import (
     AgreementFactory,
     BuildingCommitteeFactory,
+    CommitteeMeetingFactory,
     CommitteeSeatFactory,
     DemandFactory,
+    MeetingResolutionFactory,
     VisitFactory,
 )
 from tests.members.factories import (
@@ -68,6 +70,7 @@ class Patch:
     visit: object
     partner: object = None
     agreement: object = None
+    meeting: object = None
 
 
 @dataclasses.dataclass
@@ -99,7 +102,7 @@ def _patch(street, n: int, booker) -> Patch:
         organization=organization, enterprise=enterprise, phone=f"1381234{n:04d}", name=f"党员{n}"
     )
     committee = BuildingCommitteeFactory(building=building)
-    CommitteeSeatFactory(committee=committee, phone=f"1371234{n:04d}")
+    seat = CommitteeSeatFactory(committee=committee, phone=f"1371234{n:04d}")
     station = ServiceStationFactory(building=building)
     space = SpaceFactory(station=station)
     event = EventFactory(space=space)
@@ -123,6 +126,12 @@ def _patch(street, n: int, booker) -> Patch:
     )
     partner = PartnerFactory(street=street, phone=f"1391234{n:04d}")
     agreement = AgreementFactory(partner=partner, committees=[committee])
+    demand = DemandFactory(enterprise=enterprise)
+    # A committee meeting (楼事会): the seat attended, the demand on the agenda, one resolution on it.
+    meeting = CommitteeMeetingFactory(committee=committee)
+    meeting.attendees.add(seat)
+    meeting.agenda.add(demand)
+    MeetingResolutionFactory(meeting=meeting, demand=demand, owner=seat)
     return Patch(
         street=street,
         building=building,
@@ -138,10 +147,11 @@ def _patch(street, n: int, booker) -> Patch:
         booking=booking,
         counselling_booking=counselling_booking,
         reservation=reservation,
-        demand=DemandFactory(enterprise=enterprise),
+        demand=demand,
         visit=VisitFactory(enterprise=enterprise),
         partner=partner,
         agreement=agreement,
+        meeting=meeting,
     )
 
 

@@ -83,6 +83,7 @@ RECORD_OF_B = {
     "Space": lambda w: w.b.space,
     "Event": lambda w: w.b.event,
     "Partner": lambda w: w.b.partner,
+    "BuildingCommittee": lambda w: w.b.committee,
 }
 
 

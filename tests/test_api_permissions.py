@@ -41,6 +41,8 @@ RESOURCES = {
     # The committee's work: for staff and district keys only (employees use the portal's pages).
     "demand": ("demand", lambda w: w.records("demand"), None),
     "visit": ("visit", lambda w: w.records("visit"), None),
+    # Committee meetings (楼事会) with attendance, agenda and resolutions.
+    "committee-meeting": ("committee-meeting", lambda w: w.records("meeting"), None),
     # An enterprise's effective risk colour (committees/risk.py): its ids are the enterprises'.
     "enterprise-risk": ("enterprise-risk", lambda w: w.records("enterprise"), None),
 }

@@ -21,8 +21,10 @@ from tests.buildings.factories import BuildingFactory, EnterpriseFactory, Partne
 from tests.committees.factories import (
     AgreementFactory,
     BuildingCommitteeFactory,
+    CommitteeMeetingFactory,
     CommitteeSeatFactory,
     DemandFactory,
+    MeetingResolutionFactory,
     VisitFactory,
 )
 from tests.members.factories import PartyMemberFactory, PartyOrganizationFactory
@@ -54,6 +56,7 @@ BUDGET = {
     "api:space-reservation-list": 4,
     "api:demand-list": 4,
     "api:visit-list": 4,
+    "api:committee-meeting-list": 7,  # + attendees, agenda demands, resolutions with their owners
     "api:partner-list": 6,  # + the personal-data permission check (user and group permissions) for the phone
     "api:agreement-list": 6,
 }
@@ -75,8 +78,10 @@ def populate(street, n: int = 8) -> None:
         organization.buildings.add(building)
         member = PartyMemberFactory(organization=organization, enterprise=enterprise)
         committee = BuildingCommitteeFactory(building=building)
-        CommitteeSeatFactory(committee=committee, member=member)
-        CommitteeSeatFactory(committee=committee)
+        seats = [
+            CommitteeSeatFactory(committee=committee, member=member),
+            CommitteeSeatFactory(committee=committee),
+        ]
         station = ServiceStationFactory(building=building)
         space = SpaceFactory(station=station)
         event = EventFactory(space=space, organizer=organization)
@@ -87,7 +92,12 @@ def populate(street, n: int = 8) -> None:
         BookingFactory(event=event, status="waitlisted")
         SpaceReservationFactory(space=space, organization=organization)
         visit = VisitFactory(enterprise=enterprise)
-        DemandFactory(enterprise=enterprise, visit=visit)
+        demand = DemandFactory(enterprise=enterprise, visit=visit)
+        meeting = CommitteeMeetingFactory(committee=committee)
+        meeting.attendees.add(*seats)
+        meeting.agenda.add(demand)
+        MeetingResolutionFactory(meeting=meeting, demand=demand, owner=seats[0])
+        MeetingResolutionFactory(meeting=meeting, owner=seats[1])
         partner = PartnerFactory(street=street)
         AgreementFactory(partner=partner, committees=[committee])
         VolunteerHoursFactory(booking__event__space__station__partner=partner)

@@ -68,6 +68,7 @@ REAL_IDS = {
     "space-reservations": lambda w: w.a.reservation.pk,
     "demands": lambda w: w.a.demand.pk,
     "visits": lambda w: w.a.visit.pk,
+    "committee-meetings": lambda w: w.a.meeting.pk,
     "partners": lambda w: w.a.partner.pk,
     "enterprise-risk": lambda w: w.a.enterprise.pk,
     "agreements": lambda w: w.a.agreement.pk,

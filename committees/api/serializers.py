@@ -11,9 +11,11 @@ from committees.models import (
     Agreement,
     AgreementCommitment,
     BuildingCommittee,
+    CommitteeMeeting,
     CommitteeSeat,
     Demand,
     EnterpriseRiskOverride,
+    MeetingResolution,
     Visit,
 )
 from committees.risk import annotated_colour
@@ -336,3 +338,86 @@ class EnterpriseRiskSerializer(serializers.Serializer):
         if override is None:
             return None
         return RiskOverrideSerializer(override).data
+
+
+class MeetingSeatSerializer(serializers.ModelSerializer):
+    """A seat holder at a meeting (no phone: the committee endpoint has it, masked)."""
+
+    role_label = ChoiceLabelField("role")
+
+    class Meta:
+        model = CommitteeSeat
+        fields = ["id", "role", "role_label", "person_name"]
+        read_only_fields = fields
+
+
+class AgendaDemandSerializer(serializers.ModelSerializer):
+    state_label = ChoiceLabelField("state")
+
+    class Meta:
+        model = Demand
+        fields = ["id", "title", "state", "state_label"]
+        read_only_fields = fields
+
+
+class MeetingResolutionSerializer(serializers.ModelSerializer):
+    owner = MeetingSeatSerializer(read_only=True, help_text=_("责任人（楼委会成员）"))
+    demand = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text=_("相关诉求编号；无则为 null")
+    )
+
+    class Meta:
+        model = MeetingResolution
+        fields = ["id", "text", "demand", "owner", "due_on", "done_on"]
+        read_only_fields = fields
+
+
+MEETING_EXAMPLE = {
+    "id": 12,
+    "committee": 5,
+    "building": {"id": 21, "name": "静安国际中心"},
+    "street": ex.STREET_REF,
+    "held_on": "2026-11-10",
+    "topic": "第四季度楼事会",
+    "minutes": "研究3号电梯故障和停车位紧张问题。",
+    "attendees": [
+        {"id": 31, "role": "building_chief", "role_label": "楼长", "person_name": "张明"},
+        {"id": 33, "role": "member", "role_label": "委员", "person_name": "李建国"},
+    ],
+    "agenda": [{"id": 140, "title": "3号电梯经常停运", "state": "assigned", "state_label": "已交办"}],
+    "resolutions": [
+        {
+            "id": 7,
+            "text": "物业一周内更换3号电梯控制板",
+            "demand": 140,
+            "owner": {"id": 33, "role": "member", "role_label": "委员", "person_name": "李建国"},
+            "due_on": "2026-11-17",
+            "done_on": None,
+        }
+    ],
+}
+
+
+@extend_schema_serializer(examples=[ex.response_example("楼事会", MEETING_EXAMPLE)])
+class CommitteeMeetingSerializer(serializers.ModelSerializer):
+    building = RefSerializer(source="committee.building", read_only=True)
+    street = RefSerializer(source="committee.building.street", read_only=True)
+    attendees = MeetingSeatSerializer(many=True, read_only=True, help_text=_("出席成员"))
+    agenda = AgendaDemandSerializer(many=True, read_only=True, help_text=_("议程中的诉求"))
+    resolutions = MeetingResolutionSerializer(many=True, read_only=True, help_text=_("决议"))
+
+    class Meta:
+        model = CommitteeMeeting
+        fields = [
+            "id",
+            "committee",
+            "building",
+            "street",
+            "held_on",
+            "topic",
+            "minutes",
+            "attendees",
+            "agenda",
+            "resolutions",
+        ]
+        read_only_fields = fields

@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from .views import (
     AgreementViewSet,
     BuildingCommitteeViewSet,
+    CommitteeMeetingViewSet,
     DemandStatsView,
     DemandViewSet,
     EnterpriseRiskViewSet,
@@ -16,6 +17,7 @@ router = SimpleRouter()
 router.register("committees", BuildingCommitteeViewSet, basename="committee")
 router.register("demands", DemandViewSet, basename="demand")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("committee-meetings", CommitteeMeetingViewSet, basename="committee-meeting")
 router.register("agreements", AgreementViewSet, basename="agreement")
 router.register("enterprise-risk", EnterpriseRiskViewSet, basename="enterprise-risk")
 

@@ -15,11 +15,12 @@ from committees import risk
 from committees.filtersets import (
     AgreementFilterSet,
     BuildingCommitteeFilterSet,
+    CommitteeMeetingFilterSet,
     DemandFilterSet,
     VisitFilterSet,
 )
-from committees.models import Agreement, BuildingCommittee, Demand, Visit
-from committees.selectors import agreement_list, committee_list, demand_api_list, visit_list
+from committees.models import Agreement, BuildingCommittee, CommitteeMeeting, Demand, Visit
+from committees.selectors import agreement_list, committee_list, demand_api_list, meeting_list, visit_list
 from committees.stats import demand_stats
 from core.api import ApiViewSetMixin, HasTerritory, IdListQueryField, csv_attachment, without_blanks
 from core.scoping import scope_queryset
@@ -27,6 +28,7 @@ from core.scoping import scope_queryset
 from .serializers import (
     AgreementSerializer,
     BuildingCommitteeSerializer,
+    CommitteeMeetingSerializer,
     DemandSerializer,
     DemandStatsSerializer,
     EnterpriseRiskSerializer,
@@ -88,6 +90,25 @@ class VisitViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visit_list(user=self.request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("楼事会列表"),
+        description=_("本人管辖范围内楼委会召开的楼事会：出席成员、议程中的诉求、决议（责任人、完成期限）。"),
+    ),
+    retrieve=extend_schema(summary=_("楼事会详情")),
+)
+class CommitteeMeetingViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = CommitteeMeeting.objects.none()  # for the schema; rows: get_queryset()
+    serializer_class = CommitteeMeetingSerializer
+    filterset_class = CommitteeMeetingFilterSet
+    search_fields = ["topic", "committee__building__name"]
+    ordering_fields = ["id", "held_on"]
+    ordering = ["-held_on", "-id"]
+
+    def get_queryset(self):
+        return meeting_list(user=self.request.user)
 
 
 class DemandStatsQuerySerializer(serializers.Serializer):

@@ -177,3 +177,32 @@ def test_admin_add_change_and_delete_go_through_the_write_function(
     delete = reverse("admin:committees_enterpriseriskoverride_delete", args=[override.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 302
     assert not EnterpriseRiskOverride.objects.exists()
+
+
+def test_enterprise_page_shows_the_colour_why_and_the_override(client, social_worker, enterprise):
+    """The enterprise's admin page: a read-only risk field with the colour, the counts behind it, the override."""
+    today = datetime.date.today()
+    arrears = DemandCategoryFactory(name="欠薪", is_risk_signal=True)
+    DemandFactory(enterprise=enterprise, category=arrears, deadline=today + datetime.timedelta(days=3))
+    DemandFactory(enterprise=enterprise, deadline=today - datetime.timedelta(days=2))
+    client.force_login(social_worker)
+    url = reverse("admin:buildings_enterprise_change", args=[enterprise.pk])
+    page = client.get(url).content.decode()
+    assert '<span class="risk-colour risk-orange">橙</span>' in page
+    assert "未办结诉求 2 条，其中超期 1 条" in page
+    assert "风险信号类诉求 1 条，其中超期 0 条" in page
+    assert "人工调整" not in page
+
+    risk.override_colour(user=social_worker, enterprise=enterprise, colour="red", reason="<b>拟迁出</b>")
+    page = client.get(url).content.decode()
+    assert "risk-colour risk-red" in page and "risk-colour risk-orange" not in page
+    assert '<span class="risk-colour risk-red">红</span>' in page
+    assert "人工调整（计算结果为橙）：&lt;b&gt;拟迁出&lt;/b&gt;" in page  # the reason, escaped
+    assert "未办结诉求 2 条，其中超期 1 条" in page  # the why stays beside the override
+
+
+def test_enterprise_add_page_has_no_risk_field(client, superuser):
+    client.force_login(superuser)
+    page = client.get(reverse("admin:buildings_enterprise_add"))
+    assert page.status_code == 200
+    assert "未办结诉求" not in page.content.decode() and 'name="name"' in page.content.decode()

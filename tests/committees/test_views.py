@@ -169,3 +169,47 @@ def test_a_committee_member_cannot_confirm_through_the_page(world):  # noqa: F81
     _client(world["users"]["chief"]).post(reverse("demands:action", args=[demand.pk, "confirm"]))
     assert Demand.objects.get(pk=demand.pk).state == Demand.State.RESOLVED
     assert d.allowed_actions(world["users"]["chief"], demand) == []
+
+
+def test_the_handler_starts_notes_and_resolves_through_the_page(world):  # noqa: F811
+    """The seat holder has no admin: the demand's page gives them start, a progress note and resolve."""
+    demand = _bring_to(world, Demand.State.ASSIGNED)
+    client = _client(world["users"]["handler"])
+    mine = client.get(reverse("demands:mine")).content.decode()
+    assert demand.title in mine  # assigned to their seat: in "my demands" without ?all=1
+    page = client.get(reverse("demands:detail", args=[demand.pk])).content.decode()
+    assert 'id="handler-actions"' in page and "开始办理" in page
+    client.post(reverse("demands:action", args=[demand.pk, "start"]))
+    client.post(reverse("demands:action", args=[demand.pk, "note"]), {"note": "已联系维保公司"})
+    response = client.post(
+        reverse("demands:action", args=[demand.pk, "resolve"]), {"resolution": ""}, follow=True
+    )
+    assert "请填写办理结果。" in response.content.decode()
+    assert Demand.objects.get(pk=demand.pk).state == Demand.State.IN_PROGRESS
+    client.post(reverse("demands:action", args=[demand.pk, "resolve"]), {"resolution": "控制板已更换"})
+    demand.refresh_from_db()
+    assert (demand.state, demand.resolution) == (Demand.State.RESOLVED, "控制板已更换")
+    steps = list(demand.steps.order_by("at", "id").values_list("to_state", "note", "actor"))
+    handler_pk = world["users"]["handler"].pk
+    assert steps[-3:] == [
+        (Demand.State.IN_PROGRESS, "", handler_pk),
+        (Demand.State.IN_PROGRESS, "已联系维保公司", handler_pk),
+        (Demand.State.RESOLVED, "控制板已更换", handler_pk),
+    ]
+    assert (
+        'id="handler-actions"' not in client.get(reverse("demands:detail", args=[demand.pk])).content.decode()
+    )
+
+
+@pytest.mark.parametrize("role", ["submitter", "contact", "seat_member", "district_staff"])
+def test_others_cannot_handle_through_the_page(world, role):  # noqa: F811
+    demand = _bring_to(world, Demand.State.ASSIGNED)
+    client = _client(world["users"][role])
+    assert (
+        'id="handler-actions"' not in client.get(reverse("demands:detail", args=[demand.pk])).content.decode()
+    )
+    for action, data in (("start", {}), ("note", {"note": "x"}), ("resolve", {"resolution": "x"})):
+        response = client.post(reverse("demands:action", args=[demand.pk, action]), data, follow=True)
+        assert "您无权对该诉求进行此操作。" in response.content.decode()
+    demand.refresh_from_db()
+    assert (demand.state, demand.steps.count()) == (Demand.State.ASSIGNED, 3)
