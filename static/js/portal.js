@@ -2,6 +2,7 @@
  *  - autocomplete: a text box + hidden id become an ARIA combobox fed by a JSON endpoint;
  *  - copy buttons: [data-copy=<input id>];
  *  - check-in: camera scanning with the browser's own BarcodeDetector, where it exists.
+ *  - the phone menu: the current page's link scrolled into view.
  */
 (function () {
   "use strict";
@@ -210,7 +211,20 @@
     });
   }
 
+  // On a phone the menu is one row that scrolls sideways: the current page's link is brought
+  // into view, so that a page late in the menu does not open with its own link cut off.
+  function revealCurrentLink() {
+    var current = document.querySelector('.main-nav [aria-current="page"]');
+    if (!current) { return; }
+    var row = current.closest("ul");
+    var right = current.offsetLeft + current.offsetWidth - row.offsetLeft;
+    if (right > row.scrollLeft + row.clientWidth) {
+      row.scrollLeft = right - row.clientWidth + 16;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    revealCurrentLink();
     document.querySelectorAll(".autocomplete[data-autocomplete-url]").forEach(setupAutocomplete);
     document.querySelectorAll("[data-copy]").forEach(setupCopy);
     setupScanner();

@@ -69,6 +69,23 @@ def test_phone_header_is_one_row_of_links_in_both_languages(page, shoot, tower):
     shoot(page, "i15-header-en")
 
 
+def test_phone_header_shows_the_whole_name_and_the_current_page_link(page, tower):
+    """On a phone the brand is not cut off, and a page late in the one-row menu ("my demands")
+    opens with its own link in view, in both languages."""
+    UserFactory(username="zhangwei", real_name="张伟")
+    log_in(page, "zhangwei")
+    for english in (False, True):
+        if english:
+            to_english(page)
+        page.goto("/demands/")
+        brand = page.locator(".brand > span:visible").last
+        assert brand.evaluate("el => el.scrollWidth <= el.clientWidth"), brand.inner_text()
+        assert brand.inner_text() == ("Building Party Portal" if english else "楼宇党建")
+        current = page.locator('.main-nav [aria-current="page"]')
+        box = current.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"], box
+
+
 def test_cancel_asks_once_then_book_again(page, shoot, tower):
     event = EventFactory(space__station=tower, title="青年联谊：读书会", capacity=5)
     user = UserFactory(username="lihua", real_name="李华")
