@@ -521,6 +521,12 @@ class DemandStep(models.Model):
     def __str__(self) -> str:
         return f"{self.demand_id} {self.from_state}→{self.to_state}"
 
+    @property
+    def is_rating(self) -> bool:
+        """The raiser's rating: a closed demand's step whose note is stars, then the comment
+        (``committees.demands.rate_demand``)."""
+        return self.to_state == self.from_state == Demand.State.CLOSED and self.note.startswith("★")
+
 
 class DemandAttachment(models.Model):
     """A photo or PDF attached to a demand, stored privately (committees/views.py serves it)."""

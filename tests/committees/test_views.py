@@ -150,7 +150,11 @@ def test_confirm_then_rate_through_the_pages(world):  # noqa: F811
     client.post(reverse("demands:action", args=[demand.pk, "rate"]), {"rating": "4", "comment": "快"})
     demand.refresh_from_db()
     assert (demand.state, demand.rating, demand.rating_comment) == (Demand.State.CLOSED, 4, "快")
-    assert "快" in client.get(reverse("demands:detail", args=[demand.pk])).content.decode()
+    page = client.get(reverse("demands:detail", args=[demand.pk])).content.decode()
+    last_step = page.rsplit('<ol class="timeline">', 1)[1].rsplit("<li>", 1)[1]
+    # The rating is its own line on the timeline, named as such (not "进展"), by the raiser's name.
+    assert "<strong>评分</strong>" in last_step and "★★★★ 快" in last_step, last_step
+    assert world["users"]["submitter"].display_name in last_step
 
 
 def test_reopen_through_the_page_and_a_refusal_is_a_message(world):  # noqa: F811
