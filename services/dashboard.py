@@ -60,7 +60,9 @@ def _default_period(today: datetime.date) -> tuple[datetime.date, datetime.date]
     return start, next_month - datetime.timedelta(days=1)
 
 
-def _chart_data(coverage: dict, activity: dict, hours_by_month: list | None = None) -> dict:
+def _chart_data(
+    coverage: dict, activity: dict, hours_by_month: list | None = None, demands: dict | None = None
+) -> dict:
     rows = coverage["streets"] if len(coverage["districts"]) <= 1 else coverage["districts"]
     rows = [row for row in rows if row["buildings"]]  # a street without buildings has no bar to show
     return {
@@ -86,7 +88,17 @@ def _chart_data(coverage: dict, activity: dict, hours_by_month: list | None = No
             "labels": [row["label"] for row in hours_by_month or []],
             "hours": [float(row["hours"]) for row in hours_by_month or []],
         },
+        # Enterprises' demands per street: the same figures as the table under the chart.
+        "demands": {
+            "labels": [row["name"] for row in (demands or {}).get("streets", [])],
+            "received": [row["received"] for row in (demands or {}).get("streets", [])],
+            "resolved": [row["resolved"] for row in (demands or {}).get("streets", [])],
+            "overdue": [row["overdue_now"] for row in (demands or {}).get("streets", [])],
+        },
         "text": {
+            "received": str(_("收到")),
+            "resolved": str(_("已办结")),
+            "overdue": str(_("当前超期")),
             "hours": str(_("志愿服务时长（小时）")),
             "coverage": str(_("重点楼宇党组织覆盖率（%）")),
             "share": str(_("党员占从业人员比例（%）")),
@@ -152,7 +164,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         coverage=coverage,
         activity=activity,
         period=(params["date_from"], params["date_to"]),
-        chart_data=_chart_data(coverage, activity, hours_by_month),
+        chart_data=_chart_data(coverage, activity, hours_by_month, demands),
         kinds=Event.Kind.choices,
     )
     return render(request, "admin/dashboard.html", context)

@@ -56,6 +56,22 @@
       });
     }
 
+    var demands = document.getElementById("demands-chart");
+    if (demands && data.demands && data.demands.labels.length) {
+      new window.Chart(demands, {
+        type: "bar",
+        data: {
+          labels: data.demands.labels,
+          datasets: [
+            { label: text.received, data: data.demands.received, backgroundColor: "#2c3e50" },
+            { label: text.resolved, data: data.demands.resolved, backgroundColor: "#27ae60" },
+            { label: text.overdue, data: data.demands.overdue, backgroundColor: "#c0392b" }
+          ]
+        },
+        options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
+      });
+    }
+
     var hours = document.getElementById("hours-chart");
     if (hours && data.hours && data.hours.labels.length) {
       new window.Chart(hours, {
