@@ -830,3 +830,99 @@ def test_a_row_due_at_the_given_now_kicks_and_one_due_after_it_does_not(how, mon
         kicks.clear()
         put(due_at, cause)
         assert kicks == expected, cause
+
+
+# --- found by mutation testing (issue 20): the kinds' reasons and contexts ----------------------------
+
+
+def test_enqueue_booking_made_writes_the_bookings_rows_and_judges_due_now_at_the_given_now(monkeypatch):
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    before = keys(rows(booking=booking))
+    rows(booking=booking).delete()
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: kicks.append(1))
+    later = timezone.now() + D  # the caller's now, a day ahead of the clock: the confirmation is due then
+    assert enqueue_booking_made(booking=booking, now=later) == len(before)
+    assert keys(rows(booking=booking)) == before
+    assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().due_at == later
+    assert kicks == [1]
+
+
+def kind_of(name: str):
+    from core.notifications import registry
+
+    return registry.get(name)
+
+
+def test_each_kind_is_registered_under_its_name_and_label():
+    for kind in notifications.Kind:
+        registered = kind_of(kind.value)
+        assert (registered.name, str(registered.label)) == (kind.value, str(kind.label))
+
+
+def test_a_waitlist_notice_is_skipped_once_the_booking_left_the_waitlist_and_tells_the_place():
+    event = event_in(3 * D, capacity=1)
+    engine.book_event(user=UserFactory(), event=event)
+    first = engine.book_event(user=UserFactory(), event=event)
+    second = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.WAITLISTED)
+    row = rows(booking=second, kind=Kind.WAITLISTED).get()
+    now = timezone.now()
+    assert kind.skip_reason(row, now) == ""
+    context = kind.context(row)
+    assert (context["position"], context["booking"], context["event"]) == (2, second, event)
+    assert context["place"] == notifications.place_label(event.space)
+
+    engine.cancel_booking(booking=first, by=first.user)
+    row = rows(booking=second, kind=Kind.WAITLISTED).get()
+    assert kind.context(row)["position"] == 1
+    engine.cancel_booking(booking=second, by=second.user)
+    row = rows(booking=second, kind=Kind.WAITLISTED).get()
+    assert kind.skip_reason(row, now) == "已不在候补中。"
+    assert kind.context(NotificationOutbox(kind=Kind.WAITLISTED)) == {}
+
+
+def test_a_change_notice_goes_to_active_bookings_only_and_shows_each_change():
+    event = event_in(3 * D, capacity=1)
+    confirmed = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    old_start, old_end, old_space = event.starts_at, event.ends_at, event.space
+    new_space = SpaceFactory(station=old_space.station)
+    Event.objects.filter(pk=event.pk).update(starts_at=old_start + D, ends_at=old_end + D, space=new_space)
+    after = Event.objects.get(pk=event.pk)
+    notify_event_changed(event=after, changes=notifications.relevant_event_changes(event, after))
+    kind = kind_of(Kind.EVENT_CHANGED)
+    now = timezone.now()
+    for booking in (confirmed, waiting):
+        assert kind.skip_reason(rows(booking=booking, kind=Kind.EVENT_CHANGED).get(), now) == ""
+    row = rows(booking=confirmed, kind=Kind.EVENT_CHANGED).get()
+    changes = kind.context(row)["changes"]
+    assert changes == {
+        "starts_at": [old_start, old_start + D],
+        "ends_at": [old_end, old_end + D],
+        "place": [notifications.place_label(old_space), notifications.place_label(new_space)],
+    }
+    engine.cancel_booking(booking=waiting, by=waiting.user)
+    assert kind.skip_reason(rows(booking=waiting, kind=Kind.EVENT_CHANGED).get(), now) == "预约已取消。"
+
+
+def test_a_change_notice_shows_a_missing_value_as_empty_and_reads_the_places_at_once(
+    django_assert_num_queries,
+):
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_CHANGED)
+    start = event.starts_at.isoformat()
+    booking = Booking.objects.select_related(*kind.subject_related).get(pk=booking.pk)
+    row = NotificationOutbox(
+        kind=Kind.EVENT_CHANGED,
+        subject=booking,
+        context={"changes": {"starts_at": ["", start], "space": [None, event.space_id]}},
+    )
+    with django_assert_num_queries(1):  # the places named, with their stations and buildings
+        changes = kind.context(row)["changes"]
+    assert changes == {
+        "starts_at": [None, event.starts_at],
+        "place": ["", notifications.place_label(event.space)],
+    }
+    assert kind.context(NotificationOutbox(kind=Kind.EVENT_CHANGED, subject=booking, context={}))["changes"] == {}
