@@ -926,3 +926,63 @@ def test_a_change_notice_shows_a_missing_value_as_empty_and_reads_the_places_at_
         "place": ["", notifications.place_label(event.space)],
     }
     assert kind.context(NotificationOutbox(kind=Kind.EVENT_CHANGED, subject=booking, context={}))["changes"] == {}
+
+
+US = datetime.timedelta(microseconds=1)
+
+
+def reminder_row(booking, minutes):
+    return rows(booking=booking, kind=Kind.EVENT_REMINDER).get(context__offset_minutes=minutes)
+
+
+def test_a_reminder_is_skipped_from_the_instant_the_event_starts_or_a_nearer_one_is_due():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    day_before, two_hours = reminder_row(booking, 1440), reminder_row(booking, 120)
+    nearer_due = event.starts_at - 2 * H
+    assert kind.skip_reason(day_before, nearer_due - US) == ""
+    assert kind.skip_reason(day_before, nearer_due) == "已由更临近的提醒取代。"
+    assert kind.skip_reason(two_hours, nearer_due) == ""
+    assert kind.skip_reason(two_hours, event.starts_at - US) == ""
+    assert kind.skip_reason(two_hours, event.starts_at) == "活动已开始。"
+    engine.cancel_booking(booking=booking, by=booking.user)
+    booking.refresh_from_db()
+    assert kind.skip_reason(reminder_row(booking, 120), nearer_due - H) == "预约已取消或已签到。"
+
+
+@override_settings(NOTIFICATIONS={"REMINDER_OFFSETS": {"default": [1440, 120], "counselling": [1440, 30]}})
+def test_a_reminder_is_superseded_by_the_nearer_reminders_of_its_events_kind():
+    event = event_in(3 * D, kind=Event.Kind.COUNSELLING, capacity=1, waitlist_limit=0)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    day_before = reminder_row(booking, 1440)
+    # two hours before: a default event's nearer reminder would be due, a counselling slot's is not
+    assert kind.skip_reason(day_before, event.starts_at - 2 * H) == ""
+    assert kind.skip_reason(day_before, event.starts_at - datetime.timedelta(minutes=30)) == (
+        "已由更临近的提醒取代。"
+    )
+
+
+def test_a_reminder_without_its_offset_reads_as_zero_minutes():
+    """A row written before reminders carried their offset: never superseded, no hours shown."""
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    row = reminder_row(booking, 120)
+    row.context = {}
+    assert kind.skip_reason(row, event.starts_at - H) == ""
+    context = kind.context(row)
+    assert (context["hours"], context["minutes"]) == (0, 0)
+
+
+def test_a_reminder_tells_hours_when_whole_and_minutes_always():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    row = reminder_row(booking, 120)
+    context = kind.context(row)
+    assert (context["hours"], context["minutes"], context["booking"]) == (2, 120, booking)
+    row.context = {"offset_minutes": 90}
+    context = kind.context(row)
+    assert (context["hours"], context["minutes"]) == (None, 90)
