@@ -1095,3 +1095,25 @@ def test_cancel_action_is_silent_for_a_booking_that_is_no_longer_active():
     engine.cancel_booking(booking=booking)
     action = engine.cancel_action(booking=Booking.objects.select_related("event").get(pk=booking.pk))
     assert action == engine.CancelAction(False, "")
+
+
+def test_a_community_place_is_read_from_the_snapshot_when_it_has_it_and_from_the_place_otherwise(
+    django_assert_num_queries,
+):
+    """``_is_community_place``: the booking snapshot carries the station's partner (no query);
+    an event without it reads its place."""
+    from tests.services.factories import CommunityPlaceFactory, SpaceFactory
+
+    event = EventFactory(space=SpaceFactory(station=CommunityPlaceFactory()))
+    fresh = Event.objects.get(pk=event.pk)
+    with django_assert_num_queries(2):  # the space, its station
+        assert engine._is_community_place(fresh) is True
+    with django_assert_num_queries(0):
+        assert engine._is_community_place(EventFactory.build(space=fresh.space)) is True
+    for partner, expected in ((None, False), (fresh.space.station.partner_id, True)):
+        snapshot = Event.objects.get(pk=event.pk)
+        snapshot.station_partner = partner
+        with django_assert_num_queries(0):
+            assert engine._is_community_place(snapshot) is expected
+    building_event = Event.objects.get(pk=EventFactory().pk)
+    assert engine._is_community_place(building_event) is False
