@@ -495,11 +495,14 @@ def test_cancelling_an_approved_reservation_frees_the_room(secretary, organizati
 
 
 @pytest.mark.django_db
-def test_who_may_cancel(secretary, organization, space, social_worker, street_b):
+def test_who_may_cancel(secretary, organization, space, social_worker, street_b, district_staff):
     by_requester = ask(social_worker, organization, space, 0, 1)
     by_secretary = ask(social_worker, organization, space, 2, 3)
     by_staff = ask(secretary, organization, space, 4, 5)
-    for stranger in (UserFactory(), StaffUserFactory(streets=[street_b])):
+    # staff whose territory includes the space but who may not change reservations: the
+    # district's (read only) and a street's staff without the permission
+    no_permission = StaffUserFactory(username="no_permission", streets=[space.station.street])
+    for stranger in (UserFactory(), StaffUserFactory(streets=[street_b]), district_staff, no_permission):
         assert_refused(
             "forbidden",
             "只有申请人、该党组织书记或负责该服务站的社工可以撤销。",
