@@ -361,3 +361,49 @@ def test_an_unknown_year_counts_weekdays_and_warns(caplog):
     assert [r.getMessage() for r in caplog.records].count(
         "chinese-calendar has no schedule for 2099: counting Monday to Friday as working days"
     ) == 1
+
+
+# --- auto-close: the batch, its order, the state, the locks (found by mutation testing, issue 20) ------
+
+
+def _copies(demand: Demand, count: int) -> list[Demand]:
+    """``count`` more demands exactly like ``demand`` (same state and dates), without their steps."""
+    fields = {
+        f.attname: getattr(demand, f.attname) for f in Demand._meta.concrete_fields if not f.primary_key
+    }
+    return Demand.objects.bulk_create([Demand(**fields) for _ in range(count)])
+
+
+def test_auto_close_closes_at_most_500_a_run_by_default(world):
+    first = _bring_to(world, S.RESOLVED)
+    _copies(first, 500)
+    after = first.confirm_by
+    assert d.auto_close_demands(now=after) == 500
+    assert d.auto_close_demands(now=after) == 1
+    assert not Demand.objects.filter(state=S.RESOLVED).exists()
+
+
+def test_auto_close_takes_the_longest_overdue_first_then_by_id(world):
+    a, b, c = (_bring_to(world, S.RESOLVED) for _ in range(3))
+    edge = a.confirm_by
+    # b is a second longer overdue; a and c are due at the same instant, a first by id (a is
+    # written last, so the table's own order would give c first)
+    Demand.objects.filter(pk=b.pk).update(confirm_by=edge - datetime.timedelta(seconds=1))
+    Demand.objects.filter(pk=c.pk).update(confirm_by=edge)
+    Demand.objects.filter(pk=a.pk).update(confirm_by=edge)
+    closed = []
+    for _ in range(3):
+        assert d.auto_close_demands(now=edge, limit=1) == 1
+        closed.append(Demand.objects.filter(state=S.CLOSED).exclude(pk__in=closed).get().pk)
+    assert closed == [b.pk, a.pk, c.pk]
+
+
+def test_auto_close_leaves_demands_in_other_states_alone_whatever_their_window(world):
+    closed = _bring_to(world, S.CLOSED)
+    reopened = _bring_to(world, S.REOPENED)
+    past = NOW + datetime.timedelta(days=30)
+    Demand.objects.filter(pk__in=[closed.pk, reopened.pk]).update(confirm_by=NOW)
+    steps = DemandStep.objects.count()
+    assert d.auto_close_demands(now=past) == 0
+    assert DemandStep.objects.count() == steps
+    assert Demand.objects.get(pk=reopened.pk).state == S.REOPENED
