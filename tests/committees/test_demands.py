@@ -407,3 +407,57 @@ def test_auto_close_leaves_demands_in_other_states_alone_whatever_their_window(w
     assert d.auto_close_demands(now=past) == 0
     assert DemandStep.objects.count() == steps
     assert Demand.objects.get(pk=reopened.pk).state == S.REOPENED
+
+
+# --- what each refusal says, what each step records (found by mutation testing, issue 20) -------------
+
+
+def _refused(code: str, message: str, fn, **kwargs) -> None:
+    with pytest.raises(d.DemandError) as refused:
+        fn(**kwargs)
+    assert (refused.value.code, str(refused.value.message)) == (code, message)
+
+
+def _last_step(demand: Demand) -> DemandStep:
+    return DemandStep.objects.filter(demand_id=demand.pk).latest("id")
+
+
+def test_a_decline_keeps_its_reason_cut_at_500_characters_on_the_timeline(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.SUBMITTED)
+    _refused(
+        "reason_required", "不予受理须填写理由。", d.decline_demand, user=root, demand=demand, reason=" ", now=NOW
+    )
+    d.decline_demand(user=root, demand=demand, reason=" " + "理" * 501, now=NOW)
+    demand.refresh_from_db()
+    assert demand.decline_reason == "理" * 500
+    step = _last_step(demand)
+    assert (step.at, step.note, step.to_state) == (NOW, "理" * 500, S.DECLINED)
+
+
+def test_a_note_needs_its_text_and_is_recorded_at_the_given_now(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.ACCEPTED)
+    _refused("note_required", "请填写进展说明。", d.add_note, user=root, demand=demand, note="  ", now=NOW)
+    step = d.add_note(user=root, demand=demand, note=" 已联系物业 ", now=NOW)
+    assert (step.at, step.note, step.from_state, step.to_state) == (NOW, "已联系物业", S.ACCEPTED, S.ACCEPTED)
+
+
+def test_a_rating_from_one_star_with_its_comment_cut_at_500_characters(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.CLOSED)
+    _refused("bad_rating", "评分须为1至5。", d.rate_demand, user=submitter, demand=demand, rating=0, now=NOW)
+    d.rate_demand(user=submitter, demand=demand, rating=1, comment="差" * 501, now=NOW)
+    demand.refresh_from_db()
+    assert (demand.rating, demand.rating_comment) == (1, "差" * 500)
+    step = _last_step(demand)
+    assert (step.at, step.note) == (NOW, "★ " + "差" * 500)
+    _refused("already_rated", "该诉求已评价。", d.rate_demand, user=submitter, demand=demand, rating=2, now=NOW)
+
+
+def test_a_rating_without_a_comment_has_none(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.CLOSED)
+    d.rate_demand(user=submitter, demand=demand, rating=2, now=NOW)
+    demand.refresh_from_db()
+    assert (demand.rating, demand.rating_comment, _last_step(demand).note) == (2, "", "★★")

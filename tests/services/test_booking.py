@@ -1024,6 +1024,8 @@ def test_booking_action_for_each_situation():
     members = EventFactory(audience=Event.Audience.PARTY_MEMBERS)
     assert _action(user, members)[:3] == ("members_only", "仅限党员", False)
     assert _action(member_user(), members)[0] == "book"
+    rider = UserFactory(person_type="rider", platform="饿了么·长寿路站", building=None, enterprise=None)
+    assert _action(rider, EventFactory())[:3] == ("employees_only", "面向楼宇白领", False)
     assert _action(user, EventFactory(status=Event.Status.CANCELLED)) == (
         "cancelled",
         "活动已取消",

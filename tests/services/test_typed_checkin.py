@@ -198,3 +198,20 @@ def test_the_engine_refuses_a_check_in_from_the_list_by_staff_of_another_street(
     assert caught.value.code == "forbidden"
     booked.refresh_from_db()
     assert booked.status == Booking.Status.CONFIRMED
+
+
+def _with_check_character(body: str) -> str:
+    return body + _CROCKFORD[_luhn32([_CROCKFORD_VALUE[c] for c in body])]
+
+
+def test_a_code_is_from_8_to_20_characters_long(booked, settings):
+    """The booking's number (1 to 13 characters), 6 of signature, 1 check character: shorter or
+    longer strings are not recognised, even with a right check character."""
+    settings.SECRET_KEY = "golden-key-for-the-check-in-code-test-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert len(engine.typed_checkin_code(Booking(pk=5, event_id=3)).replace("-", "")) == 8
+    assert engine._parse_typed_code("57QB52DF") == (5, "7QB52D")
+    for letters in (7, 21):
+        assert refusal(_with_check_character("1" * (letters - 1))) == UNRECOGNISED
+    number, _signature = engine._parse_typed_code(_with_check_character("1" * 19))
+    assert number == int("1" * 13, 32)
