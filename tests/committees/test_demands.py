@@ -426,7 +426,13 @@ def test_a_decline_keeps_its_reason_cut_at_500_characters_on_the_timeline(world)
     root = world["users"]["superuser"]
     demand = _bring_to(world, S.SUBMITTED)
     _refused(
-        "reason_required", "不予受理须填写理由。", d.decline_demand, user=root, demand=demand, reason=" ", now=NOW
+        "reason_required",
+        "不予受理须填写理由。",
+        d.decline_demand,
+        user=root,
+        demand=demand,
+        reason=" ",
+        now=NOW,
     )
     d.decline_demand(user=root, demand=demand, reason=" " + "理" * 501, now=NOW)
     demand.refresh_from_db()
@@ -452,7 +458,9 @@ def test_a_rating_from_one_star_with_its_comment_cut_at_500_characters(world):
     assert (demand.rating, demand.rating_comment) == (1, "差" * 500)
     step = _last_step(demand)
     assert (step.at, step.note) == (NOW, "★ " + "差" * 500)
-    _refused("already_rated", "该诉求已评价。", d.rate_demand, user=submitter, demand=demand, rating=2, now=NOW)
+    _refused(
+        "already_rated", "该诉求已评价。", d.rate_demand, user=submitter, demand=demand, rating=2, now=NOW
+    )
 
 
 def test_a_rating_without_a_comment_has_none(world):

@@ -675,7 +675,9 @@ def test_concurrent_requests_leave_one_pending(street_a):
 
 
 def test_a_request_without_a_note_has_an_empty_note(member, other_org, social_worker):
-    transfer = request_transfer(member=member, direction=INTERNAL, to_organization=other_org, by=social_worker)
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
     assert MemberTransfer.objects.get(pk=transfer.pk).note == ""
     noted = request_transfer(
         member=PartyMemberFactory(organization=member.organization),
@@ -738,7 +740,9 @@ def test_a_pending_transfer_that_slips_past_the_check_is_refused_by_the_index(
 
 def test_a_member_is_transferred_out_only_by_their_own_transfers(member, org, social_worker):
     stay = PartyMemberFactory(organization=org)
-    gone = request_transfer(member=member, direction=OUT, external_organization="外省某党支部", by=social_worker)
+    gone = request_transfer(
+        member=member, direction=OUT, external_organization="外省某党支部", by=social_worker
+    )
     complete_transfer(transfer=gone, by=social_worker)
     assert is_transferred_out(member)
     assert not is_transferred_out(stay)

@@ -925,7 +925,10 @@ def test_a_change_notice_shows_a_missing_value_as_empty_and_reads_the_places_at_
         "starts_at": [None, event.starts_at],
         "place": ["", notifications.place_label(event.space)],
     }
-    assert kind.context(NotificationOutbox(kind=Kind.EVENT_CHANGED, subject=booking, context={}))["changes"] == {}
+    assert (
+        kind.context(NotificationOutbox(kind=Kind.EVENT_CHANGED, subject=booking, context={}))["changes"]
+        == {}
+    )
 
 
 US = datetime.timedelta(microseconds=1)
