@@ -469,3 +469,56 @@ def test_a_rating_without_a_comment_has_none(world):
     d.rate_demand(user=submitter, demand=demand, rating=2, now=NOW)
     demand.refresh_from_db()
     assert (demand.rating, demand.rating_comment, _last_step(demand).note) == (2, "", "★★")
+
+
+def test_the_raisers_buttons_follow_the_window_and_the_rating(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.RESOLVED)
+    edge = demand.confirm_by
+    assert d.allowed_actions(submitter, demand, now=NOW) == ["confirm", "reopen"]
+    assert d.allowed_actions(submitter, demand, now=edge - datetime.timedelta(microseconds=1)) == [
+        "confirm",
+        "reopen",
+    ]
+    assert d.allowed_actions(submitter, demand, now=edge) == ["confirm"]
+    closed = _bring_to(world, S.CLOSED)
+    assert d.allowed_actions(submitter, closed, now=NOW) == ["rate"]
+    d.rate_demand(user=submitter, demand=closed, rating=4, now=NOW)
+    closed.refresh_from_db()
+    assert d.allowed_actions(submitter, closed, now=NOW) == []
+
+
+def test_a_reopening_says_why_it_is_refused_and_restarts_the_deadline_from_the_given_now(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.RESOLVED)
+    _refused(
+        "reason_required",
+        "请说明为何仍未解决。",
+        d.reopen_demand,
+        user=submitter,
+        demand=demand,
+        reason=" ",
+        now=NOW,
+    )
+    _refused(
+        "window_closed",
+        "确认期已过，不能重新打开。",
+        d.reopen_demand,
+        user=submitter,
+        demand=demand,
+        reason="没修好",
+        now=demand.confirm_by,
+    )
+    later = NOW + datetime.timedelta(days=2)
+    d.reopen_demand(user=submitter, demand=demand, reason=" 没修好 ", now=later)
+    demand.refresh_from_db()
+    assert demand.deadline == d.deadline_for(demand.category, now=later)
+    step = _last_step(demand)
+    assert (step.at, step.note, step.to_state) == (later, "没修好", S.REOPENED)
+
+
+def test_auto_close_says_so_on_the_timeline(world):
+    demand = _bring_to(world, S.RESOLVED)
+    assert d.auto_close_demands(now=demand.confirm_by) == 1
+    step = _last_step(demand)
+    assert (step.actor, step.note, step.at) == (None, "确认期内未答复，自动关闭。", demand.confirm_by)
