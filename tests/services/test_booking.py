@@ -645,6 +645,11 @@ def test_cancelling_an_event_is_for_staff_in_scope(street_b):
         "您无权管理该活动。",
         lambda: engine.cancel_event(event=event, by=StaffUserFactory(streets=[street_b])),
     )
+    # in the event's street but without the permission to change events: refused too
+    no_permission = StaffUserFactory(username="no_event_permission", streets=[event.space.station.street])
+    assert_refused(
+        event, "forbidden", "您无权管理该活动。", lambda: engine.cancel_event(event=event, by=no_permission)
+    )
 
 
 def test_cancelling_a_past_event_is_refused():
