@@ -117,7 +117,16 @@ def test_others_may_not_request(organization, space, street_b):
     plain_member = UserFactory(party_member=PartyMemberFactory(organization=organization))
     other_secretary = UserFactory(party_member=PartyMemberFactory())
     PartyOrganizationFactory(secretary=other_secretary.party_member)
-    for user in (UserFactory(), plain_member, other_secretary, StaffUserFactory(streets=[street_b])):
+    # staff of the space's street without the permission to add reservations
+    no_permission = StaffUserFactory(username="no_add_permission", streets=[space.station.street])
+    others = (
+        UserFactory(),
+        plain_member,
+        other_secretary,
+        StaffUserFactory(streets=[street_b]),
+        no_permission,
+    )
+    for user in others:
         assert_refused(
             "not_secretary",
             "只有该党组织的书记或负责该服务站的社工可以申请使用场地。",
@@ -130,6 +139,8 @@ def test_others_may_not_request(organization, space, street_b):
     ("overrides", "code", "message"),
     [
         ({"purpose": "   "}, "purpose_required", "请填写用途。"),
+        ({"purpose": None}, "purpose_required", "请填写用途。"),
+        ({"purpose": ""}, "purpose_required", "请填写用途。"),
         ({"purpose": "长" * 201}, "purpose_too_long", "用途不能超过200个字。"),
         ({"start_h": 2, "end_h": 2}, "invalid_period", "结束时间必须晚于开始时间。"),
         ({"start_h": 3, "end_h": 1}, "invalid_period", "结束时间必须晚于开始时间。"),
