@@ -679,3 +679,18 @@ def test_an_approval_racing_an_event_for_the_same_slot(organization, space, soci
         # The event writer (the admin, an import) gets the database's refusal.
         assert isinstance(event, IntegrityError | OperationalError), event
         assert SpaceOccupancy.objects.get().reservation_id == reservation.pk
+
+
+@pytest.mark.django_db
+def test_a_rule_of_the_model_not_checked_by_the_service_refuses_with_its_messages(
+    secretary, organization, space, monkeypatch
+):
+    """The model's own validation is the last word: its messages, joined by spaces; nothing saved."""
+    from django.core.exceptions import ValidationError
+
+    def full_clean(self, *args, **kwargs):
+        raise ValidationError({"purpose": ["第一条"], "attendees": ["第二条"]})
+
+    monkeypatch.setattr(SpaceReservation, "full_clean", full_clean)
+    assert_refused("invalid", "第一条 第二条", lambda: ask(secretary, organization, space))
+    assert not SpaceReservation.objects.exists()
