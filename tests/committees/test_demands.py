@@ -522,3 +522,35 @@ def test_auto_close_says_so_on_the_timeline(world):
     assert d.auto_close_demands(now=demand.confirm_by) == 1
     step = _last_step(demand)
     assert (step.actor, step.note, step.at) == (None, "确认期内未答复，自动关闭。", demand.confirm_by)
+
+
+def test_each_step_of_the_work_says_why_it_is_refused_and_records_its_note(world):
+    root, submitter = world["users"]["superuser"], world["users"]["submitter"]
+    demand = _bring_to(world, S.ACCEPTED)
+    for kwargs, message in (
+        ({"handler_kind": "nobody"}, "请选择承办方类型。"),
+        ({"handler_kind": "seat"}, "承办人须为本楼宇楼委会的在任成员。"),
+        ({"handler_kind": "street"}, "请填写承办的物业或部门名称。"),
+    ):
+        _refused("bad_handler", message, d.assign_demand, user=root, demand=demand, now=NOW, **kwargs)
+    d.assign_demand(user=root, demand=demand, handler_kind="street", department=" " + "部" * 101, now=NOW)
+    demand.refresh_from_db()
+    assert demand.handler_department == "部" * 100
+    d.start_demand(user=root, demand=demand, now=NOW)
+    assert _last_step(demand).note == ""
+    _refused(
+        "resolution_required",
+        "办结须填写办理结果。",
+        d.resolve_demand,
+        user=root,
+        demand=demand,
+        resolution="",
+        now=NOW,
+    )
+    d.resolve_demand(user=root, demand=demand, resolution=" 已更换电梯部件 ", now=NOW)
+    assert _last_step(demand).note == "已更换电梯部件"
+    later = NOW + datetime.timedelta(days=1)
+    d.confirm_demand(user=submitter, demand=demand, note=" 好了 ", now=later)
+    demand.refresh_from_db()
+    assert demand.closed_at == later
+    assert (_last_step(demand).note, _last_step(demand).at) == ("好了", later)
