@@ -11,6 +11,8 @@ clean run, a forced failure) and then once per mutant in a fork of that process,
 * A mutant whose run is stopped in the middle of a test with real transactions (a timeout,
   Ctrl-C) leaves that test's rows committed in the kept database, and every later mutant
   would then fail on them and count as killed. Each session starts on an empty database.
+* mutmut runs the tests in its own order, not file by file: a language left active by one
+  test (a request in English) would reach the next. Each test starts in the site's language.
 """
 
 import pytest
@@ -46,4 +48,16 @@ def _start_on_an_empty_database(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         if get_user_model().objects.exists() or District.objects.exists():
             call_command("flush", interactive=False, verbosity=0)  # post_migrate puts the groups back
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _each_test_in_the_sites_language():
+    """mutmut runs the tests in its own order (fastest first), not file by file: a request of
+    one test in English leaves English active in the thread for the next, which expects the
+    site's language. Each test here starts in the site's language, as in a run of its file."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
     yield

@@ -361,3 +361,196 @@ def test_an_unknown_year_counts_weekdays_and_warns(caplog):
     assert [r.getMessage() for r in caplog.records].count(
         "chinese-calendar has no schedule for 2099: counting Monday to Friday as working days"
     ) == 1
+
+
+# --- auto-close: the batch, its order, the state, the locks (found by mutation testing, issue 20) ------
+
+
+def _copies(demand: Demand, count: int) -> list[Demand]:
+    """``count`` more demands exactly like ``demand`` (same state and dates), without their steps."""
+    fields = {
+        f.attname: getattr(demand, f.attname) for f in Demand._meta.concrete_fields if not f.primary_key
+    }
+    return Demand.objects.bulk_create([Demand(**fields) for _ in range(count)])
+
+
+def test_auto_close_closes_at_most_500_a_run_by_default(world):
+    first = _bring_to(world, S.RESOLVED)
+    _copies(first, 500)
+    after = first.confirm_by
+    assert d.auto_close_demands(now=after) == 500
+    assert d.auto_close_demands(now=after) == 1
+    assert not Demand.objects.filter(state=S.RESOLVED).exists()
+
+
+def test_auto_close_takes_the_longest_overdue_first_then_by_id(world):
+    a, b, c = (_bring_to(world, S.RESOLVED) for _ in range(3))
+    edge = a.confirm_by
+    # b is a second longer overdue; a and c are due at the same instant, a first by id (a is
+    # written last, so the table's own order would give c first)
+    Demand.objects.filter(pk=b.pk).update(confirm_by=edge - datetime.timedelta(seconds=1))
+    Demand.objects.filter(pk=c.pk).update(confirm_by=edge)
+    Demand.objects.filter(pk=a.pk).update(confirm_by=edge)
+    closed = []
+    for _ in range(3):
+        assert d.auto_close_demands(now=edge, limit=1) == 1
+        closed.append(Demand.objects.filter(state=S.CLOSED).exclude(pk__in=closed).get().pk)
+    assert closed == [b.pk, a.pk, c.pk]
+
+
+def test_auto_close_leaves_demands_in_other_states_alone_whatever_their_window(world):
+    closed = _bring_to(world, S.CLOSED)
+    reopened = _bring_to(world, S.REOPENED)
+    past = NOW + datetime.timedelta(days=30)
+    Demand.objects.filter(pk__in=[closed.pk, reopened.pk]).update(confirm_by=NOW)
+    steps = DemandStep.objects.count()
+    assert d.auto_close_demands(now=past) == 0
+    assert DemandStep.objects.count() == steps
+    assert Demand.objects.get(pk=reopened.pk).state == S.REOPENED
+
+
+# --- what each refusal says, what each step records (found by mutation testing, issue 20) -------------
+
+
+def _refused(code: str, message: str, fn, **kwargs) -> None:
+    with pytest.raises(d.DemandError) as refused:
+        fn(**kwargs)
+    assert (refused.value.code, str(refused.value.message)) == (code, message)
+
+
+def _last_step(demand: Demand) -> DemandStep:
+    return DemandStep.objects.filter(demand_id=demand.pk).latest("id")
+
+
+def test_a_decline_keeps_its_reason_cut_at_500_characters_on_the_timeline(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.SUBMITTED)
+    _refused(
+        "reason_required",
+        "不予受理须填写理由。",
+        d.decline_demand,
+        user=root,
+        demand=demand,
+        reason=" ",
+        now=NOW,
+    )
+    d.decline_demand(user=root, demand=demand, reason=" " + "理" * 501, now=NOW)
+    demand.refresh_from_db()
+    assert demand.decline_reason == "理" * 500
+    step = _last_step(demand)
+    assert (step.at, step.note, step.to_state) == (NOW, "理" * 500, S.DECLINED)
+
+
+def test_a_note_needs_its_text_and_is_recorded_at_the_given_now(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.ACCEPTED)
+    _refused("note_required", "请填写进展说明。", d.add_note, user=root, demand=demand, note="  ", now=NOW)
+    step = d.add_note(user=root, demand=demand, note=" 已联系物业 ", now=NOW)
+    assert (step.at, step.note, step.from_state, step.to_state) == (NOW, "已联系物业", S.ACCEPTED, S.ACCEPTED)
+
+
+def test_a_rating_from_one_star_with_its_comment_cut_at_500_characters(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.CLOSED)
+    _refused("bad_rating", "评分须为1至5。", d.rate_demand, user=submitter, demand=demand, rating=0, now=NOW)
+    d.rate_demand(user=submitter, demand=demand, rating=1, comment="差" * 501, now=NOW)
+    demand.refresh_from_db()
+    assert (demand.rating, demand.rating_comment) == (1, "差" * 500)
+    step = _last_step(demand)
+    assert (step.at, step.note) == (NOW, "★ " + "差" * 500)
+    _refused(
+        "already_rated", "该诉求已评价。", d.rate_demand, user=submitter, demand=demand, rating=2, now=NOW
+    )
+
+
+def test_a_rating_without_a_comment_has_none(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.CLOSED)
+    d.rate_demand(user=submitter, demand=demand, rating=2, now=NOW)
+    demand.refresh_from_db()
+    assert (demand.rating, demand.rating_comment, _last_step(demand).note) == (2, "", "★★")
+
+
+def test_the_raisers_buttons_follow_the_window_and_the_rating(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.RESOLVED)
+    edge = demand.confirm_by
+    assert d.allowed_actions(submitter, demand, now=NOW) == ["confirm", "reopen"]
+    assert d.allowed_actions(submitter, demand, now=edge - datetime.timedelta(microseconds=1)) == [
+        "confirm",
+        "reopen",
+    ]
+    assert d.allowed_actions(submitter, demand, now=edge) == ["confirm"]
+    closed = _bring_to(world, S.CLOSED)
+    assert d.allowed_actions(submitter, closed, now=NOW) == ["rate"]
+    d.rate_demand(user=submitter, demand=closed, rating=4, now=NOW)
+    closed.refresh_from_db()
+    assert d.allowed_actions(submitter, closed, now=NOW) == []
+
+
+def test_a_reopening_says_why_it_is_refused_and_restarts_the_deadline_from_the_given_now(world):
+    submitter = world["users"]["submitter"]
+    demand = _bring_to(world, S.RESOLVED)
+    _refused(
+        "reason_required",
+        "请说明为何仍未解决。",
+        d.reopen_demand,
+        user=submitter,
+        demand=demand,
+        reason=" ",
+        now=NOW,
+    )
+    _refused(
+        "window_closed",
+        "确认期已过，不能重新打开。",
+        d.reopen_demand,
+        user=submitter,
+        demand=demand,
+        reason="没修好",
+        now=demand.confirm_by,
+    )
+    later = NOW + datetime.timedelta(days=2)
+    d.reopen_demand(user=submitter, demand=demand, reason=" 没修好 ", now=later)
+    demand.refresh_from_db()
+    assert demand.deadline == d.deadline_for(demand.category, now=later)
+    step = _last_step(demand)
+    assert (step.at, step.note, step.to_state) == (later, "没修好", S.REOPENED)
+
+
+def test_auto_close_says_so_on_the_timeline(world):
+    demand = _bring_to(world, S.RESOLVED)
+    assert d.auto_close_demands(now=demand.confirm_by) == 1
+    step = _last_step(demand)
+    assert (step.actor, step.note, step.at) == (None, "确认期内未答复，自动关闭。", demand.confirm_by)
+
+
+def test_each_step_of_the_work_says_why_it_is_refused_and_records_its_note(world):
+    root, submitter = world["users"]["superuser"], world["users"]["submitter"]
+    demand = _bring_to(world, S.ACCEPTED)
+    for kwargs, message in (
+        ({"handler_kind": "nobody"}, "请选择承办方类型。"),
+        ({"handler_kind": "seat"}, "承办人须为本楼宇楼委会的在任成员。"),
+        ({"handler_kind": "street"}, "请填写承办的物业或部门名称。"),
+    ):
+        _refused("bad_handler", message, d.assign_demand, user=root, demand=demand, now=NOW, **kwargs)
+    d.assign_demand(user=root, demand=demand, handler_kind="street", department=" " + "部" * 101, now=NOW)
+    demand.refresh_from_db()
+    assert demand.handler_department == "部" * 100
+    d.start_demand(user=root, demand=demand, now=NOW)
+    assert _last_step(demand).note == ""
+    _refused(
+        "resolution_required",
+        "办结须填写办理结果。",
+        d.resolve_demand,
+        user=root,
+        demand=demand,
+        resolution="",
+        now=NOW,
+    )
+    d.resolve_demand(user=root, demand=demand, resolution=" 已更换电梯部件 ", now=NOW)
+    assert _last_step(demand).note == "已更换电梯部件"
+    later = NOW + datetime.timedelta(days=1)
+    d.confirm_demand(user=submitter, demand=demand, note=" 好了 ", now=later)
+    demand.refresh_from_db()
+    assert demand.closed_at == later
+    assert (_last_step(demand).note, _last_step(demand).at) == ("好了", later)

@@ -7,9 +7,11 @@ import datetime
 import logging
 import os
 import socket
+import threading
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone, translation
 
@@ -52,7 +54,8 @@ def test_a_batch_counts_every_failure_and_gives_up_naming_the_row(caplog):
         stats = sender.process_due(worker_id="t")
     assert (stats.failed, stats.retrying) == (2, 0)
     row = rows(booking=first, kind=Kind.BOOKING_CONFIRMED).get()
-    assert f"giving up on outbox row {row.pk} after 1 attempts" in caplog.text
+    given_up = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert f"notifications: giving up on outbox row {row.pk} after 1 attempts" in given_up
 
 
 @override_settings(EMAIL_BACKEND="tests.services.notification_backends.FailingBackend")
@@ -138,9 +141,10 @@ def test_run_scans_sums_every_scan_and_hands_each_the_day(monkeypatch):
     assert seen == [day, day]
 
 
-def test_a_row_sent_without_a_worker_id_names_this_host_and_process():
+@pytest.mark.parametrize("send", [sender.send_due, sender.process_due], ids=["send_due", "process_due"])
+def test_a_row_sent_without_a_worker_id_names_this_host_and_process(send):
     booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
-    sender.send_due()
+    send()
     row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
     assert row.sent_by == f"{socket.gethostname()}:{os.getpid()}"
 
@@ -154,3 +158,129 @@ def test_a_batch_reads_its_rows_a_page_at_a_time(django_assert_max_num_queries):
     # Per row: take, savepoint, the bell, the attempt, release; per page: the rows, their subjects.
     with django_assert_max_num_queries(5 * due + 5 * 2):
         assert sender.process_due(worker_id="t").processed == due
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_of_a_row_another_worker_holds_is_left_to_that_worker():
+    """``_record_crash`` skips a row locked elsewhere (``skip_locked``) instead of waiting for it."""
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Outbox.objects.select_for_update().get(pk=row.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    stats = sender.SendStats()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail instead of hanging
+        sender._record_crash(row.pk, ValueError("boom"), timezone.now(), stats)
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    row.refresh_from_db()
+    assert (row.status, row.attempts, row.last_error, stats.retrying) == (Status.PENDING, 0, "", 0)
+
+
+# --- the read-ahead page (``_Pages``) -----------------------------------------------------------------
+
+
+class FakeClock:
+    """Stands in for the ``time`` module in the sender: ``monotonic()`` reads ``now``."""
+
+    def __init__(self, now: float):
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def due_rows(count: int) -> list[Outbox]:
+    """``count`` pending confirmations, due now, in the order of their ids."""
+    bookings = [engine.book_event(user=UserFactory(), event=event_in(3 * D)) for _ in range(count)]
+    return [rows(booking=b, kind=Kind.BOOKING_CONFIRMED).get() for b in bookings]
+
+
+def due_at(row: Outbox, when: datetime.datetime, **fields) -> None:
+    Outbox.objects.filter(pk=row.pk).update(next_attempt_at=when, **fields)
+
+
+S = datetime.timedelta(seconds=1)
+
+
+def test_a_page_reads_on_from_the_row_taken_pending_and_due_rows_only(monkeypatch):
+    """The page is the due pending rows from the one taken on, in (due, id) order: not the rows
+    before it (same due time and a lower id, or due earlier with a higher id), not a row no
+    longer pending, not a row due after ``now`` (each booking's reminders)."""
+    monkeypatch.setattr(sender, "time", FakeClock(1000.0))
+    same_before, taken, later, earlier_higher_id, sent = due_rows(5)
+    t = timezone.now().replace(microsecond=0) - 60 * S
+    due_at(same_before, t)
+    due_at(taken, t)
+    due_at(later, t + 2 * S)
+    due_at(earlier_higher_id, t - S)
+    due_at(sent, t + S, status=Status.SKIPPED, skip_reason="x")
+    pages = sender._Pages()
+    row = pages.get(taken.pk, t, timezone.now())
+    assert row.pk == taken.pk
+    assert set(pages.rows) == {later.pk}
+
+
+def test_a_page_holds_the_first_rows_in_due_then_id_order(monkeypatch):
+    monkeypatch.setattr(sender, "time", FakeClock(1000.0))
+    monkeypatch.setattr(sender._Pages, "SIZE", 3)
+    a, b, c, d, e = due_rows(5)
+    t = timezone.now().replace(microsecond=0) - 60 * S
+    # due order c, d, e (same instant: by id), b, a; the ids' order is a, b, c, d, e
+    for row, when in ((e, t), (d, t), (c, t), (b, t + S), (a, t + 2 * S)):
+        due_at(row, when)
+    pages = sender._Pages()
+    assert pages.get(c.pk, t, timezone.now()).pk == c.pk
+    assert set(pages.rows) == {d.pk, e.pk}
+
+
+def test_a_row_missing_from_the_page_is_read_on_its_own(django_assert_num_queries):
+    """Cannot happen while the row is locked; if it does (here: a row skipped meanwhile), the
+    row is read by itself, with its recipient and its subject."""
+    (row,) = due_rows(1)
+    due_at(row, row.next_attempt_at, status=Status.SKIPPED, skip_reason="x")
+    pages = sender._Pages()
+    with django_assert_num_queries(3):  # the page (empty), the row with its recipient, its subject
+        got = pages.get(row.pk, row.next_attempt_at, timezone.now())
+    assert got.pk == row.pk and pages.rows == {}
+    with django_assert_num_queries(0):
+        assert got.recipient.pk == row.recipient_id
+
+
+def test_a_page_is_used_for_less_than_five_seconds_then_read_again(monkeypatch, django_assert_num_queries):
+    """A read-ahead row older than ``MAX_AGE`` is read again (a booking cancelled meanwhile must
+    not get its reminder): from the instant it is five seconds old."""
+    clock = FakeClock(1.0)  # time.monotonic's origin is not defined: a page may be read at 1.0
+    monkeypatch.setattr(sender, "time", clock)
+    first, second, third = due_rows(3)
+    now = timezone.now()
+    pages = sender._Pages()
+    assert pages.get(first.pk, first.next_attempt_at, now).pk == first.pk
+    assert set(pages.rows) == {second.pk, third.pk}
+
+    clock.now = 1.0 + 4.999
+    with django_assert_num_queries(0):
+        assert pages.get(second.pk, second.next_attempt_at, now).pk == second.pk
+
+    type(third.recipient).objects.filter(pk=third.recipient_id).update(email="changed@example.com")
+    clock.now = 1.0 + 5.0
+    with django_assert_num_queries(2):  # the page with its recipients, the subjects
+        again = pages.get(third.pk, third.next_attempt_at, now)
+    assert again.pk == third.pk and again.recipient.email == "changed@example.com"

@@ -669,3 +669,80 @@ def test_concurrent_requests_leave_one_pending(street_a):
         t.join()
     assert sorted(outcomes) == ["already_pending"] * 3 + ["ok"]
     assert MemberTransfer.objects.filter(member=member, status="pending").count() == 1
+
+
+# --- the fallback paths (mutation testing, issue 20) --------------------------
+
+
+def test_a_request_without_a_note_has_an_empty_note(member, other_org, social_worker):
+    transfer = request_transfer(
+        member=member, direction=INTERNAL, to_organization=other_org, by=social_worker
+    )
+    assert MemberTransfer.objects.get(pk=transfer.pk).note == ""
+    noted = request_transfer(
+        member=PartyMemberFactory(organization=member.organization),
+        direction=INTERNAL,
+        to_organization=other_org,
+        note="  因工作调动 ",
+        by=social_worker,
+    )
+    assert MemberTransfer.objects.get(pk=noted.pk).note == "  因工作调动 "
+
+
+def test_a_request_the_model_finds_invalid_is_refused_with_the_models_messages(member, social_worker):
+    """What the service does not check itself (here the external organization's length: 150
+    characters) the model's validation refuses, with the model's messages, and nothing is saved."""
+    with pytest.raises(TransferError) as info:
+        request_transfer(member=member, direction=OUT, external_organization="外" * 151, by=social_worker)
+    assert info.value.code == "invalid"
+    assert info.value.message == "确保该变量包含不超过 150 字符 (目前字符数 151)。"
+    assert not MemberTransfer.objects.exists()
+    ok = request_transfer(member=member, direction=OUT, external_organization="外" * 150, by=social_worker)
+    assert ok.external_organization == "外" * 150
+
+
+def test_several_invalid_fields_are_named_in_one_refusal(member, social_worker, monkeypatch):
+    """Each of the model's messages, joined by a Chinese semicolon."""
+    from django.core.exceptions import ValidationError
+
+    def full_clean(self, exclude=None):
+        assert sorted(exclude) == ["created_by", "member"]
+        raise ValidationError({"note": ["第一条"], "external_organization": ["第二条"]})
+
+    monkeypatch.setattr(MemberTransfer, "full_clean", full_clean)
+    with pytest.raises(TransferError) as info:
+        request_transfer(member=member, direction=OUT, external_organization="外省", by=social_worker)
+    assert (info.value.code, info.value.message) == ("invalid", "第一条；第二条")
+    assert not MemberTransfer.objects.exists()
+
+
+def test_a_pending_transfer_that_slips_past_the_check_is_refused_by_the_index(
+    member, other_org, social_worker, monkeypatch
+):
+    """Another writer inserting between the check and the insert: the partial unique index
+    refuses, and the refusal is the same as the check's."""
+    from django.db.models import QuerySet
+
+    first = request_transfer(member=member, direction=INTERNAL, to_organization=other_org, by=social_worker)
+    exists = QuerySet.exists
+    monkeypatch.setattr(QuerySet, "exists", lambda qs: False if qs.model is MemberTransfer else exists(qs))
+    err = refused(
+        "already_pending",
+        request_transfer,
+        member=member,
+        direction=OUT,
+        external_organization="外省某党支部",
+        by=social_worker,
+    )
+    assert isinstance(err.__cause__, IntegrityError)
+    assert list(MemberTransfer.objects.filter(member=member)) == [first]
+
+
+def test_a_member_is_transferred_out_only_by_their_own_transfers(member, org, social_worker):
+    stay = PartyMemberFactory(organization=org)
+    gone = request_transfer(
+        member=member, direction=OUT, external_organization="外省某党支部", by=social_worker
+    )
+    complete_transfer(transfer=gone, by=social_worker)
+    assert is_transferred_out(member)
+    assert not is_transferred_out(stay)

@@ -645,6 +645,11 @@ def test_cancelling_an_event_is_for_staff_in_scope(street_b):
         "您无权管理该活动。",
         lambda: engine.cancel_event(event=event, by=StaffUserFactory(streets=[street_b])),
     )
+    # in the event's street but without the permission to change events: refused too
+    no_permission = StaffUserFactory(username="no_event_permission", streets=[event.space.station.street])
+    assert_refused(
+        event, "forbidden", "您无权管理该活动。", lambda: engine.cancel_event(event=event, by=no_permission)
+    )
 
 
 def test_cancelling_a_past_event_is_refused():
@@ -1024,6 +1029,8 @@ def test_booking_action_for_each_situation():
     members = EventFactory(audience=Event.Audience.PARTY_MEMBERS)
     assert _action(user, members)[:3] == ("members_only", "仅限党员", False)
     assert _action(member_user(), members)[0] == "book"
+    rider = UserFactory(person_type="rider", platform="饿了么·长寿路站", building=None, enterprise=None)
+    assert _action(rider, EventFactory())[:3] == ("employees_only", "面向楼宇白领", False)
     assert _action(user, EventFactory(status=Event.Status.CANCELLED)) == (
         "cancelled",
         "活动已取消",
@@ -1095,3 +1102,25 @@ def test_cancel_action_is_silent_for_a_booking_that_is_no_longer_active():
     engine.cancel_booking(booking=booking)
     action = engine.cancel_action(booking=Booking.objects.select_related("event").get(pk=booking.pk))
     assert action == engine.CancelAction(False, "")
+
+
+def test_a_community_place_is_read_from_the_snapshot_when_it_has_it_and_from_the_place_otherwise(
+    django_assert_num_queries,
+):
+    """``_is_community_place``: the booking snapshot carries the station's partner (no query);
+    an event without it reads its place."""
+    from tests.services.factories import CommunityPlaceFactory, SpaceFactory
+
+    event = EventFactory(space=SpaceFactory(station=CommunityPlaceFactory()))
+    fresh = Event.objects.get(pk=event.pk)
+    with django_assert_num_queries(2):  # the space, its station
+        assert engine._is_community_place(fresh) is True
+    with django_assert_num_queries(0):
+        assert engine._is_community_place(EventFactory.build(space=fresh.space)) is True
+    for partner, expected in ((None, False), (fresh.space.station.partner_id, True)):
+        snapshot = Event.objects.get(pk=event.pk)
+        snapshot.station_partner = partner
+        with django_assert_num_queries(0):
+            assert engine._is_community_place(snapshot) is expected
+    building_event = Event.objects.get(pk=EventFactory().pk)
+    assert engine._is_community_place(building_event) is False

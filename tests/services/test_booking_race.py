@@ -102,6 +102,20 @@ def test_a_member_may_book_an_event_that_became_members_only_after_the_read(monk
     assert len(reads) == 1
 
 
+def test_an_event_closed_to_the_community_after_the_read_is_refused_to_a_rider(monkeypatch):
+    """The statement's own audience check: a rider may book a building's event only while it
+    is open to the community (``_TAKE_SEAT_SQL``: ``open_to_person OR audience = community``)."""
+    event = EventFactory(audience=Event.Audience.COMMUNITY)
+    rider = UserFactory(person_type="rider", platform="饿了么·长寿路站", building=None, enterprise=None)
+    reads = change_after_first_read(monkeypatch, lambda: update(event, audience=Event.Audience.EVERYONE))
+    with pytest.raises(BookingError) as info:
+        engine.book_event(user=rider, event=event)
+    assert info.value.code == "employees_only"
+    assert len(reads) == 2
+    assert counts(event) == (0, 0)
+    assert not Booking.objects.filter(event=event).exists()
+
+
 # --- a change the notices were made from: read again, the notices follow the event -------------------
 
 

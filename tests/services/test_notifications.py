@@ -830,3 +830,162 @@ def test_a_row_due_at_the_given_now_kicks_and_one_due_after_it_does_not(how, mon
         kicks.clear()
         put(due_at, cause)
         assert kicks == expected, cause
+
+
+# --- found by mutation testing (issue 20): the kinds' reasons and contexts ----------------------------
+
+
+def test_enqueue_booking_made_writes_the_bookings_rows_and_judges_due_now_at_the_given_now(monkeypatch):
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    before = keys(rows(booking=booking))
+    rows(booking=booking).delete()
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: kicks.append(1))
+    later = timezone.now() + D  # the caller's now, a day ahead of the clock: the confirmation is due then
+    assert enqueue_booking_made(booking=booking, now=later) == len(before)
+    assert keys(rows(booking=booking)) == before
+    assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().due_at == later
+    assert kicks == [1]
+
+
+def kind_of(name: str):
+    from core.notifications import registry
+
+    return registry.get(name)
+
+
+def test_each_kind_is_registered_under_its_name_and_label():
+    for kind in notifications.Kind:
+        registered = kind_of(kind.value)
+        assert (registered.name, str(registered.label)) == (kind.value, str(kind.label))
+
+
+def test_a_waitlist_notice_is_skipped_once_the_booking_left_the_waitlist_and_tells_the_place():
+    event = event_in(3 * D, capacity=1)
+    engine.book_event(user=UserFactory(), event=event)
+    first = engine.book_event(user=UserFactory(), event=event)
+    second = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.WAITLISTED)
+    row = rows(booking=second, kind=Kind.WAITLISTED).get()
+    now = timezone.now()
+    assert kind.skip_reason(row, now) == ""
+    context = kind.context(row)
+    assert (context["position"], context["booking"], context["event"]) == (2, second, event)
+    assert context["place"] == notifications.place_label(event.space)
+
+    engine.cancel_booking(booking=first, by=first.user)
+    row = rows(booking=second, kind=Kind.WAITLISTED).get()
+    assert kind.context(row)["position"] == 1
+    engine.cancel_booking(booking=second, by=second.user)
+    row = rows(booking=second, kind=Kind.WAITLISTED).get()
+    assert kind.skip_reason(row, now) == "已不在候补中。"
+    assert kind.context(NotificationOutbox(kind=Kind.WAITLISTED)) == {}
+
+
+def test_a_change_notice_goes_to_active_bookings_only_and_shows_each_change():
+    event = event_in(3 * D, capacity=1)
+    confirmed = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    old_start, old_end, old_space = event.starts_at, event.ends_at, event.space
+    new_space = SpaceFactory(station=old_space.station)
+    Event.objects.filter(pk=event.pk).update(starts_at=old_start + D, ends_at=old_end + D, space=new_space)
+    after = Event.objects.get(pk=event.pk)
+    notify_event_changed(event=after, changes=notifications.relevant_event_changes(event, after))
+    kind = kind_of(Kind.EVENT_CHANGED)
+    now = timezone.now()
+    for booking in (confirmed, waiting):
+        assert kind.skip_reason(rows(booking=booking, kind=Kind.EVENT_CHANGED).get(), now) == ""
+    row = rows(booking=confirmed, kind=Kind.EVENT_CHANGED).get()
+    changes = kind.context(row)["changes"]
+    assert changes == {
+        "starts_at": [old_start, old_start + D],
+        "ends_at": [old_end, old_end + D],
+        "place": [notifications.place_label(old_space), notifications.place_label(new_space)],
+    }
+    engine.cancel_booking(booking=waiting, by=waiting.user)
+    assert kind.skip_reason(rows(booking=waiting, kind=Kind.EVENT_CHANGED).get(), now) == "预约已取消。"
+
+
+def test_a_change_notice_shows_a_missing_value_as_empty_and_reads_the_places_at_once(
+    django_assert_num_queries,
+):
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_CHANGED)
+    start = event.starts_at.isoformat()
+    booking = Booking.objects.select_related(*kind.subject_related).get(pk=booking.pk)
+    row = NotificationOutbox(
+        kind=Kind.EVENT_CHANGED,
+        subject=booking,
+        context={"changes": {"starts_at": ["", start], "space": [None, event.space_id]}},
+    )
+    with django_assert_num_queries(1):  # the places named, with their stations and buildings
+        changes = kind.context(row)["changes"]
+    assert changes == {
+        "starts_at": [None, event.starts_at],
+        "place": ["", notifications.place_label(event.space)],
+    }
+    assert (
+        kind.context(NotificationOutbox(kind=Kind.EVENT_CHANGED, subject=booking, context={}))["changes"]
+        == {}
+    )
+
+
+US = datetime.timedelta(microseconds=1)
+
+
+def reminder_row(booking, minutes):
+    return rows(booking=booking, kind=Kind.EVENT_REMINDER).get(context__offset_minutes=minutes)
+
+
+def test_a_reminder_is_skipped_from_the_instant_the_event_starts_or_a_nearer_one_is_due():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    day_before, two_hours = reminder_row(booking, 1440), reminder_row(booking, 120)
+    nearer_due = event.starts_at - 2 * H
+    assert kind.skip_reason(day_before, nearer_due - US) == ""
+    assert kind.skip_reason(day_before, nearer_due) == "已由更临近的提醒取代。"
+    assert kind.skip_reason(two_hours, nearer_due) == ""
+    assert kind.skip_reason(two_hours, event.starts_at - US) == ""
+    assert kind.skip_reason(two_hours, event.starts_at) == "活动已开始。"
+    engine.cancel_booking(booking=booking, by=booking.user)
+    booking.refresh_from_db()
+    assert kind.skip_reason(reminder_row(booking, 120), nearer_due - H) == "预约已取消或已签到。"
+
+
+@override_settings(NOTIFICATIONS={"REMINDER_OFFSETS": {"default": [1440, 120], "counselling": [1440, 30]}})
+def test_a_reminder_is_superseded_by_the_nearer_reminders_of_its_events_kind():
+    event = event_in(3 * D, kind=Event.Kind.COUNSELLING, capacity=1, waitlist_limit=0)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    day_before = reminder_row(booking, 1440)
+    # two hours before: a default event's nearer reminder would be due, a counselling slot's is not
+    assert kind.skip_reason(day_before, event.starts_at - 2 * H) == ""
+    assert kind.skip_reason(day_before, event.starts_at - datetime.timedelta(minutes=30)) == (
+        "已由更临近的提醒取代。"
+    )
+
+
+def test_a_reminder_without_its_offset_reads_as_zero_minutes():
+    """A row written before reminders carried their offset: never superseded, no hours shown."""
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    row = reminder_row(booking, 120)
+    row.context = {}
+    assert kind.skip_reason(row, event.starts_at - H) == ""
+    context = kind.context(row)
+    assert (context["hours"], context["minutes"]) == (0, 0)
+
+
+def test_a_reminder_tells_hours_when_whole_and_minutes_always():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    row = reminder_row(booking, 120)
+    context = kind.context(row)
+    assert (context["hours"], context["minutes"], context["booking"]) == (2, 120, booking)
+    row.context = {"offset_minutes": 90}
+    context = kind.context(row)
+    assert (context["hours"], context["minutes"]) == (None, 90)

@@ -117,7 +117,16 @@ def test_others_may_not_request(organization, space, street_b):
     plain_member = UserFactory(party_member=PartyMemberFactory(organization=organization))
     other_secretary = UserFactory(party_member=PartyMemberFactory())
     PartyOrganizationFactory(secretary=other_secretary.party_member)
-    for user in (UserFactory(), plain_member, other_secretary, StaffUserFactory(streets=[street_b])):
+    # staff of the space's street without the permission to add reservations
+    no_permission = StaffUserFactory(username="no_add_permission", streets=[space.station.street])
+    others = (
+        UserFactory(),
+        plain_member,
+        other_secretary,
+        StaffUserFactory(streets=[street_b]),
+        no_permission,
+    )
+    for user in others:
         assert_refused(
             "not_secretary",
             "只有该党组织的书记或负责该服务站的社工可以申请使用场地。",
@@ -130,6 +139,8 @@ def test_others_may_not_request(organization, space, street_b):
     ("overrides", "code", "message"),
     [
         ({"purpose": "   "}, "purpose_required", "请填写用途。"),
+        ({"purpose": None}, "purpose_required", "请填写用途。"),
+        ({"purpose": ""}, "purpose_required", "请填写用途。"),
         ({"purpose": "长" * 201}, "purpose_too_long", "用途不能超过200个字。"),
         ({"start_h": 2, "end_h": 2}, "invalid_period", "结束时间必须晚于开始时间。"),
         ({"start_h": 3, "end_h": 1}, "invalid_period", "结束时间必须晚于开始时间。"),
@@ -495,11 +506,14 @@ def test_cancelling_an_approved_reservation_frees_the_room(secretary, organizati
 
 
 @pytest.mark.django_db
-def test_who_may_cancel(secretary, organization, space, social_worker, street_b):
+def test_who_may_cancel(secretary, organization, space, social_worker, street_b, district_staff):
     by_requester = ask(social_worker, organization, space, 0, 1)
     by_secretary = ask(social_worker, organization, space, 2, 3)
     by_staff = ask(secretary, organization, space, 4, 5)
-    for stranger in (UserFactory(), StaffUserFactory(streets=[street_b])):
+    # staff whose territory includes the space but who may not change reservations: the
+    # district's (read only) and a street's staff without the permission
+    no_permission = StaffUserFactory(username="no_permission", streets=[space.station.street])
+    for stranger in (UserFactory(), StaffUserFactory(streets=[street_b]), district_staff, no_permission):
         assert_refused(
             "forbidden",
             "只有申请人、该党组织书记或负责该服务站的社工可以撤销。",
@@ -665,3 +679,18 @@ def test_an_approval_racing_an_event_for_the_same_slot(organization, space, soci
         # The event writer (the admin, an import) gets the database's refusal.
         assert isinstance(event, IntegrityError | OperationalError), event
         assert SpaceOccupancy.objects.get().reservation_id == reservation.pk
+
+
+@pytest.mark.django_db
+def test_a_rule_of_the_model_not_checked_by_the_service_refuses_with_its_messages(
+    secretary, organization, space, monkeypatch
+):
+    """The model's own validation is the last word: its messages, joined by spaces; nothing saved."""
+    from django.core.exceptions import ValidationError
+
+    def full_clean(self, *args, **kwargs):
+        raise ValidationError({"purpose": ["第一条"], "attendees": ["第二条"]})
+
+    monkeypatch.setattr(SpaceReservation, "full_clean", full_clean)
+    assert_refused("invalid", "第一条 第二条", lambda: ask(secretary, organization, space))
+    assert not SpaceReservation.objects.exists()

@@ -177,3 +177,41 @@ def test_the_admins_event_page_links_to_check_in_at_the_top(client, booked, soci
     html = client.get(reverse("admin:services_event_change", args=[booked.event_id])).content.decode()
     tools = html.split('class="object-tools"', 1)[1].split("</ul>", 1)[0]
     assert f'href="{reverse("portal:checkin")}?event={booked.event_id}"' in tools
+
+
+def test_typed_codes_stay_the_same_from_release_to_release(settings):
+    """Codes already given out must still check in after an upgrade: the same booking, event and
+    key give the same typed code (the booking's number, a 6-character signature, the check
+    character), the first 31 bookings' number in one character."""
+    settings.SECRET_KEY = "golden-key-for-the-check-in-code-test-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert engine.typed_checkin_code(Booking(pk=5, event_id=3)) == "57QB-52DF"
+    assert engine.typed_checkin_code(Booking(pk=1234, event_id=56)) == "16-JGAE-AKQB"
+    assert engine.typed_checkin_code(Booking(pk=987654, event_id=4321)) == "Y4G-62XK-S9BW"
+
+
+def test_the_engine_refuses_a_check_in_from_the_list_by_staff_of_another_street(booked, street_b):
+    """``check_in_booking`` checks the staff's scope itself, whatever page calls it."""
+    other = StaffUserFactory(username="other_street_engine", streets=[street_b])
+    with pytest.raises(engine.BookingError) as caught:
+        engine.check_in_booking(booking=booked, by=other)
+    assert caught.value.code == "forbidden"
+    booked.refresh_from_db()
+    assert booked.status == Booking.Status.CONFIRMED
+
+
+def _with_check_character(body: str) -> str:
+    return body + _CROCKFORD[_luhn32([_CROCKFORD_VALUE[c] for c in body])]
+
+
+def test_a_code_is_from_8_to_20_characters_long(booked, settings):
+    """The booking's number (1 to 13 characters), 6 of signature, 1 check character: shorter or
+    longer strings are not recognised, even with a right check character."""
+    settings.SECRET_KEY = "golden-key-for-the-check-in-code-test-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert len(engine.typed_checkin_code(Booking(pk=5, event_id=3)).replace("-", "")) == 8
+    assert engine._parse_typed_code("57QB52DF") == (5, "7QB52D")
+    for letters in (7, 21):
+        assert refusal(_with_check_character("1" * (letters - 1))) == UNRECOGNISED
+    number, _signature = engine._parse_typed_code(_with_check_character("1" * 19))
+    assert number == int("1" * 13, 32)
