@@ -81,7 +81,11 @@ def row(
 
 
 def write(rows: Sequence[Outbox], *, now: datetime.datetime | None = None) -> int:
-    """Insert the rows that do not exist yet; ask for a send after commit when one is due."""
+    """Insert the rows that do not exist yet; ask for a send after commit when one is due.
+
+    Returns how many rows were offered, not how many were new: ``bulk_create`` with
+    ``ignore_conflicts`` does not say which rows it skipped, so two scans that overlap each
+    report their whole batch although every notice is written (and sent) once."""
     if not rows:
         return 0
     Outbox.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
