@@ -6,6 +6,10 @@ from django.core.cache import cache
 from tests.buildings.factories import DistrictFactory, StreetFactory
 from tests.members.factories import StaffUserFactory, UserFactory
 
+# The real-process fixtures (a private redis-server, Celery workers, the mail they send) for the
+# worker tests of services and committees.
+pytest_plugins = ["tests.services.celery_harness"]
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

@@ -26,8 +26,6 @@ from tests.buildings.factories import EnterpriseFactory, StreetFactory
 from tests.committees.factories import BuildingCommitteeFactory, CommitteeSeatFactory, DemandFactory
 from tests.members.factories import PartyMemberFactory, StaffUserFactory, UserFactory
 from tests.services.celery_harness import (
-    RedisServer,
-    Worker,
     celery_app_on,
     redis_server_path,
     wait_for,
@@ -45,35 +43,6 @@ KINDS = (DEADLINE_SOON, OVERDUE, ESCALATED)
 OVERDUE_DEMANDS = 20
 SCAN = "core.notifications.tasks.run_scans_task"
 DISPATCH = "core.notifications.tasks.dispatch_due_notifications_task"
-
-
-@pytest.fixture
-def redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_dir(tmp_path):
-    path = tmp_path / "mail"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[Worker] = []
-
-    def start(name, env, **kwargs) -> Worker:
-        worker = Worker(name, env, tmp_path, **kwargs)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def demand_world() -> int:

@@ -3,7 +3,8 @@
 Each test starts its own redis-server on a free port (never the shared one)
 and workers that run ``celery -A config worker`` against the *test* database,
 with production settings (DEBUG off) and an e-mail backend that writes one file
-per message, so the test can count what really left the portal.
+per message, so the test can count what really left the portal. Its fixtures (``redis``,
+``mail_dir``, ``workers``) are a pytest plugin of the suite (``tests/conftest.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from django.conf import settings
 from django.db import connection
 
@@ -200,3 +202,35 @@ def celery_app_on(broker_url: str):
     finally:
         reset_pools()
         app.conf.broker_url = old
+
+
+@pytest.fixture
+def redis(tmp_path):
+    """A private redis-server for the test (never the shared one)."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_dir(tmp_path):
+    """Where the workers' e-mail backend writes one file per message."""
+    path = tmp_path / "mail"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def workers(tmp_path):
+    """``workers(name, env, **kwargs)`` starts a Celery worker; all are stopped after the test."""
+    started: list[Worker] = []
+
+    def start(name, env, **kwargs) -> Worker:
+        worker = Worker(name, env, tmp_path, **kwargs)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

@@ -27,8 +27,6 @@ from services.models import Booking, Event
 from services.notifications import Kind
 from tests.members.factories import UserFactory
 from tests.services.celery_harness import (
-    RedisServer,
-    Worker,
     celery_app_on,
     redis_server_path,
     wait_for,
@@ -46,35 +44,6 @@ pytestmark = [
 H = datetime.timedelta(hours=1)
 D = datetime.timedelta(days=1)
 Status = NotificationOutbox.Status
-
-
-@pytest.fixture
-def redis(tmp_path):
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_dir(tmp_path):
-    path = tmp_path / "mail"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def workers(tmp_path):
-    started: list[Worker] = []
-
-    def start(name, env, **kwargs) -> Worker:
-        worker = Worker(name, env, tmp_path, **kwargs)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
 
 
 def event_starting_in(delta: datetime.timedelta, **kwargs) -> Event:
