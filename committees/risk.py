@@ -78,8 +78,8 @@ def annotated_colour(row) -> str:
     return colour_for(**{name: getattr(row, f"risk_{name}") for name in COUNT_NAMES})
 
 
-def enterprise_colours(enterprise_ids, *, today: datetime.date | None = None) -> dict[int, str]:
-    """The colour of each enterprise in ``enterprise_ids`` (one query)."""
+def _open_counts(enterprise_ids, *, today: datetime.date | None = None) -> dict[int, dict[str, int]]:
+    """``COUNT_NAMES`` of each enterprise that has open demands (one query; the others have none)."""
     today = today or timezone.localdate()
     overdue = Q(deadline__lt=today)
     risk = Q(category__is_risk_signal=True)
@@ -94,10 +94,14 @@ def enterprise_colours(enterprise_ids, *, today: datetime.date | None = None) ->
         )
         .order_by()
     )
+    return {row.pop("enterprise_id"): row for row in rows}
+
+
+def enterprise_colours(enterprise_ids, *, today: datetime.date | None = None) -> dict[int, str]:
+    """The colour of each enterprise in ``enterprise_ids`` (one query)."""
+    enterprise_ids = list(enterprise_ids)
     colours = dict.fromkeys(enterprise_ids, GREEN)
-    for row in rows:
-        enterprise_id = row.pop("enterprise_id")
-        colours[enterprise_id] = colour_for(**row)
+    colours.update({pk: colour_for(**row) for pk, row in _open_counts(enterprise_ids, today=today).items()})
     return colours
 
 
@@ -149,23 +153,9 @@ class RiskDetail:
 
 def risk_details(enterprise_ids, *, today: datetime.date | None = None) -> dict[int, RiskDetail]:
     """The colour of each enterprise with its why and its override (two queries)."""
-    today = today or timezone.localdate()
     enterprise_ids = list(enterprise_ids)
     labels = dict(EnterpriseRiskOverride.Colour.choices)
-    overdue = Q(deadline__lt=today)
-    risk = Q(category__is_risk_signal=True)
-    counts = {
-        row.pop("enterprise_id"): row
-        for row in Demand.objects.filter(enterprise_id__in=enterprise_ids, state__in=Demand.OPEN_STATES)
-        .values("enterprise_id")
-        .annotate(
-            open_count=Count("pk"),
-            overdue=Count("pk", filter=overdue),
-            risk_open=Count("pk", filter=risk),
-            risk_overdue=Count("pk", filter=risk & overdue),
-        )
-        .order_by()
-    }
+    counts = _open_counts(enterprise_ids, today=today)
     overrides = {
         o.enterprise_id: o
         for o in EnterpriseRiskOverride.objects.filter(enterprise_id__in=enterprise_ids).select_related(
@@ -188,12 +178,11 @@ def risk_details(enterprise_ids, *, today: datetime.date | None = None) -> dict[
         override = overrides.get(pk)
         shown = None
         if override is not None:
-            who = override.set_by
             shown = OverrideShown(
                 label=str(labels[override.colour]),
                 computed_label=str(labels[computed]),
                 reason=override.reason,
-                set_by=who.get_full_name() or who.username,
+                set_by=override.set_by.display_name,
                 set_at=override.set_at,
             )
         colour = override.colour if override is not None else computed
