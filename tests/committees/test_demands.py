@@ -677,3 +677,19 @@ def test_the_work_is_judged_by_the_roles_at_the_given_now(world, seats_changing,
         _call(name, user=new_chief, demand=demand, world=world, now=LATER)
     assert DemandStep.objects.filter(demand=demand).count() == steps + 1
     assert _last_step(demand).actor == new_chief
+
+
+def test_auto_close_breaks_ties_by_id_whatever_the_order_the_rows_were_written_in(world):
+    first = _bring_to(world, S.RESOLVED)
+    edge = first.confirm_by
+    Demand.objects.filter(pk=first.pk).update(confirm_by=edge - datetime.timedelta(seconds=1))
+    # three demands due at the same instant, written in the reverse of their ids
+    fields = {f.attname: getattr(first, f.attname) for f in Demand._meta.concrete_fields if not f.primary_key}
+    fields["confirm_by"] = edge
+    ids = [first.pk + 30, first.pk + 20, first.pk + 10]
+    Demand.objects.bulk_create([Demand(pk=pk, **fields) for pk in ids])
+    closed = []
+    for _ in range(4):
+        assert d.auto_close_demands(now=edge, limit=1) == 1
+        closed.append(Demand.objects.filter(state=S.CLOSED).exclude(pk__in=closed).get().pk)
+    assert closed == [first.pk, *sorted(ids)]

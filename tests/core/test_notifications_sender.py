@@ -284,3 +284,18 @@ def test_a_page_is_used_for_less_than_five_seconds_then_read_again(monkeypatch, 
     with django_assert_num_queries(2):  # the page with its recipients, the subjects
         again = pages.get(third.pk, third.next_attempt_at, now)
     assert again.pk == third.pk and again.recipient.email == "changed@example.com"
+
+
+def test_a_page_cut_among_rows_due_at_the_same_instant_keeps_the_lowest_ids(monkeypatch):
+    """Ties are ordered by id, not left to the table's order: here the rows are written in the
+    reverse of their ids (each update writes a new row version), and the page is cut among them."""
+    monkeypatch.setattr(sender, "time", FakeClock(1000.0))
+    monkeypatch.setattr(sender._Pages, "SIZE", 2)
+    rows_ = due_rows(4)
+    t = timezone.now().replace(microsecond=0) - 60 * S
+    for row in reversed(rows_):
+        due_at(row, t)
+    first, second = rows_[:2]
+    pages = sender._Pages()
+    assert pages.get(first.pk, t, timezone.now()).pk == first.pk
+    assert set(pages.rows) == {second.pk}
