@@ -9,6 +9,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.forms.models import model_to_dict
 
@@ -554,3 +555,141 @@ def test_each_step_of_the_work_says_why_it_is_refused_and_records_its_note(world
     demand.refresh_from_db()
     assert demand.closed_at == later
     assert (_last_step(demand).note, _last_step(demand).at) == ("好了", later)
+
+
+# --- what the steps record without a note, and roles judged at the given now (issue 20) ---------------
+
+
+def test_an_assignment_without_a_note_records_the_handler_alone_and_a_seat_no_department(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.ACCEPTED)
+    d.assign_demand(user=root, demand=demand, handler_kind="street", department="城管科", now=NOW)
+    assert _last_step(demand).note == "街道部门：城管科"
+    d.assign_demand(
+        user=root, demand=demand, handler_kind="seat", seat=world["seat"], department="城管科", now=NOW
+    )
+    demand.refresh_from_db()
+    assert (demand.handler_kind, demand.handler_seat_id, demand.handler_department) == (
+        "seat",
+        world["seat"].pk,
+        "",
+    )
+    assert _last_step(demand).note == f"楼委会成员：{world['seat']}"
+
+
+def test_a_start_records_its_note_and_a_confirmation_without_a_note_none(world):
+    root, submitter = world["users"]["superuser"], world["users"]["submitter"]
+    demand = _bring_to(world, S.ASSIGNED)
+    d.start_demand(user=root, demand=demand, note=" 已联系物业 ", now=NOW)
+    assert _last_step(demand).note == "已联系物业"
+    d.resolve_demand(user=root, demand=demand, resolution="已维修", now=NOW)
+    d.confirm_demand(user=submitter, demand=demand, now=NOW)
+    assert (_last_step(demand).to_state, _last_step(demand).note) == (S.CLOSED, "")
+
+
+#: The clock stands at NOW; the functions are asked about LATER. A seat that starts (or ends)
+#: between the two shows whether the roles are judged at the given ``now`` or at the clock's date.
+LATER = NOW + datetime.timedelta(days=30)
+BETWEEN = (NOW + datetime.timedelta(days=10)).date()
+
+
+@pytest.fixture
+def seats_changing(world):
+    committee = CommitteeSeat.objects.get(pk=world["seat"].pk).committee
+    CommitteeSeat.objects.filter(committee=committee, role=CommitteeSeat.Role.BUILDING_CHIEF).update(
+        ends_on=BETWEEN
+    )
+    new_member = PartyMemberFactory()
+    CommitteeSeatFactory(
+        committee=committee, role=CommitteeSeat.Role.BUILDING_CHIEF, member=new_member, starts_on=BETWEEN
+    )
+    newcomer = CommitteeSeatFactory(committee=committee, role=CommitteeSeat.Role.MEMBER, starts_on=BETWEEN)
+    leaver = CommitteeSeatFactory(
+        committee=committee,
+        role=CommitteeSeat.Role.MEMBER,
+        starts_on=datetime.date(2024, 6, 1),
+        ends_on=BETWEEN,
+    )
+    return {
+        "new_chief": UserFactory(username="new_chief", party_member=new_member),
+        "old_chief": world["users"]["chief"],
+        "newcomer": newcomer,
+        "leaver": leaver,
+    }
+
+
+def test_the_buttons_follow_the_roles_at_the_given_now(world, seats_changing):
+    with time_machine.travel(NOW, tick=False):
+        demand = _bring_to(world, S.SUBMITTED)
+        assert d.allowed_actions(seats_changing["new_chief"], demand, now=LATER) == [
+            "accept",
+            "decline",
+            "add_note",
+        ]
+        assert d.allowed_actions(seats_changing["old_chief"], demand, now=LATER) == []
+        assert d.allowed_actions(seats_changing["old_chief"], demand, now=NOW) == [
+            "accept",
+            "decline",
+            "add_note",
+        ]
+
+
+def test_a_decline_is_judged_by_the_roles_at_the_given_now(world, seats_changing):
+    new_chief, old_chief = seats_changing["new_chief"], seats_changing["old_chief"]
+    with time_machine.travel(NOW, tick=False):
+        demand = _bring_to(world, S.SUBMITTED)
+        with pytest.raises(d.DemandError):
+            d.decline_demand(user=old_chief, demand=demand, reason="不属于受理范围", now=LATER)
+        d.decline_demand(user=new_chief, demand=demand, reason="不属于受理范围", now=LATER)
+    assert Demand.objects.get(pk=demand.pk).state == S.DECLINED
+
+
+def test_an_assignment_is_judged_by_the_roles_and_the_seats_at_the_given_now(world, seats_changing):
+    new_chief, old_chief = seats_changing["new_chief"], seats_changing["old_chief"]
+    with time_machine.travel(NOW, tick=False):
+        demand = _bring_to(world, S.ACCEPTED)
+        kwargs = {"demand": demand, "handler_kind": "seat", "now": LATER}
+        with pytest.raises(d.DemandError):
+            d.assign_demand(user=old_chief, seat=world["seat"], **kwargs)
+        _refused(
+            "bad_handler",
+            "承办人须为本楼宇楼委会的在任成员。",
+            d.assign_demand,
+            user=new_chief,
+            seat=seats_changing["leaver"],
+            **kwargs,
+        )
+        d.assign_demand(user=new_chief, seat=seats_changing["newcomer"], **kwargs)
+    assert Demand.objects.get(pk=demand.pk).handler_seat_id == seats_changing["newcomer"].pk
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [("start", S.ASSIGNED), ("add_note", S.IN_PROGRESS), ("resolve", S.IN_PROGRESS)],
+)
+def test_the_work_is_judged_by_the_roles_at_the_given_now(world, seats_changing, name, state):
+    new_chief, old_chief = seats_changing["new_chief"], seats_changing["old_chief"]
+    with time_machine.travel(NOW, tick=False):
+        demand = _bring_to(world, state)
+        steps = DemandStep.objects.filter(demand=demand).count()
+        with pytest.raises(d.DemandError):
+            _call(name, user=old_chief, demand=demand, world=world, now=LATER)
+        _call(name, user=new_chief, demand=demand, world=world, now=LATER)
+    assert DemandStep.objects.filter(demand=demand).count() == steps + 1
+    assert _last_step(demand).actor == new_chief
+
+
+def test_auto_close_breaks_ties_by_id_whatever_the_order_the_rows_were_written_in(world):
+    first = _bring_to(world, S.RESOLVED)
+    edge = first.confirm_by
+    Demand.objects.filter(pk=first.pk).update(confirm_by=edge - datetime.timedelta(seconds=1))
+    # three demands due at the same instant, written in the reverse of their ids
+    fields = {f.attname: getattr(first, f.attname) for f in Demand._meta.concrete_fields if not f.primary_key}
+    fields["confirm_by"] = edge
+    ids = [first.pk + 30, first.pk + 20, first.pk + 10]
+    Demand.objects.bulk_create([Demand(pk=pk, **fields) for pk in ids])
+    closed = []
+    for _ in range(4):
+        assert d.auto_close_demands(now=edge, limit=1) == 1
+        closed.append(Demand.objects.filter(state=S.CLOSED).exclude(pk__in=closed).get().pk)
+    assert closed == [first.pk, *sorted(ids)]

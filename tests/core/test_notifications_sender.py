@@ -284,3 +284,24 @@ def test_a_page_is_used_for_less_than_five_seconds_then_read_again(monkeypatch, 
     with django_assert_num_queries(2):  # the page with its recipients, the subjects
         again = pages.get(third.pk, third.next_attempt_at, now)
     assert again.pk == third.pk and again.recipient.email == "changed@example.com"
+
+
+def test_a_page_cut_among_rows_due_at_the_same_instant_keeps_the_lowest_ids(monkeypatch):
+    """Ties are ordered by id, not left to the table's order: here the rows are written in the
+    reverse of their ids (each update writes a new row version), the page is cut among them, and
+    it is read without the index on (due, id) -- a plan PostgreSQL may choose on a large table."""
+    monkeypatch.setattr(sender, "time", FakeClock(1000.0))
+    monkeypatch.setattr(sender._Pages, "SIZE", 2)
+    rows_ = due_rows(4)
+    t = timezone.now().replace(microsecond=0) - 60 * S
+    for row in reversed(rows_):
+        due_at(row, t)
+        type(row.recipient).objects.filter(pk=row.recipient_id).update(first_name="Ann")  # joined too
+    first, second = rows_[:2]
+    with connection.cursor() as cursor:  # until the test's transaction ends
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("SET LOCAL enable_indexonlyscan = off")
+    pages = sender._Pages()
+    assert pages.get(first.pk, t, timezone.now()).pk == first.pk
+    assert set(pages.rows) == {second.pk}

@@ -32,7 +32,7 @@ from services.notifications import enqueue_booking_made, notify_event_changed
 from tests.buildings.factories import BuildingFactory, StreetFactory
 from tests.committees.factories import BuildingCommitteeFactory
 from tests.members.factories import PartyOrganizationFactory, StaffUserFactory, UserFactory
-from tests.services.factories import EventFactory, SpaceFactory, outbox_rows
+from tests.services.factories import CommunityPlaceFactory, EventFactory, SpaceFactory, outbox_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -989,3 +989,62 @@ def test_a_reminder_tells_hours_when_whole_and_minutes_always():
     row.context = {"offset_minutes": 90}
     context = kind.context(row)
     assert (context["hours"], context["minutes"]) == (None, 90)
+
+
+# --- the paths the engine does not take (issue 20) -----------------------------------------------------
+
+
+def test_a_cancellation_without_its_bookings_reads_the_events_active_ones_with_their_street(monkeypatch):
+    event = event_in(3 * D, capacity=1)
+    confirmed = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    gone = engine.book_event(user=UserFactory(), event=event)
+    engine.cancel_booking(booking=gone, by=gone.user)
+    elsewhere = engine.book_event(user=UserFactory(), event=event_in(4 * D))
+    kicks = []
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: kicks.append(1))
+    later = timezone.now() + D  # due "now" for the caller, though not yet by the clock
+
+    assert notifications.notify_event_cancelled(event=event, now=later) == 2
+
+    cancelled = rows(kind=Kind.EVENT_CANCELLED)
+    assert sorted(row.subject_id for row in cancelled) == sorted([confirmed.pk, waiting.pk])
+    assert {(row.due_at, row.street_id) for row in cancelled} == {(later, event.space.station.street_id)}
+    assert event.space.station.street_id is not None
+    assert not rows(booking=elsewhere, kind=Kind.EVENT_CANCELLED).exists()
+    assert kicks == [1]
+
+
+def test_a_notice_whose_booking_is_gone_describes_nothing():
+    kind = kind_of(Kind.BOOKING_CONFIRMED)
+    assert kind.describe(NotificationOutbox(kind=Kind.BOOKING_CONFIRMED)) == ""
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D, title="消防演练"))
+    assert kind.describe(rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()) == "《消防演练》"
+
+
+def test_a_reminder_without_its_offset_is_due_again_at_the_start():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_REMINDER)
+    row = NotificationOutbox(kind=Kind.EVENT_REMINDER, subject=booking, context={})
+    assert kind.due_again_at(row, timezone.now()) == event.starts_at
+    row = NotificationOutbox(kind=Kind.EVENT_REMINDER, subject=booking, context={"offset_minutes": 90})
+    assert kind.due_again_at(row, timezone.now()) == event.starts_at - 90 * datetime.timedelta(minutes=1)
+    assert kind.due_again_at(NotificationOutbox(kind=Kind.EVENT_REMINDER, context={}), timezone.now()) is None
+
+
+def test_a_change_to_a_partners_place_reads_the_place_with_its_partner_at_once(django_assert_num_queries):
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    kind = kind_of(Kind.EVENT_CHANGED)
+    booking = Booking.objects.select_related(*kind.subject_related).get(pk=booking.pk)
+    canteen = SpaceFactory(station=CommunityPlaceFactory())
+    row = NotificationOutbox(
+        kind=Kind.EVENT_CHANGED,
+        subject=booking,
+        context={"changes": {"space": [event.space_id, canteen.pk]}},
+    )
+    with django_assert_num_queries(1):  # both places, with their stations, buildings and partners
+        changes = kind.context(row)["changes"]
+    assert changes == {"place": [notifications.place_label(event.space), notifications.place_label(canteen)]}
+    assert canteen.station.partner.name in changes["place"][1]

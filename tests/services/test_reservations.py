@@ -694,3 +694,30 @@ def test_a_rule_of_the_model_not_checked_by_the_service_refuses_with_its_message
     monkeypatch.setattr(SpaceReservation, "full_clean", full_clean)
     assert_refused("invalid", "第一条 第二条", lambda: ask(secretary, organization, space))
     assert not SpaceReservation.objects.exists()
+
+
+# --- the conflict check for an event being edited (issue 20) -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_edited_event_does_not_clash_with_its_own_slot_but_with_everything_else(
+    secretary, organization, space, social_worker
+):
+    own = event_at(space, 0, 2, title="安全生产讲座")
+    event_at(space, 3, 4, title="消防演练")
+    approved = ask(secretary, organization, space, 5, 6, purpose="党课")
+    reservations.approve_reservation(reservation=approved, by=social_worker)
+
+    def conflict(start_h, end_h):
+        return reservations.space_conflict(
+            space_id=space.pk, starts_at=at(start_h), ends_at=at(end_h), exclude_event_id=own.pk
+        )
+
+    assert conflict(0, 2) is None
+    assert conflict(1, 3) is None
+    assert conflict(1, 4) == "该时段与活动《消防演练》冲突。"
+    assert conflict(5, 6) == f"该时段与党组织“{organization.name}”已批准的场地预约（党课）冲突。"
+    assert (
+        reservations.space_conflict(space_id=space.pk, starts_at=at(0), ends_at=at(2))
+        == "该时段与活动《安全生产讲座》冲突。"
+    )
