@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -37,11 +38,27 @@ class PreparedQuery:
     """``build(*values)`` → a model ``QuerySet``; ``run(*values)`` → its instances, built once per
     process (per number of values)."""
 
+    # Every prepared query of the process, for ``forget_all()``.
+    _instances: weakref.WeakSet[PreparedQuery] = weakref.WeakSet()
+
     def __init__(self, build: Callable[..., QuerySet], *, using: str = "default"):
         self.build = build
         self.using = using
         self._plans: dict[int, tuple] = {}
         self._lock = threading.Lock()
+        PreparedQuery._instances.add(self)
+
+    @classmethod
+    def forget_all(cls) -> None:
+        """Drop every plan, so that the next run of each builds its query again.
+
+        For mutation testing (``tests/mutmut_plugin.py``): mutmut records which tests call which
+        function, and a builder that runs once per process would be recorded against the first
+        test only, its mutants then tried against that test alone.
+        """
+        for prepared in list(cls._instances):
+            with prepared._lock:
+                prepared._plans.clear()
 
     def _plan(self, arity: int) -> tuple:
         plan = self._plans.get(arity)

@@ -54,6 +54,23 @@ def test_prepared_runs_one_statement(django_assert_num_queries):
         assert found.space.station.street.name  # joined in, no further query
 
 
+def test_forget_all_makes_each_prepared_query_build_again():
+    event = EventFactory()
+    built = []
+
+    def build(pk):
+        built.append(pk)
+        return Event.objects.filter(pk=pk)
+
+    prepared = PreparedQuery(build)
+    prepared.first(event.pk)
+    prepared.first(event.pk)
+    assert len(built) == 1
+    PreparedQuery.forget_all()
+    assert prepared.first(event.pk).pk == event.pk
+    assert len(built) == 2
+
+
 def test_a_value_that_is_not_a_parameter_is_refused():
     EventFactory()
     prepared = PreparedQuery(lambda pk: Event.objects.all())
