@@ -330,8 +330,9 @@ def cmd_mutate(args: list[str]) -> int:
     """Mutation testing (mutmut) of one write module, or of all of them: docs/testing.md.
 
     MODULE is a path listed in ``[tool.mutmut] only_mutate`` (``services/booking.py``) or its
-    dotted name. Starts from a clean ``mutants/``, one worker process (the machine is shared),
-    then prints per module: mutants tried, killed, survived, and the time taken.
+    dotted name. Starts from a clean ``mutants/``, two mutants at a time (each on its own copy of
+    the test database: tests/mutmut_plugin.py), then prints per module: mutants tried, killed,
+    survived, and the time taken.
     """
     modules = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]["only_mutate"]
     wanted = [a.removesuffix(".py").replace(".", "/") + ".py" for a in args]
@@ -350,7 +351,7 @@ def cmd_mutate(args: list[str]) -> int:
     shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     started = time.monotonic()
     try:
-        code = subprocess.run([mutmut, "run", "--max-children", "1", *names], cwd=ROOT, env=env).returncode
+        code = subprocess.run([mutmut, "run", "--max-children", "2", *names], cwd=ROOT, env=env).returncode
     finally:
         if redis:
             redis.terminate()
