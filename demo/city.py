@@ -30,7 +30,16 @@ from demo.data import (
     PROPERTY_COMPANIES,
     SPEAKERS,
 )
-from demo.identifiers import _at, company_name, make_credit_code, make_id_number, make_phone, person_name
+from demo.identifiers import (
+    USER_COLUMNS,
+    _at,
+    company_name,
+    make_credit_code,
+    make_id_number,
+    make_phone,
+    person_name,
+    user_row,
+)
 from demo.small import COUNSEL, EVENT_DESCRIPTIONS, ROOM, STATION_SPACES, _stdout, demo_counts
 from members.models import PartyMember, PartyOrganization, User
 from services.models import Booking, Event, ServiceStation, Space, VolunteerHours
@@ -595,30 +604,17 @@ class _CityGenerator:
                 self.linked_by_street[b["street_id"]].append(pk)
                 self.linked_by_district[b["district"]].append(pk)
             joined = self.now - datetime.timedelta(days=rng.random() * days)
-            return (
+            return user_row(
                 pk,
                 self.password,
-                None,
-                False,
                 username,
-                name[1:],
-                name[0],
                 name,
-                f"{username}@example.com",
-                False,
-                True,
-                joined,
-                phone,
-                b["id"],
-                e["id"],
-                member_id,
-                None,
-                "zh-hans",
-                None,
-                True,
-                True,
-                User.PersonType.EMPLOYEE,
-                "",
+                is_staff=False,
+                joined=joined,
+                phone=phone,
+                building_id=b["id"],
+                enterprise_id=e["id"],
+                party_member_id=member_id,
             )
 
         def rows():
@@ -631,7 +627,7 @@ class _CityGenerator:
 
         return self.copy(
             "members_user",
-            "id, password, last_login, is_superuser, username, first_name, last_name, real_name, email, is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, district_id, language, calendar_token_hash, notify_by_email, notify_in_portal, person_type, platform",
+            USER_COLUMNS,
             rows(),
             label="员工账号",
             total=needed,

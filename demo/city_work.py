@@ -33,7 +33,7 @@ from django.utils import translation
 from committees.demands import confirm_days
 from committees.models import CommitteeSeat, Demand, DemandCategory, Visit
 from core.workdays import is_workday
-from demo.identifiers import person_name
+from demo.identifiers import USER_COLUMNS, person_name, user_row
 from members.groups import SOCIAL_WORKER, ensure_groups
 from members.models import User
 
@@ -204,36 +204,20 @@ class CityWork:
             _s, _g, name, _pinyin = person_name(self.rng, self.rng.random() < 0.4)
             username = f"shegong{street_id}"
             rows.append(
-                (
+                user_row(
                     pk,
                     g.password,
-                    None,
-                    False,
                     username,
-                    name[1:],
-                    name[0],
                     name,
-                    f"{username}@example.com",
-                    True,
-                    True,
-                    self.now - datetime.timedelta(days=DAYS + 30),
-                    g.next_phone(),
-                    None,
-                    None,
-                    None,
-                    None,
-                    "zh-hans",
-                    None,
-                    True,
-                    True,
-                    User.PersonType.EMPLOYEE,
-                    "",
+                    is_staff=True,
+                    joined=self.now - datetime.timedelta(days=DAYS + 30),
+                    phone=g.next_phone(),
                 )
             )
             have[street_id] = pk
         n = g.copy(
             "members_user",
-            "id, password, last_login, is_superuser, username, first_name, last_name, real_name, email, is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, district_id, language, calendar_token_hash, notify_by_email, notify_in_portal, person_type, platform",
+            USER_COLUMNS,
             rows,
             label="街道社工账号",
             total=len(rows),

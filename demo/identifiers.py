@@ -17,6 +17,7 @@ from demo.data import (
     MOBILE_PREFIXES,
     SURNAMES,
 )
+from members.models import User
 from members.validators import id_number_check_char
 from services.models import Booking, Event
 
@@ -104,3 +105,54 @@ def workday(today: datetime.date, offset: int) -> datetime.date:
 def _at(day: datetime.date, hhmm: str) -> datetime.datetime:
     hour, minute = map(int, hhmm.split(":"))
     return datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
+
+
+# The columns of a portal account as the city seed copies them into members_user, and one row.
+USER_COLUMNS = (
+    "id, password, last_login, is_superuser, username, first_name, last_name, real_name, email, "
+    "is_staff, is_active, date_joined, phone, building_id, enterprise_id, party_member_id, "
+    "district_id, language, calendar_token_hash, notify_by_email, notify_in_portal, person_type, "
+    "platform"
+)
+
+
+def user_row(
+    pk: int,
+    password: str,
+    username: str,
+    name: str,
+    *,
+    is_staff: bool,
+    joined: datetime.datetime,
+    phone: str,
+    building_id: int | None = None,
+    enterprise_id: int | None = None,
+    party_member_id: int | None = None,
+) -> tuple:
+    """An active employee account in ``USER_COLUMNS`` order (e-mail ``<username>@example.com``,
+    Chinese, notified by e-mail and in the portal)."""
+    return (
+        pk,
+        password,
+        None,
+        False,
+        username,
+        name[1:],
+        name[0],
+        name,
+        f"{username}@example.com",
+        is_staff,
+        True,
+        joined,
+        phone,
+        building_id,
+        enterprise_id,
+        party_member_id,
+        None,
+        "zh-hans",
+        None,
+        True,
+        True,
+        User.PersonType.EMPLOYEE,
+        "",
+    )
