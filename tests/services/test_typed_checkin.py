@@ -190,6 +190,18 @@ def test_typed_codes_stay_the_same_from_release_to_release(settings):
     assert engine.typed_checkin_code(Booking(pk=987654, event_id=4321)) == "Y4G-62XK-S9BW"
 
 
+def test_a_signature_with_a_leading_zero_and_a_check_character_of_zero_keep_their_places(settings):
+    """The signature is always 6 characters, a leading "0" included, and a check value of 0 is
+    the character "0" (the Luhn mod 32 sum of the whole is then 0)."""
+    settings.SECRET_KEY = "golden-key-for-the-check-in-code-test-0123456789abcdef"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert engine._typed_signature(49, 7) == "046Y3C"
+    assert engine.typed_checkin_code(Booking(pk=49, event_id=7)) == "1-H046-Y3CP"
+    assert engine.typed_checkin_code(Booking(pk=92, event_id=7)) == "2-WAKH-04Z0"
+    assert _luhn32([0]) == 0
+    assert _luhn32([_CROCKFORD_VALUE[c] for c in "2WAKH04Z"]) == 0
+
+
 def test_the_engine_refuses_a_check_in_from_the_list_by_staff_of_another_street(booked, street_b):
     """``check_in_booking`` checks the staff's scope itself, whatever page calls it."""
     other = StaffUserFactory(username="other_street_engine", streets=[street_b])
