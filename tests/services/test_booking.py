@@ -17,11 +17,11 @@ from django.utils import timezone
 from core.notifications.models import Outbox as NotificationOutbox
 from services import booking as engine
 from services.booking import BookingError
-from services.models import Booking, Event, SpaceOccupancy
+from services.models import Booking, Event, SpaceOccupancy, VolunteerHours
 from services.notifications import Kind
 from services.tasks import mark_no_shows_task
 from tests.members.factories import PartyMemberFactory, SocialWorkerFactory, StaffUserFactory, UserFactory
-from tests.services.factories import BookingFactory, EventFactory
+from tests.services.factories import BookingFactory, EventFactory, VolunteerShiftFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -1124,3 +1124,17 @@ def test_a_community_place_is_read_from_the_snapshot_when_it_has_it_and_from_the
             assert engine._is_community_place(snapshot) is expected
     building_event = Event.objects.get(pk=EventFactory().pk)
     assert engine._is_community_place(building_event) is False
+
+
+def test_checking_in_to_a_volunteer_shift_credits_that_booking_at_the_given_now():
+    """The check-in credits the shift's hours to the booking checked in, earned at the check-in's
+    own instant (the caller's ``now``, not the clock)."""
+    shift = VolunteerShiftFactory()
+    rider = UserFactory(person_type="rider", platform="美团·曹杨站", building=None)
+    booking = engine.book_event(user=rider, event=shift)
+    at = shift.starts_at + datetime.timedelta(minutes=5)
+    staff = SocialWorkerFactory(streets=[shift.space.station.street])
+    engine.check_in(code=engine.checkin_code(booking), event=shift, by=staff, now=at)
+    record = VolunteerHours.objects.get()
+    assert (record.booking_id, record.user_id, record.event_id) == (booking.pk, rider.pk, shift.pk)
+    assert record.earned_at == at

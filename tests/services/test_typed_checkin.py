@@ -104,6 +104,17 @@ def test_a_forged_signature_with_a_right_check_character_is_tampered(booked):
     assert refusal(long_code[:-1] + ("A" if long_code[-1] != "A" else "B")) == TAMPERED
 
 
+def test_a_forged_code_is_refused_with_the_tampered_code_typed_or_scanned(booked):
+    letters = engine.typed_checkin_code(booked).replace("-", "")
+    forged_body = letters[:-2] + ("A" if letters[-2] != "A" else "B")
+    forged = forged_body + _CROCKFORD[_luhn32([_CROCKFORD_VALUE[c] for c in forged_body])]
+    long_code = engine.checkin_code(booked)
+    for code in (forged, long_code[:-1] + ("A" if long_code[-1] != "A" else "B")):
+        with pytest.raises(engine.BookingError) as caught:
+            engine.check_in(code=code)
+        assert (caught.value.code, str(caught.value.message)) == ("checkin_tampered", TAMPERED)
+
+
 def test_empty_and_garbage_are_not_recognised(booked):
     for code in ("", "   ", "garbage", "12", "长城"):
         assert refusal(code) == UNRECOGNISED
