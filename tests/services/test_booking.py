@@ -357,7 +357,9 @@ def test_staff_of_another_street_and_other_people_may_not_cancel(street_b):
     event = EventFactory()
     booking = engine.book_event(user=UserFactory(), event=event)
     outsider = StaffUserFactory(streets=[street_b])
-    for by in (outsider, UserFactory()):
+    # in the event's street, but without the permission to change bookings (no group)
+    no_permission = StaffUserFactory(username="no_booking_permission", streets=[event.space.station.street])
+    for by in (outsider, no_permission, UserFactory()):
         assert_refused(
             event,
             "not_owner",
