@@ -156,7 +156,7 @@ _UNREAD = object()
 def _open_to_person(event: Event, user) -> bool:
     """Places both ways: a building's events are for the people who work there unless opened to
     the community; a partner's places and community events are open to riders and residents too."""
-    if getattr(user, "person_type", "employee") == "employee":
+    if user.person_type == "employee":
         return True
     return event.audience == Event.Audience.COMMUNITY or _is_community_place(event)
 
@@ -354,7 +354,7 @@ def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) ->
         "now": now,
         "member": user.party_member_id is not None,
         # riders and residents: a partner's place, or a building's event opened to the community
-        "open_to_person": getattr(user, "person_type", "employee") == "employee"
+        "open_to_person": user.person_type == "employee"
         or _is_community_place(booking.event),
         "community": Event.Audience.COMMUNITY,
         "published": Event.Status.PUBLISHED,
