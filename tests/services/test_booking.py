@@ -199,6 +199,29 @@ def test_a_second_active_booking_is_refused_confirmed_or_waitlisted():
         )
 
 
+def test_a_second_booking_is_refused_from_the_read_without_taking_the_lock():
+    """The person's active booking is seen by the read (one statement): no lock, no insert tried."""
+    event = EventFactory()
+    user = UserFactory()
+    engine.book_event(user=user, event=event)
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(BookingError) as info:
+        engine.book_event(user=user, event=event)
+    assert info.value.code == "already_booked"
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1 and statements[0].startswith("SELECT"), statements
+    assert "FOR UPDATE" not in statements[0]
+
+
+def test_booking_an_event_that_is_gone_raises_as_the_orm_does():
+    event = EventFactory()
+    Event.objects.filter(pk=event.pk).delete()
+    with pytest.raises(Event.DoesNotExist) as orm:
+        Event.objects.get(pk=event.pk)
+    with pytest.raises(Event.DoesNotExist) as info:
+        engine.book_event(user=UserFactory(), event=event)
+    assert info.value.args == orm.value.args == ("Event matching query does not exist.",)
+
+
 def test_anonymous_user_is_asked_to_log_in():
     from django.contrib.auth.models import AnonymousUser
 
