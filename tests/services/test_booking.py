@@ -21,7 +21,13 @@ from services.models import Booking, Event, SpaceOccupancy, VolunteerHours
 from services.notifications import Kind
 from services.tasks import mark_no_shows_task
 from tests.members.factories import PartyMemberFactory, SocialWorkerFactory, StaffUserFactory, UserFactory
-from tests.services.factories import BookingFactory, EventFactory, VolunteerShiftFactory
+from tests.services.factories import (
+    BookingFactory,
+    CommunityPlaceFactory,
+    EventFactory,
+    SpaceFactory,
+    VolunteerShiftFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +216,19 @@ def test_a_second_booking_is_refused_from_the_read_without_taking_the_lock():
     statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == 1 and statements[0].startswith("SELECT"), statements
     assert "FOR UPDATE" not in statements[0]
+
+
+def test_a_rider_books_a_partners_place_in_two_statements():
+    """Whether the place is a partner's comes with the read: the rider's booking is the read and
+    the seat statement, with no query for the place or its station."""
+    event = EventFactory(space=SpaceFactory(station=CommunityPlaceFactory()))
+    rider = UserFactory(person_type="rider", platform="美团·曹杨站", building=None)
+    engine.book_event(user=UserFactory(), event=EventFactory())  # the content types read and cached
+    with CaptureQueriesContext(connection) as ctx:
+        booking = engine.book_event(user=rider, event=event)
+    assert booking.status == Booking.Status.CONFIRMED
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 2, [sql[:70] for sql in statements]
 
 
 def test_booking_an_event_that_is_gone_raises_as_the_orm_does():
