@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
+from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
 from committees import demands as d
@@ -22,6 +24,7 @@ from tests.committees.factories import (
     CommitteeSeatFactory,
     DemandCategoryFactory,
     EnterpriseContactFactory,
+    VisitFactory,
 )
 from tests.members.factories import PartyMemberFactory, StaffUserFactory, UserFactory
 
@@ -693,3 +696,231 @@ def test_auto_close_breaks_ties_by_id_whatever_the_order_the_rows_were_written_i
         assert d.auto_close_demands(now=edge, limit=1) == 1
         closed.append(Demand.objects.filter(state=S.CLOSED).exclude(pk__in=closed).get().pk)
     assert closed == [first.pk, *sorted(ids)]
+
+
+# --- a submission: what it records, each refusal, who may raise it (issue 20, d20) ---------------------
+
+
+def test_a_submission_records_the_demand_and_its_first_step_at_the_given_now(world):
+    worker, enterprise = world["users"]["social_worker"], world["enterprise"]
+    visit = VisitFactory(enterprise=enterprise, visited_by=worker)
+    demand = d.submit_demand(
+        user=worker,
+        enterprise=enterprise,
+        category=world["category"],
+        title=" " + "题" * 101,
+        description=" 3号电梯每天停运。 ",
+        visit=visit,
+        now=NOW,
+    )
+    demand = Demand.objects.get(pk=demand.pk)
+    assert (demand.building_id, demand.enterprise_id, demand.submitter_id, demand.visit_id) == (
+        enterprise.building_id,
+        enterprise.pk,
+        worker.pk,
+        visit.pk,
+    )
+    assert (demand.category_id, demand.title, demand.description) == (
+        world["category"].pk,
+        "题" * 100,
+        "3号电梯每天停运。",
+    )
+    # five working days from Monday 2 November 2026: 3, 4, 5, 6 and Monday 9 November
+    assert (demand.state, demand.submitted_at, demand.deadline) == (
+        S.SUBMITTED,
+        NOW,
+        datetime.date(2026, 11, 9),
+    )
+    step = DemandStep.objects.get(demand=demand)
+    assert (step.actor_id, step.at, step.from_state, step.to_state, step.note) == (
+        worker.pk,
+        NOW,
+        "",
+        S.SUBMITTED,
+        "",
+    )
+
+
+def test_each_refusal_of_a_submission_says_why_and_writes_nothing(world):
+    users, enterprise, category = world["users"], world["enterprise"], world["category"]
+    fields = {
+        "enterprise": enterprise,
+        "category": category,
+        "title": "电梯故障",
+        "description": "停运",
+        "now": NOW,
+    }
+    inactive = users["colleague"]
+    inactive.is_active = False
+    inactive.save()
+    for user in (AnonymousUser(), inactive):
+        _refused("not_allowed", "请先登录。", d.submit_demand, user=user, **fields)
+    # a stranger, staff of another street, district staff (who only read), the building's chief
+    for role in ("stranger", "other_worker", "district_staff", "chief"):
+        _refused("not_allowed", "只能为本人所在企业提出诉求。", d.submit_demand, user=users[role], **fields)
+    _refused(
+        "visit_mismatch",
+        "走访记录与企业不符。",
+        d.submit_demand,
+        user=users["social_worker"],
+        visit=VisitFactory(visited_by=users["social_worker"]),
+        **fields,
+    )
+    stopped = DemandCategoryFactory(name="已停用类别", is_active=False)
+    _refused(
+        "category_inactive",
+        "该诉求类别已停用。",
+        d.submit_demand,
+        user=users["submitter"],
+        **{**fields, "category": stopped},
+    )
+    for text in ({"title": " "}, {"description": " "}):
+        _refused(
+            "text_required",
+            "请填写标题和详细描述。",
+            d.submit_demand,
+            user=users["submitter"],
+            **{**fields, **text},
+        )
+    assert (Demand.objects.count(), DemandStep.objects.count()) == (0, 0)
+
+
+def test_a_contact_working_elsewhere_may_raise_a_demand_for_the_enterprise_a_contact_of_another_may_not(
+    world,
+):
+    enterprise = world["enterprise"]
+    outside = UserFactory(username="outside_contact")  # no enterprise of their own
+    EnterpriseContactFactory(enterprise=enterprise, user=outside)
+    demand = d.submit_demand(
+        user=outside, enterprise=enterprise, category=world["category"], title="t", description="x", now=NOW
+    )
+    assert (demand.submitter_id, demand.enterprise_id) == (outside.pk, enterprise.pk)
+    elsewhere = EnterpriseContactFactory().user  # a contact (and employee) of another enterprise
+    _refused(
+        "not_allowed",
+        "只能为本人所在企业提出诉求。",
+        d.submit_demand,
+        user=elsewhere,
+        enterprise=enterprise,
+        category=world["category"],
+        title="t",
+        description="x",
+        now=NOW,
+    )
+    assert Demand.objects.count() == 1
+
+
+# --- the notes, the refusals and the roles of the transitions (issue 20, d20) --------------------------
+
+
+def test_an_assignment_with_a_note_records_the_handler_then_the_note(world):
+    root = world["users"]["superuser"]
+    demand = _bring_to(world, S.ACCEPTED)
+    d.assign_demand(
+        user=root, demand=demand, handler_kind="street", department="城管科", note=" 尽快处理 ", now=NOW
+    )
+    assert _last_step(demand).note == "街道部门：城管科。尽快处理"
+    d.assign_demand(user=root, demand=demand, handler_kind="seat", seat=world["seat"], note="转物业", now=NOW)
+    assert _last_step(demand).note == f"楼委会成员：{world['seat']}。转物业"
+
+
+def test_an_acceptance_records_its_note_and_without_one_none(world):
+    root = world["users"]["superuser"]
+    with_note, without = _submit(world), _submit(world)
+    d.accept_demand(user=root, demand=with_note, note=" 三日内上门 ", now=NOW)
+    d.accept_demand(user=root, demand=without, now=NOW)
+    assert (_last_step(with_note).note, _last_step(without).note) == ("三日内上门", "")
+    assert (_last_step(with_note).to_state, _last_step(without).to_state) == (S.ACCEPTED, S.ACCEPTED)
+
+
+def test_an_acceptance_is_judged_by_the_roles_at_the_given_now(world, seats_changing):
+    new_chief, old_chief = seats_changing["new_chief"], seats_changing["old_chief"]
+    with time_machine.travel(NOW, tick=False):
+        demand = _bring_to(world, S.SUBMITTED)
+        with pytest.raises(d.DemandError):
+            d.accept_demand(user=old_chief, demand=demand, now=LATER)
+        d.accept_demand(user=new_chief, demand=demand, now=LATER)
+    assert Demand.objects.get(pk=demand.pk).state == S.ACCEPTED
+    assert _last_step(demand).actor == new_chief
+
+
+def test_a_transition_refused_says_why(world):
+    demand = _bring_to(world, S.CLOSED)
+    _refused(
+        "not_allowed",
+        "您无权对该诉求进行此操作。",
+        d.accept_demand,
+        user=world["users"]["stranger"],
+        demand=demand,
+        now=NOW,
+    )
+    _refused(
+        "bad_state",
+        "诉求当前为“已关闭”，不能受理。",
+        d.accept_demand,
+        user=world["users"]["social_worker"],
+        demand=demand,
+        now=NOW,
+    )
+
+
+def test_a_demand_given_by_its_id_and_an_unknown_id(world):
+    root = world["users"]["superuser"]
+    demand = _submit(world)
+    accepted = d.accept_demand(user=root, demand=demand.pk, now=NOW)
+    assert (accepted.pk, Demand.objects.get(pk=demand.pk).state) == (demand.pk, S.ACCEPTED)
+    missing = Demand.objects.order_by("-pk").values_list("pk", flat=True).first() + 1
+    _refused("not_found", "诉求不存在。", d.accept_demand, user=root, demand=missing, now=NOW)
+
+
+def test_a_lead_of_another_building_and_an_account_without_a_party_member_have_no_say(world):
+    """Another building's committee: its chief has an account; its first secretary's seat has no
+    party member (a name only), which an account without a party member must not match."""
+    other = EnterpriseFactory(building__street=world["enterprise"].building.street)
+    committee = BuildingCommitteeFactory(building=other.building)
+    other_chief = _seat_holder(committee, CommitteeSeat.Role.BUILDING_CHIEF, "other_chief")
+    CommitteeSeatFactory(committee=committee, role=CommitteeSeat.Role.FIRST_SECRETARY, member=None)
+    demand = _submit(world)
+    assert d.roles_of(other_chief, demand, now=NOW) == frozenset()
+    _refused(
+        "not_allowed", "您无权对该诉求进行此操作。", d.accept_demand, user=other_chief, demand=demand, now=NOW
+    )
+    employee = UserFactory(username="other_employee", enterprise=other, building=other.building)
+    theirs = d.submit_demand(
+        user=employee, enterprise=other, category=world["category"], title="t", description="x", now=NOW
+    )
+    stranger = world["users"]["stranger"]
+    assert stranger.party_member_id is None
+    assert d.roles_of(stranger, theirs, now=NOW) == frozenset()
+    assert d.roles_of(other_chief, theirs, now=NOW) == {d.COMMITTEE}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_auto_close_skips_a_demand_another_transaction_holds_instead_of_waiting(world):
+    held, free = _bring_to(world, S.RESOLVED), _bring_to(world, S.RESOLVED)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Demand.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail instead of hanging
+        assert d.auto_close_demands(now=held.confirm_by) == 1
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert Demand.objects.get(pk=held.pk).state == S.RESOLVED
+    assert Demand.objects.get(pk=free.pk).state == S.CLOSED
