@@ -1048,3 +1048,54 @@ def test_a_change_to_a_partners_place_reads_the_place_with_its_partner_at_once(d
         changes = kind.context(row)["changes"]
     assert changes == {"place": [notifications.place_label(event.space), notifications.place_label(canteen)]}
     assert canteen.station.partner.name in changes["place"][1]
+
+
+# --- the continuation run's open survivors (issue 20) ----------------------------------------------
+
+
+def move(event: Event, by: datetime.timedelta) -> datetime.datetime:
+    """Move ``event`` by ``by`` in the database (as an edit would) and return its old start."""
+    old_start = event.starts_at
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=event.starts_at + by,
+        ends_at=event.ends_at + by,
+        booking_closes_at=event.booking_closes_at + by,
+        cancel_deadline=event.cancel_deadline + by,
+    )
+    event.refresh_from_db()
+    return old_start
+
+
+def test_every_kinds_rows_carry_the_events_street():
+    """The admin's street filter reads ``street``: a confirmation and its reminder and a waitlist
+    notice written without the engine's street, a promotion and its reminder, a change notice
+    and the reminder a move adds."""
+    event = event_in(3 * H, capacity=1)  # three hours ahead: only the 2-hour reminder at first
+    street = event.space.station.street_id
+    assert street is not None
+    first = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    rows(event=event).delete()
+    enqueue_booking_made(booking=first)
+    enqueue_booking_made(booking=waiting)
+    assert {(r.kind, r.street_id) for r in rows(event=event)} == {
+        (Kind.BOOKING_CONFIRMED, street),
+        (Kind.EVENT_REMINDER, street),
+        (Kind.WAITLISTED, street),
+    }
+
+    engine.cancel_booking(booking=first)  # the seat goes to the waitlist's head
+    promoted = rows(booking=waiting).exclude(kind=Kind.WAITLISTED)
+    assert {(r.kind, r.street_id) for r in promoted} == {
+        (Kind.WAITLIST_PROMOTED, street),
+        (Kind.EVENT_REMINDER, street),
+    }
+
+    old_start = move(event, 3 * D)
+    notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)})
+    changed = rows(booking=waiting, kind__in=[Kind.EVENT_CHANGED, Kind.EVENT_REMINDER])
+    assert sorted((r.kind, r.context.get("offset_minutes"), r.street_id) for r in changed) == [
+        (Kind.EVENT_CHANGED, None, street),
+        (Kind.EVENT_REMINDER, 120, street),
+        (Kind.EVENT_REMINDER, 1440, street),  # added by the move
+    ]
