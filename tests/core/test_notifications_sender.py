@@ -12,12 +12,15 @@ import threading
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.db.models import Subquery
 from django.test import override_settings
 from django.utils import timezone, translation
 
+from buildings.models import Street
 from core.notifications import outbox, registry, sender
 from core.notifications.models import Outbox
 from services import booking as engine
+from tests.buildings.factories import StreetFactory
 from tests.members.factories import UserFactory
 from tests.services.test_notifications import D, Kind, event_in, rows
 
@@ -123,6 +126,24 @@ def test_skip_reasons_are_stored_in_the_sites_language_whoever_is_active():
     with translation.override("en"):
         sender.process_due(worker_id="t")
     assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().skip_reason == "接收人账号已停用。"
+
+
+def test_a_prepared_write_refuses_an_expression_and_names_its_field():
+    """``prepare`` turns each value into an SQL parameter when it is made: a street resolved
+    inside the INSERT (a subquery, which ``write`` takes) cannot be one."""
+    street = StreetFactory()
+    made = outbox.row(
+        recipient_id=UserFactory().pk,
+        kind=Kind.TERM_ENDING,
+        cause="prepared:subquery",
+        due_at=timezone.now(),
+        street_id=Subquery(Street.objects.filter(pk=street.pk).values("pk")[:1]),
+    )
+    with pytest.raises(TypeError) as refused:
+        outbox.prepare([made])
+    assert str(refused.value) == "PreparedWrite takes plain values, not an expression for street"
+    assert outbox.write([made]) == 1
+    assert Outbox.objects.get(cause="prepared:subquery").street_id == street.pk
 
 
 def test_run_scans_sums_every_scan_and_hands_each_the_day(monkeypatch):
