@@ -86,6 +86,16 @@ def test_reminder_then_overdue_then_escalation_each_once():
 
 
 @pytest.mark.django_db
+def test_a_deadline_notice_belongs_to_no_topic_and_is_not_confidential():
+    """Written with ``outbox.row``'s defaults: no topic (no event groups it), visible to every
+    staff member of the street (not hidden as a counselling booking is)."""
+    w = _world()
+    enqueue_demand_notices(today=datetime.date(2026, 9, 30))
+    row = Outbox.objects.get(kind=DEADLINE_SOON)
+    assert (row.subject, row.topic, row.confidential) == (w["demand"], "", False)
+
+
+@pytest.mark.django_db
 def test_a_notice_for_a_resolved_demand_is_skipped_when_sent():
     w = _world()
     enqueue_demand_notices(today=datetime.date(2026, 10, 9))

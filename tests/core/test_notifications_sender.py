@@ -12,14 +12,18 @@ import threading
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.db.models import Subquery
 from django.test import override_settings
 from django.utils import timezone, translation
 
+from buildings.models import Street
 from core.notifications import outbox, registry, sender
 from core.notifications.models import Outbox
 from services import booking as engine
+from services.models import Event
+from tests.buildings.factories import StreetFactory
 from tests.members.factories import UserFactory
-from tests.services.test_notifications import D, Kind, event_in, rows
+from tests.services.test_notifications import D, H, Kind, event_in, reminder_row, rows
 
 pytestmark = pytest.mark.django_db
 
@@ -123,6 +127,24 @@ def test_skip_reasons_are_stored_in_the_sites_language_whoever_is_active():
     with translation.override("en"):
         sender.process_due(worker_id="t")
     assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().skip_reason == "接收人账号已停用。"
+
+
+def test_a_prepared_write_refuses_an_expression_and_names_its_field():
+    """``prepare`` turns each value into an SQL parameter when it is made: a street resolved
+    inside the INSERT (a subquery, which ``write`` takes) cannot be one."""
+    street = StreetFactory()
+    made = outbox.row(
+        recipient_id=UserFactory().pk,
+        kind=Kind.TERM_ENDING,
+        cause="prepared:subquery",
+        due_at=timezone.now(),
+        street_id=Subquery(Street.objects.filter(pk=street.pk).values("pk")[:1]),
+    )
+    with pytest.raises(TypeError) as refused:
+        outbox.prepare([made])
+    assert str(refused.value) == "PreparedWrite takes plain values, not an expression for street"
+    assert outbox.write([made]) == 1
+    assert Outbox.objects.get(cause="prepared:subquery").street_id == street.pk
 
 
 def test_run_scans_sums_every_scan_and_hands_each_the_day(monkeypatch):
@@ -305,3 +327,132 @@ def test_a_page_cut_among_rows_due_at_the_same_instant_keeps_the_lowest_ids(monk
     pages = sender._Pages()
     assert pages.get(first.pk, t, timezone.now()).pk == first.pk
     assert set(pages.rows) == {second.pk}
+
+
+# --- the continuation run's open survivors (issue 20) ----------------------------------------------
+
+
+def test_a_reminder_is_sent_at_its_due_instant_not_put_back():
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    sender.send_due(worker_id="t")  # the confirmation
+    reminder = reminder_row(booking, 1440)
+    # (a limit: put back at its own due instant, it would be taken again and again)
+    stats = sender.process_due(worker_id="t", now=reminder.due_at, limit=5)
+    assert (stats.sent, stats.rescheduled) == (1, 0)
+    reminder.refresh_from_db()
+    assert reminder.status == Status.SENT
+
+
+def test_two_reminders_put_back_in_one_batch_are_both_counted():
+    event = event_in(3 * D)
+    for _ in range(2):
+        engine.book_event(user=UserFactory(), event=event)
+    sender.send_due(worker_id="t")  # the confirmations
+    # Moved two days later without telling the outbox: the old 24-hour mark is early now.
+    Event.objects.filter(pk=event.pk).update(starts_at=event.starts_at + 2 * D, ends_at=event.ends_at + 2 * D)
+    stats = sender.process_due(worker_id="t", now=event.starts_at - 23 * H)
+    assert (stats.rescheduled, stats.sent, stats.skipped) == (2, 0, 0)
+
+
+def test_a_message_that_cannot_be_rendered_is_retried_with_its_error_and_logged(monkeypatch, caplog):
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+
+    def broken(row):
+        raise ValueError("no template")
+
+    monkeypatch.setattr(sender, "render_message", broken)
+    with caplog.at_level(logging.WARNING, logger="core.notifications"):
+        stats = sender.process_due(worker_id="t")
+    assert (stats.retrying, stats.sent) == (1, 0)
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    assert (row.status, row.attempts, row.last_error) == (
+        Status.PENDING,
+        1,
+        "render: ValueError('no template')",
+    )
+    (record,) = [r for r in caplog.records if r.name == "core.notifications"]
+    assert (record.levelno, record.getMessage()) == (
+        logging.ERROR,
+        f"notifications: cannot render outbox row {row.pk}",
+    )
+    assert isinstance(record.exc_info[1], ValueError)
+
+
+@override_settings(EMAIL_BACKEND="tests.services.notification_backends.FailingBackend")
+def test_a_failed_channel_is_logged_naming_the_channel_the_row_and_the_error(caplog):
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    with caplog.at_level(logging.WARNING, logger="core.notifications"):
+        sender.process_due(worker_id="t")
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    assert [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "core.notifications"] == [
+        (
+            logging.WARNING,
+            f"notifications: email failed for outbox row {row.pk}: "
+            "ConnectionRefusedError('SMTP server refused the connection (test)')",
+        )
+    ]
+
+
+def test_a_row_that_breaks_the_code_is_logged_with_its_id(monkeypatch, caplog):
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    boom = ValueError("boom")
+
+    def broken(row, now):
+        raise boom
+
+    monkeypatch.setattr(sender, "skip_reason", broken)
+    with caplog.at_level(logging.WARNING, logger="core.notifications"):
+        sender.process_due(worker_id="t", limit=1)
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    (record,) = [r for r in caplog.records if r.name == "core.notifications"]
+    assert (record.levelno, record.getMessage()) == (
+        logging.ERROR,
+        f"notifications: outbox row {row.pk} could not be processed",
+    )
+    assert record.exc_info[1] is boom
+
+
+def test_a_long_worker_id_is_recorded_cut_to_150_characters():
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    assert sender.send_due(worker_id="w" * 150 + "x" * 50) == 1
+    assert rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get().sent_by == "w" * 150
+
+
+@pytest.mark.parametrize("outcome", ["skipped", "put back"])
+def test_a_row_skipped_or_put_back_keeps_what_changed_since_its_page_was_read(monkeypatch, outcome):
+    """The row delivered is the read-ahead copy (up to five seconds old), not read again under
+    its lock: a skip or a put-back writes its own columns, not the copy's others (here the last
+    error, written meanwhile)."""
+    monkeypatch.setattr(sender, "time", FakeClock(1000.0))
+    event = event_in(3 * D)
+    first = engine.book_event(user=UserFactory(), event=event)
+    if outcome == "skipped":  # the recipient wants neither channel
+        second = engine.book_event(
+            user=UserFactory(notify_by_email=False, notify_in_portal=False), event=event
+        )
+        taken = rows(booking=second, kind=Kind.BOOKING_CONFIRMED).get()
+    else:  # a reminder whose event moved later without telling the outbox
+        second = engine.book_event(user=UserFactory(), event=event)
+        taken = reminder_row(second, 1440)
+        Event.objects.filter(pk=event.pk).update(
+            starts_at=event.starts_at + 2 * D, ends_at=event.ends_at + 2 * D
+        )
+    head = rows(booking=first, kind=Kind.BOOKING_CONFIRMED).get()
+    Outbox.objects.exclude(pk__in=[head.pk, taken.pk]).delete()
+    t = timezone.now().replace(microsecond=0) - 60 * S
+    due_at(head, t)
+    due_at(taken, t + S)
+    pages, channels, stats = sender._Pages(), sender.load_channels(), sender.SendStats()
+    now = timezone.now()
+    assert sender._process_next(pages, channels, "t", stats, now)  # the head; the page holds the other
+    assert set(pages.rows) == {taken.pk}
+    Outbox.objects.filter(pk=taken.pk).update(last_error="an earlier attempt's error")
+
+    assert sender._process_next(pages, channels, "t", stats, now)
+
+    taken.refresh_from_db()
+    assert (stats.sent, stats.skipped, stats.rescheduled) == (
+        (1, 1, 0) if outcome == "skipped" else (1, 0, 1)
+    )
+    assert taken.status == (Status.SKIPPED if outcome == "skipped" else Status.PENDING)
+    assert taken.last_error == "an earlier attempt's error"

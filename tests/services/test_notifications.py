@@ -8,9 +8,11 @@ table). The real-worker and fault tests are in test_reminders_worker.py.
 """
 
 import datetime
+import zoneinfo
 from io import StringIO
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
@@ -1048,3 +1050,264 @@ def test_a_change_to_a_partners_place_reads_the_place_with_its_partner_at_once(d
         changes = kind.context(row)["changes"]
     assert changes == {"place": [notifications.place_label(event.space), notifications.place_label(canteen)]}
     assert canteen.station.partner.name in changes["place"][1]
+
+
+# --- the continuation run's open survivors (issue 20) ----------------------------------------------
+
+
+def move(event: Event, by: datetime.timedelta) -> datetime.datetime:
+    """Move ``event`` by ``by`` in the database (as an edit would) and return its old start."""
+    old_start = event.starts_at
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=event.starts_at + by,
+        ends_at=event.ends_at + by,
+        booking_closes_at=event.booking_closes_at + by,
+        cancel_deadline=event.cancel_deadline + by,
+    )
+    event.refresh_from_db()
+    return old_start
+
+
+def test_every_kinds_rows_carry_the_events_street():
+    """The admin's street filter reads ``street``: a confirmation and its reminder and a waitlist
+    notice written without the engine's street, a promotion and its reminder, a change notice
+    and the reminder a move adds."""
+    event = event_in(3 * H, capacity=1)  # three hours ahead: only the 2-hour reminder at first
+    street = event.space.station.street_id
+    assert street is not None
+    first = engine.book_event(user=UserFactory(), event=event)
+    waiting = engine.book_event(user=UserFactory(), event=event)
+    rows(event=event).delete()
+    enqueue_booking_made(booking=first)
+    enqueue_booking_made(booking=waiting)
+    assert {(r.kind, r.street_id) for r in rows(event=event)} == {
+        (Kind.BOOKING_CONFIRMED, street),
+        (Kind.EVENT_REMINDER, street),
+        (Kind.WAITLISTED, street),
+    }
+
+    engine.cancel_booking(booking=first)  # the seat goes to the waitlist's head
+    promoted = rows(booking=waiting).exclude(kind=Kind.WAITLISTED)
+    assert {(r.kind, r.street_id) for r in promoted} == {
+        (Kind.WAITLIST_PROMOTED, street),
+        (Kind.EVENT_REMINDER, street),
+    }
+
+    old_start = move(event, 3 * D)
+    notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)})
+    changed = rows(booking=waiting, kind__in=[Kind.EVENT_CHANGED, Kind.EVENT_REMINDER])
+    assert sorted((r.kind, r.context.get("offset_minutes"), r.street_id) for r in changed) == [
+        (Kind.EVENT_CHANGED, None, street),
+        (Kind.EVENT_REMINDER, 120, street),
+        (Kind.EVENT_REMINDER, 1440, street),  # added by the move
+    ]
+
+
+@pytest.fixture
+def kicks(monkeypatch):
+    """The worker's "look now" requests of the test's writes."""
+    asked: list[int] = []
+    monkeypatch.setattr(notification_outbox, "kick_after_commit", lambda: asked.append(1))
+    return asked
+
+
+def test_a_prepared_booking_and_a_promotion_judge_due_now_at_the_callers_now(kicks):
+    event = event_in(3 * D, capacity=1)
+    booked = engine.book_event(user=UserFactory(), event=event)
+    promoted = engine.book_event(user=UserFactory(), event=event)
+    rows(event=event).delete()
+    later = timezone.now() + D  # the caller's now, a day ahead of the clock: the notices are due then
+    kicks.clear()
+
+    street = event.space.station.street_id  # the engine passes it: a prepared write takes plain values
+    assert notifications.prepare_booking_made(booking=booked, now=later, street_id=street).execute() == 3
+    assert kicks == [1]
+    kicks.clear()
+    assert notifications.enqueue_waitlist_promoted(bookings=[promoted], now=later) == 3
+    assert kicks == [1]
+    assert {(r.kind, r.due_at) for r in rows(event=event).exclude(kind=Kind.EVENT_REMINDER)} == {
+        (Kind.BOOKING_CONFIRMED, later),
+        (Kind.WAITLIST_PROMOTED, later),
+    }
+
+
+def test_a_change_judges_due_now_and_the_reminders_at_the_callers_now(kicks):
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    old_start = move(event, H)
+    later = event.starts_at - 3 * H  # days ahead of the clock: the day-before reminder is past then
+    kicks.clear()
+
+    # the notice and the 2-hour reminder (already written: a no-op)
+    assert (
+        notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)}, now=later) == 2
+    )
+    assert kicks == [1]
+    assert rows(booking=booking, kind=Kind.EVENT_CHANGED).get().due_at == later
+    day_before, two_hours = reminder_row(booking, 1440), reminder_row(booking, 120)
+    assert (day_before.status, day_before.skip_reason) == (Status.SKIPPED, "活动时间变更后，该提醒已无意义。")
+    assert (two_hours.status, two_hours.due_at) == (Status.PENDING, event.starts_at - 2 * H)
+
+
+def test_a_change_to_the_same_value_or_of_a_cancelled_event_tells_nobody():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    space, start = event.space, event.starts_at
+    for changes in (
+        {"space": (space, space.pk)},  # the place as an object on one side, as its id on the other
+        {"space": (space.pk, space)},
+        {"starts_at": (start, start.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai")))},  # one instant
+        {"title": ("旧标题", "新标题")},  # not a change its bookers hear about
+    ):
+        assert notify_event_changed(event=event, changes=changes) == 0, changes
+    assert not rows(event=event, kind=Kind.EVENT_CHANGED).exists()
+
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    old_start = move(event, D)
+    assert notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)}) == 0
+    assert not rows(event=event, kind=Kind.EVENT_CHANGED).exists()
+    assert reminder_row(booking, 120).due_at == old_start - 2 * H  # not moved either
+
+
+def test_a_change_is_told_once_per_change_and_per_save():
+    """The notice's key is the change and the event's ``updated_at``: two changes reported for
+    one save are two notices; a place changed back and then again (each a save) is told each time."""
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    first, second = event.space, SpaceFactory(station=event.space.station)
+    notify_event_changed(event=event, changes={"space": (first, second)})
+    notify_event_changed(event=event, changes={"ends_at": (event.ends_at, event.ends_at + H)})
+    assert rows(booking=booking, kind=Kind.EVENT_CHANGED).count() == 2
+
+    instant = timezone.now().replace(microsecond=0)
+    for minutes, (old, new) in enumerate([(second, first), (first, second)], start=1):
+        with time_machine.travel(instant + minutes * datetime.timedelta(minutes=1), tick=False):
+            event.space = new
+            event.save()
+            notify_event_changed(event=event, changes={"space": (old, new)})
+    assert rows(booking=booking, kind=Kind.EVENT_CHANGED).count() == 4
+
+
+def test_a_change_notice_spells_its_instants_in_utc():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    old_start = move(event, H)
+    in_shanghai = old_start.astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    notify_event_changed(event=event, changes={"starts_at": (in_shanghai, event.starts_at)})
+    changes = rows(booking=booking, kind=Kind.EVENT_CHANGED).get().context["changes"]
+    assert changes == {
+        "starts_at": [
+            old_start.astimezone(datetime.UTC).isoformat(),
+            event.starts_at.astimezone(datetime.UTC).isoformat(),
+        ]
+    }
+    assert changes["starts_at"][0].endswith("+00:00")
+
+
+def test_moving_an_event_moves_its_own_pending_reminders_only():
+    """Not another event's reminders, not the event's seat notices, not a reminder already sent."""
+    event, other = event_in(3 * D), event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    elsewhere = engine.book_event(user=UserFactory(), event=other)
+    NotificationOutbox.objects.filter(pk=reminder_row(booking, 1440).pk).update(
+        status=Status.SENT, sent_at=timezone.now()
+    )
+    before = {r.pk: (r.status, r.due_at) for r in rows(booking=booking) | rows(booking=elsewhere)}
+    move(event, D)
+
+    assert notifications.reschedule_reminders(event=event, now=timezone.now()) == 1
+
+    moved = reminder_row(booking, 120)
+    assert (moved.status, moved.due_at, moved.next_attempt_at) == (
+        Status.PENDING,
+        event.starts_at - 2 * H,
+        event.starts_at - 2 * H,
+    )
+    after = {r.pk: (r.status, r.due_at) for r in rows(booking=booking) | rows(booking=elsewhere)}
+    del before[moved.pk], after[moved.pk]
+    assert after == before
+
+
+def test_a_reminder_without_its_offset_is_moved_to_the_start():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    row = reminder_row(booking, 120)
+    NotificationOutbox.objects.filter(pk=row.pk).update(context={})
+    move(event, D)
+    assert notifications.reschedule_reminders(event=event, now=timezone.now()) == 2
+    row.refresh_from_db()
+    assert (row.status, row.due_at, row.next_attempt_at) == (Status.PENDING, event.starts_at, event.starts_at)
+
+
+def test_a_reminder_due_at_the_instant_of_the_booking_or_the_move_is_not_written_or_kept():
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    two_hours_before = event.starts_at - 2 * H
+
+    made = notifications.booking_made_rows(booking=booking, now=two_hours_before)
+    assert [r.kind for r in made] == [Kind.BOOKING_CONFIRMED]
+    made = notifications.booking_made_rows(booking=booking, now=two_hours_before - US)
+    assert [(r.kind, r.context) for r in made] == [
+        (Kind.BOOKING_CONFIRMED, {}),
+        (Kind.EVENT_REMINDER, {"offset_minutes": 120}),
+    ]
+
+    assert notifications.reschedule_reminders(event=event, now=two_hours_before) == 2
+    row = reminder_row(booking, 120)
+    assert (row.status, row.skip_reason, row.due_at) == (
+        Status.SKIPPED,
+        "活动时间变更后，该提醒已无意义。",
+        two_hours_before,
+    )
+
+
+@pytest.mark.parametrize("registered", [True, False], ids=["confirmation", "a kind without its own rule"])
+def test_a_booking_notice_is_skipped_without_its_booking_once_the_event_ended_or_was_cancelled(registered):
+    kind = (
+        kind_of(Kind.BOOKING_CONFIRMED)
+        if registered
+        else notifications.BookingNoticeKind(Kind.BOOKING_CONFIRMED)
+    )
+    now = timezone.now()
+    assert (
+        kind.skip_reason(NotificationOutbox(kind=Kind.BOOKING_CONFIRMED), now) == "关联的活动或预约已不存在。"
+    )
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
+    assert kind.skip_reason(row, now) == ""
+    assert kind.skip_reason(row, event.ends_at - US) == ""
+    assert kind.skip_reason(row, event.ends_at) == "活动已结束。"
+    engine.cancel_event(event=event)
+    assert kind.skip_reason(rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get(), now) == "活动已取消。"
+
+
+def test_a_cancelled_bookings_own_notices_are_skipped_at_its_now_and_a_change_notice_is_left():
+    """The change notice is not the booking's own: the sender's re-check skips it later."""
+    event = event_in(3 * D)
+    booking = engine.book_event(user=UserFactory(), event=event)
+    old_start = move(event, H)
+    notify_event_changed(event=event, changes={"starts_at": (old_start, event.starts_at)})
+    when = timezone.now().replace(microsecond=0) + H
+
+    assert notifications.skip_cancelled_booking_notices(booking=booking, now=when) == 3
+
+    assert sorted(
+        (r.kind, r.status, r.skip_reason, r.updated_at)
+        for r in rows(booking=booking).exclude(kind=Kind.EVENT_CHANGED)
+    ) == sorted(
+        [
+            (kind, Status.SKIPPED, "预约已取消。", when)
+            for kind in (Kind.BOOKING_CONFIRMED, *[Kind.EVENT_REMINDER] * 2)
+        ]
+    )
+    assert rows(booking=booking, kind=Kind.EVENT_CHANGED).get().status == Status.PENDING
+
+
+def test_no_place_is_written_as_nothing():
+    assert notifications.place_label(None) == ""
+
+
+@override_settings(NOTIFICATIONS={"REMINDER_OFFSETS": {"default": [120, 0, 1, 1440, "120", -30]}})
+def test_reminder_offsets_are_whole_minutes_above_zero_each_once_largest_first():
+    assert notifications.reminder_offsets(Event.Kind.SAFETY_LECTURE) == [1440, 120, 1]
