@@ -315,7 +315,6 @@ def book_event(*, user, event: Event, now: datetime.datetime | None = None) -> B
             notices = {}
             for status in Booking.ACTIVE:
                 booking.status = status
-                booking.confirmed_at = now if status == Booking.Status.CONFIRMED else None
                 notices[status] = notifications.prepare_booking_made(
                     booking=booking, now=now, street_id=current.street
                 )
