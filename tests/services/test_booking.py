@@ -126,6 +126,57 @@ def test_waitlist_full_is_refused_and_changes_nothing():
     )
 
 
+def test_a_full_waitlist_is_refused_from_the_read_without_taking_the_lock():
+    """Seats and waitlist both exactly full as read: refused by the read alone (one statement)."""
+    event = EventFactory(capacity=1, waitlist_limit=1)
+    fill(event, 2)
+    user = UserFactory()
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(BookingError) as info:
+        engine.book_event(user=user, event=event)
+    assert info.value.code == "waitlist_full"
+    statements = [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1 and "FOR UPDATE" not in statements[0], statements
+
+
+def test_a_person_the_event_is_not_for_is_told_who_it_is_for():
+    rider = UserFactory(person_type="rider", platform="饿了么·长寿路站", building=None, enterprise=None)
+    event = EventFactory()
+    assert_refused(
+        event,
+        "employees_only",
+        "该活动面向楼宇白领；骑手和社区居民可报名社区场所的活动和“面向社区开放”的活动。",
+        lambda: engine.book_event(user=rider, event=event),
+    )
+
+
+def test_the_booking_returned_is_as_if_read_back_and_passes_the_models_checks():
+    """Its constraints (one active booking per person) see it as the stored row, not a new one."""
+    for capacity in (1, 0):
+        event = EventFactory(capacity=max(capacity, 1))
+        if capacity == 0:
+            fill(event, 1)
+        booking = engine.book_event(user=UserFactory(), event=event)
+        assert booking._state.adding is False
+        booking.full_clean()
+        assert booking.status == (Booking.Status.CONFIRMED if capacity else Booking.Status.WAITLISTED)
+
+
+def test_the_benchmark_is_told_the_databases_instants_of_the_lock_and_the_last_write(monkeypatch):
+    """``core.bench.record_lock_hold`` gets PostgreSQL's clock when the seat statement took the
+    event's lock and when it had written everything (the benchmark's "lock held" figure)."""
+    from core import bench
+
+    seen = []
+    monkeypatch.setattr(bench, "record_lock_hold", lambda *args, **kwargs: seen.append((args, kwargs)))
+    before = timezone.now()
+    engine.book_event(user=UserFactory(), event=EventFactory())
+    after = timezone.now()
+    [(args, kwargs)] = seen
+    assert kwargs == {} and len(args) == 2
+    locked_at, written_at = args
+    assert before <= locked_at <= written_at <= after
+
+
 def test_no_waitlist_when_limit_is_zero():
     event = EventFactory(capacity=1, waitlist_limit=0)
     fill(event, 1)
