@@ -167,12 +167,12 @@ def enqueue_booking_made(*, booking: Booking, now: datetime.datetime | None = No
     return outbox.write(booking_made_rows(booking=booking, now=now), now=now)
 
 
-def prepare_booking_made(
-    *, booking: Booking, now: datetime.datetime, street_id: Any = None
-) -> outbox.PreparedWrite:
+def prepare_booking_made(*, booking: Booking, now: datetime.datetime, street_id: int) -> outbox.PreparedWrite:
     """``enqueue_booking_made`` compiled ahead of time, for the engine to run under the event lock.
 
     ``booking`` need not be saved yet: its id, status and event are what the rows need.
+    ``street_id``: the event's street, as read by the caller (a prepared write takes values only,
+    not the subquery ``booking_made_rows`` would use without it).
     """
     return outbox.prepare(booking_made_rows(booking=booking, now=now, street_id=street_id), now=now)
 
