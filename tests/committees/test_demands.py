@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-import threading
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser, Group
-from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
 from committees import demands as d
@@ -26,6 +24,7 @@ from tests.committees.factories import (
     EnterpriseContactFactory,
     VisitFactory,
 )
+from tests.concurrency import held_elsewhere
 from tests.members.factories import PartyMemberFactory, StaffUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -899,28 +898,7 @@ def test_a_lead_of_another_building_and_an_account_without_a_party_member_have_n
 @pytest.mark.django_db(transaction=True)
 def test_auto_close_skips_a_demand_another_transaction_holds_instead_of_waiting(world):
     held, free = _bring_to(world, S.RESOLVED), _bring_to(world, S.RESOLVED)
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with transaction.atomic():
-                Demand.objects.select_for_update().get(pk=held.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert locked.wait(10)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail instead of hanging
+    with held_elsewhere(Demand, held.pk):
         assert d.auto_close_demands(now=held.confirm_by) == 1
-    finally:
-        release.set()
-        holder.join()
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
     assert Demand.objects.get(pk=held.pk).state == S.RESOLVED
     assert Demand.objects.get(pk=free.pk).state == S.CLOSED

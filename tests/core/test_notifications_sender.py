@@ -7,11 +7,10 @@ import datetime
 import logging
 import os
 import socket
-import threading
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Subquery
 from django.test import override_settings
 from django.utils import timezone, translation
@@ -22,6 +21,7 @@ from core.notifications.models import Outbox
 from services import booking as engine
 from services.models import Event
 from tests.buildings.factories import StreetFactory
+from tests.concurrency import held_elsewhere
 from tests.members.factories import UserFactory
 from tests.services.test_notifications import D, H, Kind, event_in, reminder_row, rows
 
@@ -188,30 +188,9 @@ def test_a_crash_of_a_row_another_worker_holds_is_left_to_that_worker():
     """``_record_crash`` skips a row locked elsewhere (``skip_locked``) instead of waiting for it."""
     booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
     row = rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get()
-    locked, release = threading.Event(), threading.Event()
-
-    def hold():
-        try:
-            with transaction.atomic():
-                Outbox.objects.select_for_update().get(pk=row.pk)
-                locked.set()
-                release.wait(10)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert locked.wait(10)
     stats = sender.SendStats()
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # waiting would fail instead of hanging
+    with held_elsewhere(Outbox, row.pk):
         sender._record_crash(row.pk, ValueError("boom"), timezone.now(), stats)
-    finally:
-        release.set()
-        holder.join()
-        with connection.cursor() as cursor:
-            cursor.execute("RESET lock_timeout")
     row.refresh_from_db()
     assert (row.status, row.attempts, row.last_error, stats.retrying) == (Status.PENDING, 0, "", 0)
 

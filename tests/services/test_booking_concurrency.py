@@ -10,11 +10,12 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from services import booking as engine
 from services.booking import BookingError
 from services.models import Booking, Event
+from tests.concurrency import held_elsewhere
 from tests.members.factories import UserFactory
 from tests.services.factories import EventFactory
 
@@ -142,29 +143,6 @@ def test_marking_no_shows_locks_only_the_events_it_marks():
     missed = engine.book_event(user=UserFactory(), event=marked)
     engine.cancel_booking(booking=engine.book_event(user=UserFactory(), event=idle))
     now = max(marked.ends_at, idle.ends_at) + datetime.timedelta(hours=1)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_idle_event():
-        try:
-            with transaction.atomic():
-                Event.objects.select_for_update().get(pk=idle.pk)
-                holding.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    holder = threading.Thread(target=hold_the_idle_event)
-    holder.start()
-    try:
-        assert holding.wait(timeout=30)
-        with connection.cursor() as cursor:
-            cursor.execute("SET lock_timeout = '2s'")  # waiting for the idle event would fail
-        try:
-            assert engine.mark_no_shows(now=now) == 1
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute("RESET lock_timeout")
-    finally:
-        release.set()
-        holder.join(timeout=30)
+    with held_elsewhere(Event, idle.pk):  # waiting for the idle event would fail
+        assert engine.mark_no_shows(now=now) == 1
     assert Booking.objects.get(pk=missed.pk).status == Booking.Status.NO_SHOW
