@@ -338,6 +338,29 @@ def test_book_event_query_count_is_bounded_and_independent_of_bookings(django_as
         assert engine.book_event(user=user, event=full).status == Booking.Status.WAITLISTED
 
 
+def test_the_seat_statement_reads_its_clock_after_writing_the_outcomes_notices(monkeypatch):
+    """The seat statement's ``written_at`` (the end of the benchmark's "lock held") is read by the
+    SELECT that also counts the notices it wrote, so it comes after them: the statement reports
+    the number of notices of its outcome (a confirmation and its reminders, or a waitlist notice)."""
+    seen = []
+    take_seat = engine._take_seat
+
+    def spy(booking, user, now, notices):
+        row = take_seat(booking, user, now, notices)
+        seen.append((row, {status: len(prepared.rows) for status, prepared in notices.items()}))
+        return row
+
+    monkeypatch.setattr(engine, "_take_seat", spy)
+    event = EventFactory(capacity=1, starts_at=timezone.now() + 3 * D)
+    for _ in range(2):
+        engine.book_event(user=UserFactory(), event=event)
+    (first, first_sizes), (second, second_sizes) = seen
+    assert first[1] == Booking.Status.CONFIRMED and first[6] == first_sizes[Booking.Status.CONFIRMED] > 1
+    assert (
+        second[1] == Booking.Status.WAITLISTED and second[6] == second_sizes[Booking.Status.WAITLISTED] == 1
+    )
+
+
 def test_book_event_locks_the_event_row_last():
     """Issue 19: the event's lock is taken last. Everything else is read or prepared before it;
     one statement locks the event row (and nothing else) and writes the counters, the booking
