@@ -9,8 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from services import reservations
-from services.models import Event, SpaceOccupancy, SpaceReservation
+from services.models import Event, Space, SpaceOccupancy, SpaceReservation
 from services.reservations import ReservationError
+from tests.concurrency import held_elsewhere
 from tests.members.factories import (
     PartyMemberFactory,
     PartyOrganizationFactory,
@@ -650,6 +651,19 @@ def test_parallel_approvals_of_overlapping_requests_approve_exactly_one(organiza
     }
     assert list(SpaceReservation.objects.filter(status=SpaceReservation.Status.APPROVED)) == [winner]
     assert SpaceOccupancy.objects.get().reservation_id == winner.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_takes_its_turn_in_the_space_without_holding_up_what_refers_to_it(
+    secretary, organization, space, social_worker
+):
+    """Approvals in one space queue on the space's row with ``FOR NO KEY UPDATE``, which a
+    transaction that is adding an event or a request in that space (its foreign key holds the
+    space ``FOR KEY SHARE``) does not block: the approval goes through at once."""
+    reservation = ask(secretary, organization, space)
+    with held_elsewhere(Space, space.pk, lock="KEY SHARE"):
+        approved = reservations.approve_reservation(reservation=reservation, by=social_worker)
+    assert approved.status == SpaceReservation.Status.APPROVED
 
 
 @pytest.mark.slow
