@@ -1282,6 +1282,23 @@ def test_a_booking_notice_is_skipped_without_its_booking_once_the_event_ended_or
     assert kind.skip_reason(rows(booking=booking, kind=Kind.BOOKING_CONFIRMED).get(), now) == "活动已取消。"
 
 
+@pytest.mark.parametrize("kind", [Kind.BOOKING_CONFIRMED, Kind.WAITLIST_PROMOTED])
+def test_a_seat_notice_is_told_only_while_the_seat_is_held(kind):
+    """ "Booked" and "you have a seat": sent for a confirmed or attended booking, skipped with its
+    reason once the seat is no longer held (cancelled, a no-show)."""
+    booking = engine.book_event(user=UserFactory(), event=event_in(3 * D))
+    row = NotificationOutbox(kind=kind, subject=booking)
+    now = timezone.now()
+    for status, reason in [
+        (Booking.Status.CONFIRMED, ""),
+        (Booking.Status.ATTENDED, ""),
+        (Booking.Status.CANCELLED, "预约已取消。"),
+        (Booking.Status.NO_SHOW, "预约已取消。"),
+    ]:
+        booking.status = status
+        assert kind_of(kind).booking_skip_reason(booking, row, now) == reason
+
+
 def test_a_cancelled_bookings_own_notices_are_skipped_at_its_now_and_a_change_notice_is_left():
     """The change notice is not the booking's own: the sender's re-check skips it later."""
     event = event_in(3 * D)
