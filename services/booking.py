@@ -353,8 +353,7 @@ def _take_seat(booking: Booking, user, now: datetime.datetime, notices: dict) ->
         "now": now,
         "member": user.party_member_id is not None,
         # riders and residents: a partner's place, or a building's event opened to the community
-        "open_to_person": user.person_type == "employee"
-        or _is_community_place(booking.event),
+        "open_to_person": user.person_type == "employee" or _is_community_place(booking.event),
         "community": Event.Audience.COMMUNITY,
         "published": Event.Status.PUBLISHED,
         "members_only": Event.Audience.PARTY_MEMBERS,
